@@ -1,0 +1,1 @@
+//! The classify Lambda function.

@@ -1,0 +1,1 @@
+//! The care binary: serve the whole stack in one process, replay webhooks, mint local tokens.

@@ -1,0 +1,1 @@
+//! Classification: language, sentiment, intent, spam, urgency and priority of posts.

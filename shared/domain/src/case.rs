@@ -1,0 +1,300 @@
+//! Cases: a customer's request, its thread of posts, its status, its assignee and its clocks.
+
+use crate::channel::{Channel, Language, Priority};
+use crate::ids::{AgentId, CaseId, CustomerId, PostId, stable_hash};
+use crate::sla::SlaClock;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// new → open → pending ↔ open → resolved → closed (a resolved case can be reopened).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseStatus {
+    /// Opened, nobody has it yet.
+    New,
+    /// Someone has it, or had it and the customer wrote again.
+    Open,
+    /// Waiting on the customer.
+    Pending,
+    Resolved,
+    Closed,
+}
+
+impl CaseStatus {
+    /// Whether the case still takes a customer's posts and counts against an agent's load.
+    pub fn is_active(self) -> bool {
+        matches!(self, CaseStatus::New | CaseStatus::Open | CaseStatus::Pending)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::New => "new",
+            CaseStatus::Open => "open",
+            CaseStatus::Pending => "pending",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Closed => "closed",
+        }
+    }
+}
+
+/// Who did something to a case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Actor {
+    System,
+    Customer,
+    Agent(AgentId),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CaseEventKind {
+    Opened { post_id: PostId },
+    PostAdded { post_id: PostId },
+    Assigned { agent_id: AgentId },
+    Replied { post_id: PostId },
+    DeliveryFailed { post_id: PostId, reason: String },
+    StatusChanged { from: CaseStatus, to: CaseStatus },
+    SlaAlert { target: String, level: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub at: Timestamp,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: CaseEventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    pub customer_id: CustomerId,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub language: Option<Language>,
+    /// The channel and account of the post that opened the case: replies go back there.
+    pub channel: Channel,
+    pub account: String,
+    pub queue: String,
+    pub posts: Vec<PostId>,
+    pub assignee: Option<AgentId>,
+    /// Bumped on every write; writes are conditional on the version read.
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(default)]
+    pub first_response_at: Option<Timestamp>,
+    #[serde(default)]
+    pub resolved_at: Option<Timestamp>,
+    #[serde(default)]
+    pub sla: Vec<SlaClock>,
+    #[serde(default)]
+    pub history: Vec<CaseEvent>,
+}
+
+/// Why a case change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseRuleError {
+    #[error("the case is {0} and cannot take that action")]
+    WrongStatus(&'static str),
+    #[error("the case is assigned to someone else")]
+    NotAssignee,
+    #[error("the case is already assigned")]
+    AlreadyAssigned,
+}
+
+impl Case {
+    /// The id of the case opened by a post: derived from the post id, so a replay opens the same case.
+    pub fn id_for_opening_post(post: &PostId) -> CaseId {
+        CaseId::parse(format!("case-{}", stable_hash(&[post.as_str()])))
+            .unwrap_or_else(|_| unreachable!("a hash-derived id is always valid"))
+    }
+
+    pub fn contains(&self, post: &PostId) -> bool {
+        self.posts.contains(post)
+    }
+
+    fn record(&mut self, at: Timestamp, actor: Actor, kind: CaseEventKind) {
+        self.history.push(CaseEvent { at, actor, kind });
+        self.updated_at = at;
+    }
+
+    /// A customer's post joins the case. A pending case (waiting on the customer) opens again.
+    /// Returns false when the post is already in the case (a replay).
+    pub fn add_customer_post(&mut self, post: &PostId, at: Timestamp) -> bool {
+        if self.contains(post) {
+            return false;
+        }
+        self.posts.push(post.clone());
+        self.record(at, Actor::Customer, CaseEventKind::PostAdded { post_id: post.clone() });
+        if self.status == CaseStatus::Pending {
+            self.set_status(CaseStatus::Open, Actor::Customer, at);
+        }
+        true
+    }
+
+    fn set_status(&mut self, to: CaseStatus, actor: Actor, at: Timestamp) {
+        let from = self.status;
+        if from != to {
+            self.status = to;
+            self.record(at, actor, CaseEventKind::StatusChanged { from, to });
+        }
+    }
+
+    /// Assigns an unassigned active case.
+    pub fn assign(&mut self, agent: &AgentId, at: Timestamp) -> Result<(), CaseRuleError> {
+        if !self.status.is_active() {
+            return Err(CaseRuleError::WrongStatus(self.status.as_str()));
+        }
+        if self.assignee.is_some() {
+            return Err(CaseRuleError::AlreadyAssigned);
+        }
+        self.assignee = Some(agent.clone());
+        self.record(
+            at,
+            Actor::System,
+            CaseEventKind::Assigned {
+                agent_id: agent.clone(),
+            },
+        );
+        if self.status == CaseStatus::New {
+            self.set_status(CaseStatus::Open, Actor::System, at);
+        }
+        Ok(())
+    }
+
+    /// The assignee's reply joins the thread; the first one meets the first-response target.
+    pub fn add_agent_reply(&mut self, agent: &AgentId, post: &PostId, at: Timestamp) -> Result<bool, CaseRuleError> {
+        if !self.status.is_active() {
+            return Err(CaseRuleError::WrongStatus(self.status.as_str()));
+        }
+        if self.assignee.as_ref() != Some(agent) {
+            return Err(CaseRuleError::NotAssignee);
+        }
+        if self.contains(post) {
+            return Ok(false);
+        }
+        self.posts.push(post.clone());
+        self.record(
+            at,
+            Actor::Agent(agent.clone()),
+            CaseEventKind::Replied { post_id: post.clone() },
+        );
+        if self.first_response_at.is_none() {
+            self.first_response_at = Some(at);
+        }
+        for clock in &mut self.sla {
+            clock.meet(at);
+        }
+        Ok(true)
+    }
+
+    /// The assignee resolves the case. The caller releases the agent's load in the same write.
+    pub fn resolve(&mut self, agent: &AgentId, at: Timestamp) -> Result<(), CaseRuleError> {
+        if !self.status.is_active() {
+            return Err(CaseRuleError::WrongStatus(self.status.as_str()));
+        }
+        if self.assignee.as_ref() != Some(agent) {
+            return Err(CaseRuleError::NotAssignee);
+        }
+        self.resolved_at = Some(at);
+        self.set_status(CaseStatus::Resolved, Actor::Agent(agent.clone()), at);
+        Ok(())
+    }
+
+    pub fn note_delivery_failure(&mut self, post: &PostId, reason: &str, at: Timestamp) {
+        self.record(
+            at,
+            Actor::System,
+            CaseEventKind::DeliveryFailed {
+                post_id: post.clone(),
+                reason: reason.to_string(),
+            },
+        );
+    }
+
+    pub fn note_alert(&mut self, target: &str, level: &str, at: Timestamp) {
+        self.record(
+            at,
+            Actor::System,
+            CaseEventKind::SlaAlert {
+                target: target.to_string(),
+                level: level.to_string(),
+            },
+        );
+    }
+
+    /// Whether this case waits in its queue for an agent.
+    pub fn is_waiting(&self) -> bool {
+        self.status.is_active() && self.assignee.is_none()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::sla::{SlaClock, Target};
+
+    fn id<T: TryFrom<String>>(s: &str) -> T {
+        T::try_from(s.to_string()).unwrap_or_else(|_| unreachable!())
+    }
+
+    pub(crate) fn case() -> Case {
+        Case {
+            id: id("case-1"),
+            customer_id: id("cus-1"),
+            status: CaseStatus::New,
+            priority: Priority::P3,
+            language: None,
+            channel: Channel::Generic,
+            account: "forum".into(),
+            queue: "default".into(),
+            posts: vec![id("p1")],
+            assignee: None,
+            version: 1,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+            first_response_at: None,
+            resolved_at: None,
+            sla: vec![SlaClock::new(
+                Target::FirstResponse,
+                Timestamp::UNIX_EPOCH,
+                Timestamp::UNIX_EPOCH,
+            )],
+            history: vec![],
+        }
+    }
+
+    #[test]
+    fn lifecycle_table() {
+        let ana: AgentId = id("ana");
+        let bob: AgentId = id("bob");
+        let t = Timestamp::UNIX_EPOCH;
+        // (setup, action, expected status or error)
+        let mut c = case();
+        assert_eq!(c.add_agent_reply(&ana, &id("r1"), t), Err(CaseRuleError::NotAssignee));
+        assert_eq!(c.resolve(&ana, t), Err(CaseRuleError::NotAssignee));
+        c.assign(&ana, t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.status, CaseStatus::Open);
+        assert_eq!(c.assign(&bob, t), Err(CaseRuleError::AlreadyAssigned));
+        assert_eq!(c.add_agent_reply(&bob, &id("r1"), t), Err(CaseRuleError::NotAssignee));
+        assert_eq!(c.add_agent_reply(&ana, &id("r1"), t), Ok(true));
+        assert_eq!(c.add_agent_reply(&ana, &id("r1"), t), Ok(false), "replay");
+        assert!(c.sla.iter().all(|s| s.met_at.is_some()));
+        c.status = CaseStatus::Pending;
+        assert!(c.add_customer_post(&id("p2"), t));
+        assert_eq!(c.status, CaseStatus::Open, "a customer's answer reopens a pending case");
+        assert!(!c.add_customer_post(&id("p2"), t));
+        c.resolve(&ana, t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.status, CaseStatus::Resolved);
+        assert_eq!(c.resolve(&ana, t), Err(CaseRuleError::WrongStatus("resolved")));
+        assert!(!c.is_waiting());
+    }
+
+    #[test]
+    fn case_id_is_stable_per_post() {
+        let a = Case::id_for_opening_post(&id("generic:forum:1"));
+        assert_eq!(a, Case::id_for_opening_post(&id("generic:forum:1")));
+        assert_ne!(a, Case::id_for_opening_post(&id("generic:forum:2")));
+    }
+}

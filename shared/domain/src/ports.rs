@@ -1,0 +1,224 @@
+//! Ports: what the services need from the outside world, as async traits.
+//!
+//! Implemented in memory by `socialcare-memory` and on DynamoDB/SQS/SNS by `socialcare-aws`.
+//! Every write that guards an invariant is conditional, and says so in its doc.
+
+use crate::agent::{Agent, Presence};
+use crate::case::{Case, CaseStatus};
+use crate::channel::Channel;
+use crate::customer::Customer;
+use crate::error::PortResult;
+use crate::events::Envelope;
+use crate::ids::{AgentId, AuthorId, CaseId, CustomerId, PostId};
+use crate::post::{Author, Classification, Post};
+use crate::sla::{Alert, Level, Timer};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use std::time::Duration;
+
+/// Time is an input: services read it here, tests fix it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// What the idempotency record says about a platform event id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    New,
+    /// Seen with the same body: acknowledge, change nothing.
+    Duplicate,
+    /// Seen with a different body: reject, log, change nothing.
+    Conflict,
+}
+
+#[async_trait]
+pub trait Dedupe: Send + Sync {
+    /// What is known of `key` (expired records count as absent).
+    async fn check(&self, key: &str, fingerprint: &str, now: Timestamp) -> PortResult<Seen>;
+    /// Records `key` until `expires_at`. Conditional: an existing live record is kept.
+    async fn remember(&self, key: &str, fingerprint: &str, expires_at: Timestamp) -> PortResult<()>;
+}
+
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Conditional insert: false when a post with this id exists (a replay).
+    async fn insert(&self, post: &Post) -> PortResult<bool>;
+    /// Overwrites a post (edits, redaction, delivery state).
+    async fn put(&self, post: &Post) -> PortResult<()>;
+    async fn get(&self, id: &PostId) -> PortResult<Option<Post>>;
+    /// The posts that exist among `ids`, in the order of `ids`.
+    async fn get_many(&self, ids: &[PostId]) -> PortResult<Vec<Post>>;
+}
+
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn get(&self, id: &CustomerId) -> PortResult<Option<Customer>>;
+    async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>>;
+    /// Conditional insert of the customer and its authors' index: false when it exists.
+    async fn create(&self, customer: &Customer) -> PortResult<bool>;
+}
+
+/// An agent-load change written in the same transaction as a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadChange {
+    None,
+    /// +1, on the condition that the agent's load stays within its capacity.
+    Take(AgentId),
+    /// -1 (never below zero).
+    Release(AgentId),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub statuses: Vec<CaseStatus>,
+    pub assignee: Option<AgentId>,
+    /// Only active cases that nobody has (the queue).
+    pub waiting: bool,
+    pub customer: Option<CustomerId>,
+    pub limit: Option<usize>,
+}
+
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    async fn get(&self, id: &CaseId) -> PortResult<Option<Case>>;
+    /// The customer's active (new, open or pending) case, if any.
+    async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>>;
+    /// Creates the case and points its customer's active-case pointer at it, atomically.
+    /// `Conflict` when the case exists or the customer already has an active case:
+    /// two posts processed at once never open two cases.
+    async fn create(&self, case: &Case) -> PortResult<()>;
+    /// Writes `case` if the stored version is `expected_version` (and `case.version` is the next),
+    /// applying `load` to the agent in the same transaction. Keeps the customer's active-case
+    /// pointer in step (cleared when the case stops being active). `Conflict` when the version
+    /// moved or the agent has no room.
+    async fn save(&self, case: &Case, expected_version: u64, load: LoadChange) -> PortResult<()>;
+    async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>>;
+}
+
+#[async_trait]
+pub trait AgentStore: Send + Sync {
+    async fn get(&self, id: &AgentId) -> PortResult<Option<Agent>>;
+    async fn list(&self) -> PortResult<Vec<Agent>>;
+    /// Inserts an agent from the seed; an existing agent (and its load) is kept.
+    async fn seed(&self, agent: &Agent) -> PortResult<()>;
+    async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()>;
+    /// Records when the agent last got a case (round-robin tie-break).
+    async fn touch_assigned(&self, id: &AgentId, at: Timestamp) -> PortResult<()>;
+}
+
+#[async_trait]
+pub trait TimerStore: Send + Sync {
+    /// Stores a timer; arming the same key again changes nothing.
+    async fn arm(&self, timer: &Timer) -> PortResult<()>;
+    /// Armed timers due at or before `until`, earliest first.
+    async fn due(&self, until: Timestamp, limit: usize) -> PortResult<Vec<Timer>>;
+    /// Conditional armed → settled. False when it was settled already (another ticker won).
+    async fn settle(&self, key: &str) -> PortResult<bool>;
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertQuery {
+    pub level: Option<Level>,
+    pub queue: Option<String>,
+    pub since: Option<Timestamp>,
+    pub limit: Option<usize>,
+}
+
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Conditional insert by `alert.id`: false when that alert exists. At most one per key, ever.
+    async fn record(&self, alert: &Alert) -> PortResult<bool>;
+    async fn get(&self, id: &str) -> PortResult<Option<Alert>>;
+    async fn mark_delivered(&self, id: &str) -> PortResult<()>;
+    /// Newest first.
+    async fn list(&self, query: &AlertQuery) -> PortResult<Vec<Alert>>;
+}
+
+/// Where alerts go besides the log: SNS on AWS, outgoing webhooks, the console.
+#[async_trait]
+pub trait AlertSink: Send + Sync {
+    async fn publish(&self, alert: &Alert) -> PortResult<()>;
+}
+
+/// Puts events on their stream (queue or topic).
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, envelope: &Envelope) -> PortResult<()>;
+}
+
+/// A message taken from a queue, as the poller sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt: String,
+    pub body: String,
+    pub group: Option<String>,
+    pub receive_count: u32,
+}
+
+/// The consuming side of a queue: receive a batch, delete what succeeded.
+#[async_trait]
+pub trait QueueReceiver: Send + Sync {
+    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Received>>;
+    async fn delete(&self, receipts: &[String]) -> PortResult<()>;
+}
+
+/// A message that can never succeed, kept with its reason instead of retried forever.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Parked {
+    pub source: String,
+    pub message_id: String,
+    pub body: String,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+#[async_trait]
+pub trait ParkingLot: Send + Sync {
+    async fn park(&self, parked: &Parked) -> PortResult<()>;
+    async fn list(&self, limit: usize) -> PortResult<Vec<Parked>>;
+}
+
+/// A reply on its way out to a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundReply {
+    pub case_id: CaseId,
+    pub post_id: PostId,
+    pub channel: Channel,
+    pub account: String,
+    pub text: String,
+    /// The platform id of the customer post this answers.
+    pub in_reply_to: Option<String>,
+    pub recipient: Author,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// Rate limited or the platform failed: try again, after `after` if it said so.
+    #[error("retryable: {reason}")]
+    Retry { reason: String, after: Option<Duration> },
+    /// The platform refused for good (bad token, deleted post...): park and show it.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait ReplySender: Send + Sync {
+    /// Delivers the reply; returns the platform id of the sent message when the platform gives one.
+    async fn send(&self, reply: &OutboundReply) -> Result<Option<String>, SendError>;
+}
+
+/// Language, sentiment, intent, spam, urgency and priority of a post. Pure and synchronous.
+pub trait Classifier: Send + Sync {
+    fn classify(&self, post: &Post) -> Classification;
+}

@@ -1,0 +1,216 @@
+//! Posts: what a customer (or our own account) wrote, on one channel, with its lifecycle.
+
+use crate::channel::{Channel, Language, Priority};
+use crate::ids::{AuthorId, PostId};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a post, as the platform knows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: AuthorId,
+    pub handle: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub followers: Option<u64>,
+    #[serde(default)]
+    pub verified: Option<bool>,
+}
+
+/// Customer to brand, or brand to customer (an agent's reply, or our account's echo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// A previous text of an edited post.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Edit {
+    pub text: String,
+    pub replaced_at: Timestamp,
+}
+
+/// Where an outbound post (a reply) stands with the channel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    Pending,
+    Sent {
+        platform_id: Option<String>,
+        at: Timestamp,
+    },
+    /// Parked: the channel refused it for good; the reason is shown on the case.
+    Failed {
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sentiment {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Question,
+    Problem,
+    Complaint,
+    Praise,
+    Purchase,
+    Spam,
+    Other,
+}
+
+/// What classification concluded about a post, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub language: Option<Language>,
+    /// 0.0..=1.0; low when the text is short or mixed.
+    pub language_confidence: f32,
+    pub sentiment: Sentiment,
+    /// -1.0 (very negative) ..= 1.0 (very positive).
+    pub sentiment_score: f32,
+    pub intent: Intent,
+    pub actionable: bool,
+    pub spam: bool,
+    pub urgent: bool,
+    pub priority: Priority,
+    /// Human-readable reasons, in the order the rules fired.
+    pub reasons: Vec<String>,
+    /// Which rules or model produced this (so a change can be traced).
+    pub model_version: String,
+}
+
+/// One post on one channel. Its id is stable across redeliveries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Post {
+    pub id: PostId,
+    pub channel: Channel,
+    /// Our account that received it: a handle, a page, or a generic source name.
+    pub account: String,
+    /// The platform's id of the post.
+    pub platform_id: String,
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    /// The platform id of the post this one replies to.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub author: Author,
+    pub text: String,
+    pub created_at: Timestamp,
+    pub received_at: Timestamp,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub edits: Vec<Edit>,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub classification: Option<Classification>,
+    /// For outbound posts: where the delivery stands.
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+/// The text kept in place of a deleted post's text, everywhere it is stored.
+pub const REDACTED: &str = "[deleted by the author]";
+
+impl Post {
+    /// Applies an edit: the new text replaces the old, which is kept in `edits`.
+    /// A replayed edit (same text) changes nothing.
+    pub fn apply_edit(&mut self, text: &str, at: Timestamp) -> bool {
+        if self.deleted || self.text == text {
+            return false;
+        }
+        let old = std::mem::replace(&mut self.text, text.to_string());
+        self.edits.push(Edit {
+            text: old,
+            replaced_at: at,
+        });
+        true
+    }
+
+    /// Redacts the post's text and its history: the author deleted it.
+    pub fn redact(&mut self) -> bool {
+        if self.deleted {
+            return false;
+        }
+        self.deleted = true;
+        self.text = REDACTED.to_string();
+        for e in &mut self.edits {
+            e.text = REDACTED.to_string();
+        }
+        true
+    }
+
+    pub fn language(&self) -> Option<&Language> {
+        self.classification.as_ref().and_then(|c| c.language.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn post(text: &str) -> Post {
+        Post {
+            id: PostId::parse("generic:forum:1").unwrap_or_else(|_| unreachable!()),
+            channel: Channel::Generic,
+            account: "forum".into(),
+            platform_id: "1".into(),
+            conversation_id: None,
+            parent_id: None,
+            author: Author {
+                id: AuthorId::parse("generic:forum:u1").unwrap_or_else(|_| unreachable!()),
+                handle: "u1".into(),
+                name: None,
+                followers: None,
+                verified: None,
+            },
+            text: text.into(),
+            created_at: Timestamp::UNIX_EPOCH,
+            received_at: Timestamp::UNIX_EPOCH,
+            private: false,
+            direction: Direction::Inbound,
+            edits: vec![],
+            deleted: false,
+            classification: None,
+            delivery: None,
+        }
+    }
+
+    #[test]
+    fn edit_keeps_history_and_is_idempotent() {
+        let mut p = post("helo");
+        assert!(p.apply_edit("hello", Timestamp::UNIX_EPOCH));
+        assert!(!p.apply_edit("hello", Timestamp::UNIX_EPOCH));
+        assert_eq!(p.text, "hello");
+        assert_eq!(p.edits.len(), 1);
+        assert_eq!(p.edits[0].text, "helo");
+    }
+
+    #[test]
+    fn redact_removes_every_copy_of_the_text() {
+        let mut p = post("my card is 4111");
+        p.apply_edit("my card is 4111 1111", Timestamp::UNIX_EPOCH);
+        assert!(p.redact());
+        assert!(!p.redact());
+        assert_eq!(p.text, REDACTED);
+        assert!(p.edits.iter().all(|e| e.text == REDACTED));
+        assert!(
+            !p.apply_edit("new", Timestamp::UNIX_EPOCH),
+            "a deleted post takes no edits"
+        );
+    }
+}

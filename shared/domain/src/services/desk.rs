@@ -1,0 +1,268 @@
+//! The agents' desk: what the agent API does, with authorization per object.
+
+use super::MAX_CONFLICT_RETRIES;
+use super::route::RouteService;
+use crate::agent::{Agent, Role};
+use crate::case::{Case, CaseRuleError};
+use crate::customer::Customer;
+use crate::error::{PortError, ServiceError};
+use crate::events::{Envelope, Event, ReplyRequested};
+use crate::ids::{AgentId, AuthorId, CaseId, PostId, stable_hash};
+use crate::ports::{
+    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher,
+};
+use crate::post::{Author, Delivery, Direction, Post};
+use crate::sla::Alert;
+use std::sync::Arc;
+
+/// Who is calling, as the token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub agent_id: AgentId,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn is_supervisor(&self) -> bool {
+        self.role == Role::Supervisor
+    }
+}
+
+/// A case with its thread and customer, as an agent reads it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: Case,
+    pub posts: Vec<Post>,
+    pub customer: Option<Customer>,
+}
+
+/// The longest reply accepted (X allows far less; generic sources and Messenger more).
+pub const MAX_REPLY_CHARS: usize = 10_000;
+
+pub struct Desk {
+    cases: Arc<dyn CaseStore>,
+    posts: Arc<dyn PostStore>,
+    customers: Arc<dyn CustomerStore>,
+    agents: Arc<dyn AgentStore>,
+    alerts: Arc<dyn AlertStore>,
+    publisher: Arc<dyn Publisher>,
+    router: Arc<RouteService>,
+    clock: Arc<dyn Clock>,
+}
+
+fn rule_error(e: CaseRuleError) -> ServiceError {
+    match e {
+        CaseRuleError::NotAssignee => ServiceError::Forbidden(e.to_string()),
+        CaseRuleError::WrongStatus(_) | CaseRuleError::AlreadyAssigned => ServiceError::Conflict(e.to_string()),
+    }
+}
+
+impl Desk {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cases: Arc<dyn CaseStore>,
+        posts: Arc<dyn PostStore>,
+        customers: Arc<dyn CustomerStore>,
+        agents: Arc<dyn AgentStore>,
+        alerts: Arc<dyn AlertStore>,
+        publisher: Arc<dyn Publisher>,
+        router: Arc<RouteService>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            cases,
+            posts,
+            customers,
+            agents,
+            alerts,
+            publisher,
+            router,
+            clock,
+        }
+    }
+
+    async fn agent(&self, who: &Principal) -> Result<Agent, ServiceError> {
+        self.agents
+            .get(&who.agent_id)
+            .await?
+            .ok_or_else(|| ServiceError::Forbidden(format!("{} is not a known agent", who.agent_id)))
+    }
+
+    /// Whether `who` may read `case`: supervisors all; agents their own cases and the waiting
+    /// cases they could take.
+    fn may_read(who: &Principal, agent: Option<&Agent>, case: &Case) -> bool {
+        who.is_supervisor()
+            || case.assignee.as_ref() == Some(&who.agent_id)
+            || (case.is_waiting() && agent.is_some_and(|a| a.speaks(case.language.as_ref())))
+    }
+
+    pub async fn list_cases(&self, who: &Principal, mut query: CaseQuery) -> Result<Vec<Case>, ServiceError> {
+        let agent = self.agents.get(&who.agent_id).await?;
+        if !who.is_supervisor() && query.assignee.as_ref().is_some_and(|a| a != &who.agent_id) {
+            return Err(ServiceError::Forbidden("agents list only their own cases".into()));
+        }
+        let limit = query.limit.take();
+        let mut cases = self.cases.list(&query).await?;
+        cases.retain(|c| Self::may_read(who, agent.as_ref(), c));
+        cases.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        if let Some(limit) = limit {
+            cases.truncate(limit);
+        }
+        Ok(cases)
+    }
+
+    /// A case another agent has answers 404, like one that does not exist: no probing.
+    pub async fn get_case(&self, who: &Principal, id: &CaseId) -> Result<CaseView, ServiceError> {
+        let agent = self.agents.get(&who.agent_id).await?;
+        let case = self
+            .cases
+            .get(id)
+            .await?
+            .filter(|c| Self::may_read(who, agent.as_ref(), c))
+            .ok_or_else(|| ServiceError::NotFound(format!("case {id}")))?;
+        let posts = self.posts.get_many(&case.posts).await?;
+        let customer = self.customers.get(&case.customer_id).await?;
+        Ok(CaseView { case, posts, customer })
+    }
+
+    pub async fn claim(&self, who: &Principal) -> Result<Option<Case>, ServiceError> {
+        self.agent(who).await?;
+        self.router.claim_for(&who.agent_id).await
+    }
+
+    /// Stores the reply on the case (meeting the first-response target) and asks `outbound` to
+    /// deliver it. `idempotency_key` makes a client's retry land on the same reply.
+    pub async fn reply(
+        &self,
+        who: &Principal,
+        case_id: &CaseId,
+        text: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Post, ServiceError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ServiceError::Invalid("reply text is empty".into()));
+        }
+        if text.chars().count() > MAX_REPLY_CHARS {
+            return Err(ServiceError::Invalid(format!(
+                "reply text is longer than {MAX_REPLY_CHARS} characters"
+            )));
+        }
+        let agent = self.agent(who).await?;
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut case = self
+                .cases
+                .get(case_id)
+                .await?
+                .filter(|c| Self::may_read(who, Some(&agent), c))
+                .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+            let key = idempotency_key.map_or_else(|| case.version.to_string(), str::to_string);
+            let post_id = PostId::parse(format!("reply:{}:{}", case.id, stable_hash(&[agent.id.as_str(), &key])))
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let now = self.clock.now();
+            let post = match self.posts.get(&post_id).await? {
+                Some(existing) => existing,
+                None => {
+                    let post = Post {
+                        id: post_id.clone(),
+                        channel: case.channel,
+                        account: case.account.clone(),
+                        platform_id: post_id.to_string(),
+                        conversation_id: None,
+                        parent_id: None,
+                        author: Author {
+                            id: AuthorId::parse(format!("agent:{}", agent.id))
+                                .map_err(|e| ServiceError::Invalid(e.to_string()))?,
+                            handle: agent.name.clone(),
+                            name: Some(agent.name.clone()),
+                            followers: None,
+                            verified: None,
+                        },
+                        text: text.to_string(),
+                        created_at: now,
+                        received_at: now,
+                        private: false,
+                        direction: Direction::Outbound,
+                        edits: vec![],
+                        deleted: false,
+                        classification: None,
+                        delivery: Some(Delivery::Pending),
+                    };
+                    self.posts.insert(&post).await?;
+                    post
+                }
+            };
+            let expected = case.version;
+            let added = case.add_agent_reply(&agent.id, &post_id, now).map_err(rule_error)?;
+            if added {
+                case.version += 1;
+                match self.cases.save(&case, expected, LoadChange::None).await {
+                    Ok(()) => {}
+                    Err(PortError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            // Published on every (re)try: outbound skips a reply it has sent already.
+            let request = ReplyRequested {
+                case_id: case.id.clone(),
+                post_id: post_id.clone(),
+                agent_id: agent.id.clone(),
+                in_reply_to: None,
+            };
+            self.publisher
+                .publish(&Envelope::new(Event::ReplyRequested(request), now))
+                .await?;
+            tracing::info!(case_id = %case.id, post_id = %post_id, agent_id = %agent.id, "reply requested");
+            return Ok(post);
+        }
+        Err(ServiceError::Conflict(format!("case {case_id} kept changing")))
+    }
+
+    /// Resolves the case and frees the agent's slot in the same write; a waiting case then flows
+    /// to the agent.
+    pub async fn resolve(&self, who: &Principal, case_id: &CaseId) -> Result<Case, ServiceError> {
+        let agent = self.agent(who).await?;
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let mut case = self
+                .cases
+                .get(case_id)
+                .await?
+                .filter(|c| Self::may_read(who, Some(&agent), c))
+                .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+            let expected = case.version;
+            case.resolve(&who.agent_id, self.clock.now()).map_err(rule_error)?;
+            case.version += 1;
+            match self
+                .cases
+                .save(&case, expected, LoadChange::Release(who.agent_id.clone()))
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(case_id = %case.id, agent_id = %who.agent_id, "case resolved");
+                    if let Err(e) = self.router.claim_for(&who.agent_id).await {
+                        // The resolve stands; the waiting case is offered again on its next update.
+                        tracing::warn!(agent_id = %who.agent_id, error = %e, "could not offer a waiting case");
+                    }
+                    return Ok(case);
+                }
+                Err(PortError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(format!("case {case_id} kept changing")))
+    }
+
+    pub async fn alerts(&self, who: &Principal, query: &AlertQuery) -> Result<Vec<Alert>, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("alerts are for supervisors".into()));
+        }
+        Ok(self.alerts.list(query).await?)
+    }
+
+    pub async fn agents(&self, who: &Principal) -> Result<Vec<Agent>, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("the agent list is for supervisors".into()));
+        }
+        Ok(self.agents.list().await?)
+    }
+}

@@ -1,0 +1,12 @@
+//! Use cases, one per stage. Each holds its ports and a clock; none knows about AWS or HTTP.
+
+pub mod classify;
+pub mod desk;
+pub mod ingest;
+pub mod outbound;
+pub mod route;
+pub mod sla;
+pub mod thread;
+
+/// How many times a service re-reads and retries after losing a conditional write.
+pub(crate) const MAX_CONFLICT_RETRIES: usize = 8;

@@ -1,0 +1,126 @@
+//! Outbound: deliver an agent's reply to the customer's channel; park what the channel refuses.
+
+use super::MAX_CONFLICT_RETRIES;
+use crate::error::{PortError, ServiceError};
+use crate::events::ReplyRequested;
+use crate::ports::{CaseStore, Clock, LoadChange, OutboundReply, PostStore, ReplySender, SendError};
+use crate::post::{Delivery, Direction};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    Sent(Option<String>),
+    /// Sent before (a redelivery of the request): nothing done.
+    AlreadySent,
+    /// Refused for good; the reason is on the post and in the case history.
+    Parked(String),
+}
+
+pub struct OutboundService {
+    posts: Arc<dyn PostStore>,
+    cases: Arc<dyn CaseStore>,
+    sender: Arc<dyn ReplySender>,
+    clock: Arc<dyn Clock>,
+}
+
+impl OutboundService {
+    pub fn new(
+        posts: Arc<dyn PostStore>,
+        cases: Arc<dyn CaseStore>,
+        sender: Arc<dyn ReplySender>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            posts,
+            cases,
+            sender,
+            clock,
+        }
+    }
+
+    pub async fn deliver(&self, request: &ReplyRequested) -> Result<Delivered, ServiceError> {
+        let mut post = self
+            .posts
+            .get(&request.post_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("reply post {}", request.post_id)))?;
+        if matches!(
+            post.delivery,
+            Some(Delivery::Sent { .. }) | Some(Delivery::Failed { .. })
+        ) {
+            return Ok(Delivered::AlreadySent);
+        }
+        let case = self
+            .cases
+            .get(&request.case_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("case {}", request.case_id)))?;
+        // The reply goes to the customer's latest post in the case.
+        let thread = self.posts.get_many(&case.posts).await?;
+        let recipient_post = thread
+            .iter()
+            .rev()
+            .find(|p| p.direction == Direction::Inbound)
+            .ok_or_else(|| ServiceError::Invalid(format!("case {} has no customer post to answer", case.id)))?;
+        let reply = OutboundReply {
+            case_id: case.id.clone(),
+            post_id: post.id.clone(),
+            channel: recipient_post.channel,
+            account: recipient_post.account.clone(),
+            text: post.text.clone(),
+            in_reply_to: request
+                .in_reply_to
+                .clone()
+                .or_else(|| Some(recipient_post.platform_id.clone())),
+            recipient: recipient_post.author.clone(),
+        };
+        match self.sender.send(&reply).await {
+            Ok(platform_id) => {
+                post.delivery = Some(Delivery::Sent {
+                    platform_id: platform_id.clone(),
+                    at: self.clock.now(),
+                });
+                if let Some(id) = &platform_id {
+                    post.platform_id = id.clone();
+                }
+                self.posts.put(&post).await?;
+                tracing::info!(case_id = %case.id, post_id = %post.id, channel = %reply.channel, "reply delivered");
+                Ok(Delivered::Sent(platform_id))
+            }
+            Err(SendError::Retry { reason, .. }) => Err(ServiceError::Port(PortError::Unavailable(reason))),
+            Err(SendError::Permanent(reason)) => {
+                let now = self.clock.now();
+                post.delivery = Some(Delivery::Failed {
+                    reason: reason.clone(),
+                    at: now,
+                });
+                self.posts.put(&post).await?;
+                self.note_failure(&request.case_id, &post.id, &reason).await?;
+                tracing::warn!(case_id = %case.id, post_id = %post.id, %reason, "reply parked: the channel refused it");
+                Ok(Delivered::Parked(reason))
+            }
+        }
+    }
+
+    async fn note_failure(
+        &self,
+        case_id: &crate::ids::CaseId,
+        post_id: &crate::ids::PostId,
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(mut case) = self.cases.get(case_id).await? else {
+                return Ok(());
+            };
+            let expected = case.version;
+            case.note_delivery_failure(post_id, reason, self.clock.now());
+            case.version += 1;
+            match self.cases.save(&case, expected, LoadChange::None).await {
+                Ok(()) => return Ok(()),
+                Err(PortError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(format!("case {case_id} kept changing")))
+    }
+}

@@ -1,0 +1,33 @@
+//! Validated settings the services run with (the configuration file, after parsing and checks).
+
+use crate::agent::Agent;
+use crate::channel::Language;
+use crate::sla::SlaPolicy;
+
+/// A generic webhook source: a forum, an app store bridge, an email bridge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenericSource {
+    pub name: String,
+    /// The environment variable that holds the `whsec_...` signing secret (never the secret).
+    pub secret_env: String,
+    /// Where agents' replies to this source's posts are POSTed.
+    pub reply_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub languages: Vec<Language>,
+    pub default_language: Language,
+    pub default_queue: String,
+    /// How long a platform event id is remembered for dedupe.
+    pub dedupe_ttl_days: u32,
+    pub sources: Vec<GenericSource>,
+    pub agents: Vec<Agent>,
+    pub sla: SlaPolicy,
+}
+
+impl Settings {
+    pub fn source(&self, name: &str) -> Option<&GenericSource> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}

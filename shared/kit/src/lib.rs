@@ -1,0 +1,1 @@
+//! Lambda edge kit: tracing, typed config, the SQS batch runner, HTTP problem errors.

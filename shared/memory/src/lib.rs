@@ -1,0 +1,1 @@
+//! Thread-safe in-memory implementations of every domain port (local mode, tests).

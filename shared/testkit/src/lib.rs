@@ -1,0 +1,1 @@
+//! Test kit: port contract suites, a fixed clock, fixture loading.

@@ -1,0 +1,1 @@
+//! System tests through the front doors (HTTP, queues).

@@ -1,0 +1,1 @@
+//! DynamoDB, SQS and SNS implementations of the domain ports.

@@ -1,1 +1,13 @@
-//! Thread-safe in-memory implementations of every domain port (local mode, tests).
+//! Thread-safe in-memory implementations of every domain port: the backend of `care serve`
+//! and of the fast tests. Depends on the domain only (and tokio's sync primitives for the queue).
+//!
+//! Conditional writes hold one lock for the whole check-and-write, which is what a DynamoDB
+//! condition expression or transaction gives on AWS.
+
+mod queue;
+mod sinks;
+mod store;
+
+pub use queue::{MemoryQueue, QueueConfig, QueueStats};
+pub use sinks::{MemoryBus, RecordingAlertSink};
+pub use store::MemoryStore;

@@ -1,0 +1,481 @@
+//! The configuration file (TOML): parsed, validated, and turned into domain [`Settings`].
+//!
+//! Errors name the key and the line (`care.toml:14: agents[1].languages[0]: ...`). Sections
+//! owned by other crates (`[classify]`, `[channels]`) are read by those crates from the same text
+//! with [`section`], so their errors carry lines too. Secrets never live in the file: it names the
+//! environment variables that hold them.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_spanned::Spanned;
+use socialcare_domain::{Agent, AgentId, GenericSource, Language, Presence, Priority, Role, Settings, SlaPolicy};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+/// One problem with the configuration, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}: {}", self.file, self.key, self.message),
+            None => write!(f, "{}: {}: {}", self.file, self.key, self.message),
+        }
+    }
+}
+
+/// All the problems found (validation does not stop at the first).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} problem(s)):", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    service: Option<RawService>,
+    #[serde(default)]
+    sources: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    agents: Vec<Spanned<RawAgent>>,
+    sla: Option<Spanned<RawSla>>,
+    // Owned by other crates, read with `section`.
+    #[allow(dead_code)]
+    classify: Option<toml::Value>,
+    #[allow(dead_code)]
+    channels: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    languages: Option<Spanned<Vec<Language>>>,
+    default_language: Option<Spanned<Language>>,
+    default_queue: Option<String>,
+    dedupe_ttl_days: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: String,
+    secret_env: String,
+    reply_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    id: AgentId,
+    name: Option<String>,
+    languages: Spanned<Vec<Language>>,
+    #[serde(default)]
+    skills: Vec<String>,
+    capacity: Spanned<u32>,
+    #[serde(default)]
+    role: Role,
+    #[serde(default)]
+    presence: Presence,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    first_response: BTreeMap<Priority, Spanned<i64>>,
+}
+
+/// Line (1-based) of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes().iter().take(offset).filter(|b| **b == b'\n').count() + 1
+}
+
+struct Collector<'a> {
+    file: &'a str,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Collector<'_> {
+    fn push(&mut self, span: Option<std::ops::Range<usize>>, key: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            line: span.map(|s| line_of(self.text, s.start)),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+}
+
+fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+    // The toml message is multi-line with a snippet; keep its first sentence.
+    let message = e.message().lines().next().unwrap_or("invalid TOML").to_string();
+    ConfigError {
+        file: file.to_string(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        key: "(syntax)".into(),
+        message,
+    }
+}
+
+/// Reads and validates the file.
+pub fn load(path: &Path) -> Result<Settings, ConfigErrors> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: file.clone(),
+            line: None,
+            key: "(file)".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    parse(&file, &text)
+}
+
+/// Parses and validates configuration text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| ConfigErrors(vec![toml_error(file, text, &e)]))?;
+    let mut c = Collector {
+        file,
+        text,
+        errors: Vec::new(),
+    };
+
+    let service = raw.service.unwrap_or(RawService {
+        languages: None,
+        default_language: None,
+        default_queue: None,
+        dedupe_ttl_days: None,
+    });
+    let languages: Vec<Language> = service
+        .languages
+        .as_ref()
+        .map(|l| l.get_ref().clone())
+        .unwrap_or_else(|| {
+            ["en", "es", "pt", "fr", "de"]
+                .iter()
+                .filter_map(|l| Language::parse(l).ok())
+                .collect()
+        });
+    if let Some(l) = &service.languages
+        && l.get_ref().is_empty()
+    {
+        c.push(Some(l.span()), "service.languages", "must name at least one language");
+    }
+    let default_language = match &service.default_language {
+        Some(d) => {
+            if !languages.contains(d.get_ref()) {
+                c.push(
+                    Some(d.span()),
+                    "service.default_language",
+                    format!("`{}` is not in service.languages", d.get_ref()),
+                );
+            }
+            d.get_ref().clone()
+        }
+        None => languages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| Language::parse("en").unwrap_or_else(|_| unreachable!())),
+    };
+    let dedupe_ttl_days = match &service.dedupe_ttl_days {
+        Some(d) if *d.get_ref() == 0 => {
+            c.push(Some(d.span()), "service.dedupe_ttl_days", "must be at least 1");
+            14
+        }
+        Some(d) => *d.get_ref(),
+        None => 14,
+    };
+
+    let mut source_names = HashSet::new();
+    let mut sources = Vec::new();
+    for (i, s) in raw.sources.iter().enumerate() {
+        let span = Some(s.span());
+        let r = s.get_ref();
+        if r.name.is_empty()
+            || !r
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            c.push(
+                span.clone(),
+                format!("sources[{i}].name"),
+                "use letters, digits, '-' or '_'",
+            );
+        }
+        if !source_names.insert(r.name.clone()) {
+            c.push(
+                span.clone(),
+                format!("sources[{i}].name"),
+                format!("`{}` is listed twice", r.name),
+            );
+        }
+        if r.secret_env.is_empty() || r.secret_env.starts_with("whsec_") {
+            c.push(
+                span.clone(),
+                format!("sources[{i}].secret_env"),
+                "must name an environment variable, not hold the secret",
+            );
+        }
+        if let Some(url) = &r.reply_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            c.push(
+                span.clone(),
+                format!("sources[{i}].reply_url"),
+                "must be an http(s) URL",
+            );
+        }
+        sources.push(GenericSource {
+            name: r.name.clone(),
+            secret_env: r.secret_env.clone(),
+            reply_url: r.reply_url.clone(),
+        });
+    }
+
+    let mut agent_ids = HashSet::new();
+    let mut agents = Vec::new();
+    for (i, a) in raw.agents.iter().enumerate() {
+        let span = Some(a.span());
+        let r = a.get_ref();
+        if !agent_ids.insert(r.id.clone()) {
+            c.push(
+                span.clone(),
+                format!("agents[{i}].id"),
+                format!("`{}` is listed twice", r.id),
+            );
+        }
+        if *r.capacity.get_ref() == 0 && r.role == Role::Agent {
+            c.push(
+                Some(r.capacity.span()),
+                format!("agents[{i}].capacity"),
+                "must be at least 1",
+            );
+        }
+        if r.languages.get_ref().is_empty() {
+            c.push(
+                Some(r.languages.span()),
+                format!("agents[{i}].languages"),
+                "must name at least one language",
+            );
+        }
+        for (j, l) in r.languages.get_ref().iter().enumerate() {
+            if !languages.contains(l) {
+                c.push(
+                    Some(r.languages.span()),
+                    format!("agents[{i}].languages[{j}]"),
+                    format!("`{l}` is not in service.languages"),
+                );
+            }
+        }
+        agents.push(Agent {
+            id: r.id.clone(),
+            name: r.name.clone().unwrap_or_else(|| r.id.to_string()),
+            languages: r.languages.get_ref().clone(),
+            skills: r.skills.clone(),
+            capacity: *r.capacity.get_ref(),
+            presence: r.presence,
+            role: r.role,
+            load: 0,
+            last_assigned_at: None,
+        });
+    }
+
+    let mut first_response = BTreeMap::new();
+    match &raw.sla {
+        None => c.push(
+            None,
+            "sla.first_response",
+            "is required: seconds allowed per priority P1..P4",
+        ),
+        Some(sla) => {
+            for p in Priority::ALL {
+                match sla.get_ref().first_response.get(&p) {
+                    None => c.push(Some(sla.span()), format!("sla.first_response.{p}"), "is missing"),
+                    Some(secs) if *secs.get_ref() <= 0 => c.push(
+                        Some(secs.span()),
+                        format!("sla.first_response.{p}"),
+                        "must be a positive number of seconds",
+                    ),
+                    Some(secs) => {
+                        first_response.insert(p, secs.get_ref().unsigned_abs());
+                    }
+                }
+            }
+        }
+    }
+
+    if !c.errors.is_empty() {
+        return Err(ConfigErrors(c.errors));
+    }
+    Ok(Settings {
+        languages,
+        default_language,
+        default_queue: service.default_queue.unwrap_or_else(|| "general".to_string()),
+        dedupe_ttl_days,
+        sources,
+        agents,
+        sla: SlaPolicy { first_response },
+    })
+}
+
+/// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the
+/// section's own type; a missing section gives `T::default()`. Errors carry the line.
+pub fn section<T: DeserializeOwned + Default>(file: &str, text: &str, name: &str) -> Result<T, ConfigErrors> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigErrors(vec![toml_error(file, text, &e)]))?;
+    if !table.contains_key(name) {
+        return Ok(T::default());
+    }
+    let value = table
+        .get(name)
+        .cloned()
+        .unwrap_or(toml::Value::Table(toml::Table::new()));
+    T::deserialize(value).map_err(|e| {
+        let line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("[{name}")))
+            .map(|i| i + 1);
+        ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            key: name.to_string(),
+            message: e.message().to_string(),
+        }])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[service]
+languages = ["en", "es"]
+default_language = "en"
+
+[[sources]]
+name = "forum"
+secret_env = "CARE_SECRET_FORUM"
+reply_url = "http://127.0.0.1:1/replies"
+
+[[agents]]
+id = "ana"
+languages = ["es", "en"]
+capacity = 2
+
+[sla.first_response]
+P1 = 60
+P2 = 120
+P3 = 600
+P4 = 3600
+"#;
+
+    #[test]
+    fn good_file_parses() {
+        let s = parse("care.toml", GOOD).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.agents.len(), 1);
+        assert_eq!(s.sla.first_response.get(&Priority::P1), Some(&60));
+        assert_eq!(
+            s.source("forum").and_then(|s| s.reply_url.clone()).as_deref(),
+            Some("http://127.0.0.1:1/replies")
+        );
+    }
+
+    fn errors_of(text: &str) -> Vec<String> {
+        match parse("care.toml", text) {
+            Ok(_) => vec![],
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn errors_name_key_and_line() {
+        // (mutation of GOOD, expected fragment of an error)
+        let table = [
+            (
+                GOOD.replace("capacity = 2", "capacity = 0"),
+                "care.toml:14: agents[0].capacity: must be at least 1",
+            ),
+            (
+                GOOD.replace("languages = [\"es\", \"en\"]", "languages = [\"es\", \"fr\"]"),
+                "care.toml:13: agents[0].languages[1]: `fr` is not in service.languages",
+            ),
+            (
+                GOOD.replace("P2 = 120", "P2 = 0"),
+                "care.toml:18: sla.first_response.P2: must be a positive",
+            ),
+            (GOOD.replace("P4 = 3600\n", ""), "sla.first_response.P4: is missing"),
+            (
+                GOOD.replace("default_language = \"en\"", "default_language = \"de\""),
+                "care.toml:4: service.default_language",
+            ),
+            (
+                GOOD.replace("secret_env = \"CARE_SECRET_FORUM\"", "secret_env = \"whsec_abc\""),
+                "sources[0].secret_env",
+            ),
+            (
+                GOOD.replace("capacity = 2", "capacity = 2\nmood = \"happy\""),
+                "care.toml:15: (syntax): unknown field `mood`",
+            ),
+            (
+                GOOD.replace("languages = [\"en\", \"es\"]", "languages = [\"english\"]"),
+                "care.toml:3: (syntax)",
+            ),
+        ];
+        for (text, expected) in table {
+            let errors = errors_of(&text);
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "expected `{expected}` in {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let e = load(Path::new("/nonexistent/care.toml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("/nonexistent/care.toml"), "{e}");
+    }
+
+    #[derive(Deserialize, Default, Debug, PartialEq)]
+    struct Other {
+        threshold: u32,
+    }
+
+    #[test]
+    fn sections_are_read_by_their_owner() {
+        let text = format!("{GOOD}\n[classify]\nthreshold = 3\n");
+        assert_eq!(
+            section::<Other>("care.toml", &text, "classify").ok(),
+            Some(Other { threshold: 3 })
+        );
+        assert_eq!(
+            section::<Other>("care.toml", GOOD, "classify").ok(),
+            Some(Other::default())
+        );
+        let bad = format!("{GOOD}\n[classify]\nthreshold = \"x\"\n");
+        let e = section::<Other>("care.toml", &bad, "classify")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("care.toml:22: classify"), "{e}");
+    }
+}

@@ -1,0 +1,356 @@
+//! `MemoryStore`: every table port over one mutex-guarded state.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use socialcare_domain::ports::{
+    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, CustomerStore, Dedupe, LoadChange, Parked, ParkingLot,
+    PostStore, Seen, TimerStore,
+};
+use socialcare_domain::{
+    Agent, AgentId, Alert, AuthorId, Case, CaseId, Customer, CustomerId, PortError, PortResult, Post, PostId, Presence,
+    Timer,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct State {
+    dedupe: HashMap<String, (String, Timestamp)>,
+    posts: HashMap<PostId, Post>,
+    customers: HashMap<CustomerId, Customer>,
+    authors: HashMap<AuthorId, CustomerId>,
+    cases: HashMap<CaseId, Case>,
+    active: HashMap<CustomerId, CaseId>,
+    agents: BTreeMap<AgentId, Agent>,
+    /// key → (timer, settled)
+    timers: HashMap<String, (Timer, bool)>,
+    alerts: HashMap<String, Alert>,
+    parked: Vec<Parked>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> PortResult<MutexGuard<'_, State>> {
+        // A poisoned lock means a panic mid-write elsewhere: the state may be torn, so refuse.
+        self.state
+            .lock()
+            .map_err(|_| PortError::Unavailable("memory store poisoned by a panic".into()))
+    }
+}
+
+#[async_trait]
+impl Dedupe for MemoryStore {
+    async fn check(&self, key: &str, fingerprint: &str, now: Timestamp) -> PortResult<Seen> {
+        let state = self.lock()?;
+        Ok(match state.dedupe.get(key) {
+            Some((_, expires)) if *expires <= now => Seen::New,
+            Some((fp, _)) if fp == fingerprint => Seen::Duplicate,
+            Some(_) => Seen::Conflict,
+            None => Seen::New,
+        })
+    }
+
+    async fn remember(&self, key: &str, fingerprint: &str, expires_at: Timestamp) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let now = Timestamp::now();
+        let live = state.dedupe.get(key).is_some_and(|(_, exp)| *exp > now);
+        if !live {
+            state
+                .dedupe
+                .insert(key.to_string(), (fingerprint.to_string(), expires_at));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PostStore for MemoryStore {
+    async fn insert(&self, post: &Post) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if state.posts.contains_key(&post.id) {
+            return Ok(false);
+        }
+        state.posts.insert(post.id.clone(), post.clone());
+        Ok(true)
+    }
+    async fn put(&self, post: &Post) -> PortResult<()> {
+        self.lock()?.posts.insert(post.id.clone(), post.clone());
+        Ok(())
+    }
+    async fn get(&self, id: &PostId) -> PortResult<Option<Post>> {
+        Ok(self.lock()?.posts.get(id).cloned())
+    }
+    async fn get_many(&self, ids: &[PostId]) -> PortResult<Vec<Post>> {
+        let state = self.lock()?;
+        Ok(ids.iter().filter_map(|id| state.posts.get(id).cloned()).collect())
+    }
+}
+
+#[async_trait]
+impl CustomerStore for MemoryStore {
+    async fn get(&self, id: &CustomerId) -> PortResult<Option<Customer>> {
+        Ok(self.lock()?.customers.get(id).cloned())
+    }
+    async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>> {
+        Ok(self.lock()?.authors.get(author).cloned())
+    }
+    async fn create(&self, customer: &Customer) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if state.customers.contains_key(&customer.id) {
+            return Ok(false);
+        }
+        for identity in &customer.identities {
+            state
+                .authors
+                .entry(identity.author_id.clone())
+                .or_insert_with(|| customer.id.clone());
+        }
+        state.customers.insert(customer.id.clone(), customer.clone());
+        Ok(true)
+    }
+}
+
+fn matches(case: &Case, q: &CaseQuery) -> bool {
+    (q.statuses.is_empty() || q.statuses.contains(&case.status))
+        && q.assignee.as_ref().is_none_or(|a| case.assignee.as_ref() == Some(a))
+        && (!q.waiting || case.is_waiting())
+        && q.customer.as_ref().is_none_or(|c| &case.customer_id == c)
+}
+
+#[async_trait]
+impl CaseStore for MemoryStore {
+    async fn get(&self, id: &CaseId) -> PortResult<Option<Case>> {
+        Ok(self.lock()?.cases.get(id).cloned())
+    }
+
+    async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>> {
+        Ok(self.lock()?.active.get(customer).cloned())
+    }
+
+    async fn create(&self, case: &Case) -> PortResult<()> {
+        let mut state = self.lock()?;
+        if state.cases.contains_key(&case.id) {
+            return Err(PortError::Conflict(format!("case {} exists", case.id)));
+        }
+        if case.status.is_active() {
+            if let Some(other) = state.active.get(&case.customer_id) {
+                return Err(PortError::Conflict(format!(
+                    "customer {} has active case {other}",
+                    case.customer_id
+                )));
+            }
+            state.active.insert(case.customer_id.clone(), case.id.clone());
+        }
+        state.cases.insert(case.id.clone(), case.clone());
+        Ok(())
+    }
+
+    async fn save(&self, case: &Case, expected_version: u64, load: LoadChange) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let stored = state
+            .cases
+            .get(&case.id)
+            .ok_or_else(|| PortError::NotFound(format!("case {}", case.id)))?;
+        if stored.version != expected_version {
+            return Err(PortError::Conflict(format!(
+                "case {} is at version {}, not {expected_version}",
+                case.id, stored.version
+            )));
+        }
+        if case.version != expected_version + 1 {
+            return Err(PortError::Invalid(format!(
+                "case {} must be saved at version {}",
+                case.id,
+                expected_version + 1
+            )));
+        }
+        // Check every condition before writing anything: all or nothing, as a transaction.
+        let pointer = state.active.get(&case.customer_id).cloned();
+        if case.status.is_active() && pointer.as_ref().is_some_and(|p| p != &case.id) {
+            return Err(PortError::Conflict(format!(
+                "customer {} has another active case",
+                case.customer_id
+            )));
+        }
+        match &load {
+            LoadChange::None => {}
+            LoadChange::Take(agent) => {
+                let a = state
+                    .agents
+                    .get(agent)
+                    .ok_or_else(|| PortError::NotFound(format!("agent {agent}")))?;
+                if a.load >= a.capacity {
+                    return Err(PortError::Conflict(format!("agent {agent} is at capacity")));
+                }
+            }
+            LoadChange::Release(agent) => {
+                if !state.agents.contains_key(agent) {
+                    return Err(PortError::NotFound(format!("agent {agent}")));
+                }
+            }
+        }
+        match load {
+            LoadChange::None => {}
+            LoadChange::Take(agent) => {
+                if let Some(a) = state.agents.get_mut(&agent) {
+                    a.load += 1;
+                }
+            }
+            LoadChange::Release(agent) => {
+                if let Some(a) = state.agents.get_mut(&agent) {
+                    a.load = a.load.saturating_sub(1);
+                }
+            }
+        }
+        if case.status.is_active() {
+            state.active.insert(case.customer_id.clone(), case.id.clone());
+        } else if pointer.as_ref() == Some(&case.id) {
+            state.active.remove(&case.customer_id);
+        }
+        state.cases.insert(case.id.clone(), case.clone());
+        Ok(())
+    }
+
+    async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
+        let state = self.lock()?;
+        let mut out: Vec<Case> = state.cases.values().filter(|c| matches(c, query)).cloned().collect();
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        if let Some(limit) = query.limit {
+            out.truncate(limit);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl AgentStore for MemoryStore {
+    async fn get(&self, id: &AgentId) -> PortResult<Option<Agent>> {
+        Ok(self.lock()?.agents.get(id).cloned())
+    }
+    async fn list(&self) -> PortResult<Vec<Agent>> {
+        Ok(self.lock()?.agents.values().cloned().collect())
+    }
+    async fn seed(&self, agent: &Agent) -> PortResult<()> {
+        self.lock()?
+            .agents
+            .entry(agent.id.clone())
+            .or_insert_with(|| agent.clone());
+        Ok(())
+    }
+    async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let agent = state
+            .agents
+            .get_mut(id)
+            .ok_or_else(|| PortError::NotFound(format!("agent {id}")))?;
+        agent.presence = presence;
+        Ok(())
+    }
+    async fn touch_assigned(&self, id: &AgentId, at: Timestamp) -> PortResult<()> {
+        let mut state = self.lock()?;
+        if let Some(agent) = state.agents.get_mut(id) {
+            agent.last_assigned_at = Some(agent.last_assigned_at.map_or(at, |t| t.max(at)));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TimerStore for MemoryStore {
+    async fn arm(&self, timer: &Timer) -> PortResult<()> {
+        self.lock()?
+            .timers
+            .entry(timer.key())
+            .or_insert_with(|| (timer.clone(), false));
+        Ok(())
+    }
+    async fn due(&self, until: Timestamp, limit: usize) -> PortResult<Vec<Timer>> {
+        let state = self.lock()?;
+        let mut due: Vec<Timer> = state
+            .timers
+            .values()
+            .filter(|(t, settled)| !settled && t.due_at <= until)
+            .map(|(t, _)| t.clone())
+            .collect();
+        due.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.key().cmp(&b.key())));
+        due.truncate(limit);
+        Ok(due)
+    }
+    async fn settle(&self, key: &str) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        match state.timers.get_mut(key) {
+            Some((_, settled)) if !*settled => {
+                *settled = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl AlertStore for MemoryStore {
+    async fn record(&self, alert: &Alert) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if state.alerts.contains_key(&alert.id) {
+            return Ok(false);
+        }
+        state.alerts.insert(alert.id.clone(), alert.clone());
+        Ok(true)
+    }
+    async fn get(&self, id: &str) -> PortResult<Option<Alert>> {
+        Ok(self.lock()?.alerts.get(id).cloned())
+    }
+    async fn mark_delivered(&self, id: &str) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let alert = state
+            .alerts
+            .get_mut(id)
+            .ok_or_else(|| PortError::NotFound(format!("alert {id}")))?;
+        alert.delivered = true;
+        Ok(())
+    }
+    async fn list(&self, q: &AlertQuery) -> PortResult<Vec<Alert>> {
+        let state = self.lock()?;
+        let mut out: Vec<Alert> = state
+            .alerts
+            .values()
+            .filter(|a| q.level.is_none_or(|l| a.level == l))
+            .filter(|a| q.queue.as_ref().is_none_or(|qq| &a.queue == qq))
+            .filter(|a| q.since.is_none_or(|s| a.fired_at >= s))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| b.fired_at.cmp(&a.fired_at).then_with(|| a.id.cmp(&b.id)));
+        if let Some(limit) = q.limit {
+            out.truncate(limit);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl ParkingLot for MemoryStore {
+    async fn park(&self, parked: &Parked) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let known = state
+            .parked
+            .iter()
+            .any(|p| p.source == parked.source && p.message_id == parked.message_id);
+        if !known {
+            state.parked.push(parked.clone());
+        }
+        Ok(())
+    }
+    async fn list(&self, limit: usize) -> PortResult<Vec<Parked>> {
+        let state = self.lock()?;
+        Ok(state.parked.iter().rev().take(limit).cloned().collect())
+    }
+}

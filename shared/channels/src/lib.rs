@@ -1,1 +1,6 @@
-//! Channels: X, Meta and generic webhooks (handshakes, signatures, parsing) and outbound reply requests.
+//! Channels: the platforms' webhooks (handshakes, signatures over raw bytes, parsing into domain
+//! post changes) and the outbound requests that deliver replies. Depends on the domain only;
+//! no AWS. Every parser takes untrusted bytes and must never panic.
+
+pub mod generic;
+pub mod send;

@@ -1,1 +1,162 @@
-//! System tests through the front doors (HTTP, queues).
+//! Helpers for the system tests: start the local stack on port 0 with test secrets and a
+//! fake reply endpoint, sign webhooks, mint tokens, poll the API until something is true.
+
+use jiff::Timestamp;
+use serde_json::Value;
+use socialcare_domain::ports::SystemClock;
+use socialcare_domain::{AgentId, Role};
+use socialcare_local::stack::{MemoryBackend, Stack, StackOptions};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const FORUM_SECRET: &str = "whsec_c29jaWFsY2FyZS10ZXN0LWZvcnVtLXNlY3JldA==";
+pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret";
+
+/// A configuration with two agents (pt/es and en), a supervisor, and `target_secs` targets.
+pub fn config(reply_url: &str, target_secs: u64) -> String {
+    format!(
+        r#"
+[service]
+languages = ["en", "es", "pt", "fr", "de"]
+default_language = "en"
+
+[[sources]]
+name = "forum"
+secret_env = "FORUM_SECRET"
+reply_url = "{reply_url}"
+
+[[agents]]
+id = "ana"
+languages = ["pt", "es"]
+capacity = 2
+
+[[agents]]
+id = "ben"
+languages = ["en"]
+capacity = 2
+
+[[agents]]
+id = "sam"
+languages = ["en"]
+capacity = 0
+role = "supervisor"
+
+[sla.first_response]
+P1 = {target_secs}
+P2 = {target_secs}
+P3 = {target_secs}
+P4 = {target_secs}
+"#
+    )
+}
+
+pub struct TestStack {
+    pub stack: Stack,
+    pub backend: MemoryBackend,
+    pub http: reqwest::Client,
+}
+
+impl TestStack {
+    pub async fn start(config_text: &str) -> anyhow::Result<Self> {
+        let settings = socialcare_kit::config::parse("test.toml", config_text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secrets: HashMap<String, String> = [("FORUM_SECRET".to_string(), FORUM_SECRET.to_string())].into();
+        let backend = MemoryBackend::new(Duration::from_secs(2));
+        let opts = StackOptions {
+            settings,
+            classifier: socialcare_local::stack::classifier("test.toml", config_text)?,
+            secrets: Arc::new(move |k| secrets.get(k).cloned()),
+            jwt_secret: JWT_SECRET.to_vec(),
+            bind: "127.0.0.1:0".parse()?,
+            tick_every: Duration::from_millis(100),
+            clock: Arc::new(SystemClock),
+            send_backoff: Duration::from_millis(10),
+            visibility: Duration::from_secs(2),
+        };
+        let stack = Stack::start(opts, backend.ports()).await?;
+        Ok(Self {
+            stack,
+            backend,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.stack.url())
+    }
+
+    pub fn token(agent: &str, role: Role) -> String {
+        let id = AgentId::parse(agent).unwrap_or_else(|_| unreachable!());
+        socialcare_kit::auth::mint(JWT_SECRET, &id, role, Timestamp::now(), 3600).unwrap_or_default()
+    }
+
+    /// Posts a generic webhook body signed with the forum secret; returns (status, body).
+    pub async fn webhook(&self, id: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+        let raw = body.to_string();
+        let ts = Timestamp::now().as_second();
+        let sig = socialcare_channels::generic::sign(FORUM_SECRET, id, ts, raw.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let r = self
+            .http
+            .post(self.url("/webhooks/generic"))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", ts.to_string())
+            .header("webhook-signature", sig)
+            .body(raw)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn get(&self, path: &str, agent: &str, role: Role) -> anyhow::Result<(u16, Value)> {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(Self::token(agent, role))
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn post(&self, path: &str, agent: &str, role: Role, body: Option<Value>) -> anyhow::Result<(u16, Value)> {
+        let mut req = self.http.post(self.url(path)).bearer_auth(Self::token(agent, role));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Polls the supervisor's case list until `pred` holds (or fails after `within`).
+    pub async fn wait_cases(&self, within: Duration, pred: impl Fn(&[Value]) -> bool) -> anyhow::Result<Vec<Value>> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let (_, body) = self.get("/v1/cases", "sam", Role::Supervisor).await?;
+            let cases = body["cases"].as_array().cloned().unwrap_or_default();
+            if pred(&cases) {
+                return Ok(cases);
+            }
+            if tokio::time::Instant::now() > deadline {
+                anyhow::bail!("condition not met within {within:?}; cases: {cases:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A generic `post.created` body.
+pub fn created(id: &str, author: &str, handle: &str, text: &str) -> Value {
+    serde_json::json!({
+        "type": "post.created",
+        "timestamp": Timestamp::now(),
+        "data": {
+            "source": "forum", "id": id, "text": text, "created_at": Timestamp::now(),
+            "in_reply_to": null, "private": false,
+            "author": {"id": author, "handle": handle, "name": null, "followers": 10, "verified": false}
+        }
+    })
+}

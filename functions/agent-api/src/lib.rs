@@ -1,1 +1,234 @@
-//! The agent-api Lambda function.
+//! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
+//! by the desk service. Errors are problem JSON; internal causes stay in the logs.
+
+mod views;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use socialcare_domain::ports::{AlertQuery, CaseQuery, Clock};
+use socialcare_domain::services::desk::{Desk, Principal};
+use socialcare_domain::{CaseId, CaseStatus, Level};
+use socialcare_kit::problem::Problem;
+use std::sync::Arc;
+pub use views::{CaseSummary, CaseView};
+
+/// Request bodies above this are refused with 413.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+#[derive(Clone)]
+pub struct Api {
+    pub desk: Arc<Desk>,
+    pub clock: Arc<dyn Clock>,
+    /// HS256 key for agent tokens.
+    pub jwt_secret: Arc<Vec<u8>>,
+}
+
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/me", get(me))
+        .route("/v1/cases", get(list_cases))
+        .route("/v1/cases/{id}", get(get_case))
+        .route("/v1/cases/{id}/replies", post(reply))
+        .route("/v1/cases/{id}/resolve", post(resolve))
+        .route("/v1/queue/claim", post(claim))
+        .route("/v1/alerts", get(alerts))
+        .route("/v1/agents", get(agents))
+        .fallback(|| async { Problem::not_found("no such route") })
+        .with_state(api)
+}
+
+/// The caller, from `Authorization: Bearer <jwt>`; 401 problem otherwise.
+pub struct Caller(pub Principal);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Api: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let api = Api::from_ref(state);
+        let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+        socialcare_kit::auth::verify(&api.jwt_secret, header)
+            .map(Caller)
+            .map_err(|e| {
+                let mut response = Problem::unauthorized(e.to_string()).into_response();
+                response
+                    .headers_mut()
+                    .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+                response
+            })
+    }
+}
+
+/// A JSON body, with 400/413 problems instead of axum's plain-text rejections.
+async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, Problem> {
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| Problem::too_large(MAX_BODY))?;
+    serde_json::from_slice(&bytes).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn case_id(raw: &str) -> Result<CaseId, Problem> {
+    CaseId::parse(raw).map_err(|e| Problem::bad_request(format!("case id: {e}")))
+}
+
+type ApiResult = Result<Response, Problem>;
+
+async fn openapi() -> Response {
+    ([("content-type", "application/json")], OPENAPI).into_response()
+}
+
+async fn me(Caller(who): Caller) -> ApiResult {
+    Ok(axum::Json(serde_json::json!({"agent_id": who.agent_id, "supervisor": who.is_supervisor()})).into_response())
+}
+
+#[derive(Deserialize)]
+struct CaseParams {
+    status: Option<String>,
+    assignee: Option<String>,
+    waiting: Option<bool>,
+    limit: Option<usize>,
+}
+
+fn parse_status(s: &str) -> Result<CaseStatus, Problem> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        Problem::bad_request(format!(
+            "status `{s}` is not one of new, open, pending, resolved, closed"
+        ))
+    })
+}
+
+async fn list_cases(State(api): State<Api>, Caller(who): Caller, Query(p): Query<CaseParams>) -> ApiResult {
+    let statuses = match &p.status {
+        Some(s) => s.split(',').map(parse_status).collect::<Result<Vec<_>, _>>()?,
+        None => vec![],
+    };
+    let assignee = match p.assignee.as_deref() {
+        Some("me") => Some(who.agent_id.clone()),
+        Some(other) => Some(socialcare_domain::AgentId::parse(other).map_err(|e| Problem::bad_request(e.to_string()))?),
+        None => None,
+    };
+    let query = CaseQuery {
+        statuses,
+        assignee,
+        waiting: p.waiting.unwrap_or(false),
+        customer: None,
+        limit: Some(p.limit.unwrap_or(100).min(500)),
+    };
+    let cases = api.desk.list_cases(&who, query).await?;
+    let now = api.clock.now();
+    let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
+    Ok(axum::Json(serde_json::json!({ "cases": items })).into_response())
+}
+
+async fn get_case(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let view = api.desk.get_case(&who, &case_id(&id)?).await?;
+    Ok(axum::Json(CaseView::new(view, api.clock.now())).into_response())
+}
+
+async fn claim(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
+    match api.desk.claim(&who).await? {
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(case) => {
+            let view = api.desk.get_case(&who, &case.id).await?;
+            Ok(axum::Json(CaseView::new(view, api.clock.now())).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    text: String,
+}
+
+async fn reply(
+    State(api): State<Api>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let id = case_id(&id)?;
+    let body: ReplyBody = json_body(body).await?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let post = api.desk.reply(&who, &id, &body.text, key).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(views::PostView::from(&post))).into_response())
+}
+
+async fn resolve(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let case = api.desk.resolve(&who, &case_id(&id)?).await?;
+    Ok(axum::Json(CaseSummary::new(&case, api.clock.now())).into_response())
+}
+
+#[derive(Deserialize)]
+struct AlertParams {
+    level: Option<String>,
+    queue: Option<String>,
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn alerts(State(api): State<Api>, Caller(who): Caller, Query(p): Query<AlertParams>) -> ApiResult {
+    let level = match p.level.as_deref() {
+        None => None,
+        Some(l) => Some(
+            serde_json::from_value::<Level>(serde_json::Value::String(l.to_string()))
+                .map_err(|_| Problem::bad_request(format!("level `{l}` is unknown")))?,
+        ),
+    };
+    let since = match p.since.as_deref() {
+        None => None,
+        Some(s) => Some(
+            s.parse::<jiff::Timestamp>()
+                .map_err(|e| Problem::bad_request(format!("since: {e}")))?,
+        ),
+    };
+    let query = AlertQuery {
+        level,
+        queue: p.queue,
+        since,
+        limit: Some(p.limit.unwrap_or(100).min(1000)),
+    };
+    let alerts = api.desk.alerts(&who, &query).await?;
+    Ok(axum::Json(serde_json::json!({ "alerts": alerts })).into_response())
+}
+
+async fn agents(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
+    let agents = api.desk.agents(&who).await?;
+    Ok(axum::Json(serde_json::json!({ "agents": agents })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();
+        for path in [
+            "/v1/me",
+            "/v1/cases",
+            "/v1/cases/{id}",
+            "/v1/cases/{id}/replies",
+            "/v1/cases/{id}/resolve",
+            "/v1/queue/claim",
+            "/v1/alerts",
+            "/v1/agents",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
+        }
+    }
+}

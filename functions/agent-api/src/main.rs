@@ -1,0 +1,3 @@
+//! Lambda entry point of `agent-api`: wiring only.
+
+fn main() {}

@@ -1,0 +1,144 @@
+//! The API's JSON shapes: stable, documented in `openapi.json`, separate from storage.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use socialcare_domain::services::desk;
+use socialcare_domain::{
+    AgentId, Author, CaseEvent, Channel, Classification, Delivery, Direction, Language, Post, Priority, SlaClock,
+};
+use socialcare_domain::{Case, CaseStatus, CustomerId};
+
+#[derive(Serialize)]
+pub struct SlaView {
+    pub target: String,
+    pub started_at: Timestamp,
+    pub due_at: Timestamp,
+    pub state: socialcare_domain::sla::ClockState,
+    pub met_at: Option<Timestamp>,
+    pub breached_at: Option<Timestamp>,
+    /// Milliseconds until the deadline (negative when overdue); null once met.
+    pub remaining_ms: Option<i64>,
+}
+
+impl SlaView {
+    fn new(c: &SlaClock, now: Timestamp) -> Self {
+        Self {
+            target: c.target.to_string(),
+            started_at: c.started_at,
+            due_at: c.due_at,
+            state: c.state(),
+            met_at: c.met_at,
+            breached_at: c.breached_at,
+            remaining_ms: c.remaining_ms(now),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PostView {
+    pub id: String,
+    pub channel: Channel,
+    pub account: String,
+    pub direction: Direction,
+    pub text: String,
+    pub author: Author,
+    pub created_at: Timestamp,
+    pub parent_id: Option<String>,
+    pub private: bool,
+    pub edited: bool,
+    pub deleted: bool,
+    pub classification: Option<Classification>,
+    pub delivery: Option<Delivery>,
+}
+
+impl From<&Post> for PostView {
+    fn from(p: &Post) -> Self {
+        Self {
+            id: p.id.to_string(),
+            channel: p.channel,
+            account: p.account.clone(),
+            direction: p.direction,
+            text: p.text.clone(),
+            author: p.author.clone(),
+            created_at: p.created_at,
+            parent_id: p.parent_id.clone(),
+            private: p.private,
+            edited: !p.edits.is_empty(),
+            deleted: p.deleted,
+            classification: p.classification.clone(),
+            delivery: p.delivery.clone(),
+        }
+    }
+}
+
+/// A case in a list: everything but the posts' texts.
+#[derive(Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub language: Option<Language>,
+    pub channel: Channel,
+    pub queue: String,
+    pub customer_id: CustomerId,
+    pub assignee: Option<AgentId>,
+    pub post_ids: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub first_response_at: Option<Timestamp>,
+    pub sla: Vec<SlaView>,
+    pub version: u64,
+}
+
+impl CaseSummary {
+    pub fn new(c: &Case, now: Timestamp) -> Self {
+        Self {
+            id: c.id.to_string(),
+            status: c.status,
+            priority: c.priority,
+            language: c.language.clone(),
+            channel: c.channel,
+            queue: c.queue.clone(),
+            customer_id: c.customer_id.clone(),
+            assignee: c.assignee.clone(),
+            post_ids: c.posts.iter().map(ToString::to_string).collect(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            first_response_at: c.first_response_at,
+            sla: c.sla.iter().map(|s| SlaView::new(s, now)).collect(),
+            version: c.version,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CustomerView {
+    pub id: CustomerId,
+    pub display_name: String,
+    pub identities: Vec<socialcare_domain::Identity>,
+}
+
+/// A case as an agent reads it: the thread of posts, the customer, the history.
+#[derive(Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub posts: Vec<PostView>,
+    pub customer: Option<CustomerView>,
+    pub history: Vec<CaseEvent>,
+}
+
+impl CaseView {
+    pub fn new(view: desk::CaseView, now: Timestamp) -> Self {
+        Self {
+            summary: CaseSummary::new(&view.case, now),
+            posts: view.posts.iter().map(PostView::from).collect(),
+            customer: view.customer.map(|c| CustomerView {
+                id: c.id,
+                display_name: c.display_name,
+                identities: c.identities,
+            }),
+            history: view.case.history,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Lambda entry point of `classify`: wiring only.
+
+fn main() {}

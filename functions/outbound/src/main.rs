@@ -1,0 +1,3 @@
+//! Lambda entry point of `outbound`: wiring only.
+
+fn main() {}

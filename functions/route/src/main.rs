@@ -1,0 +1,3 @@
+//! Lambda entry point of `route`: wiring only.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Lambda entry point of `sla`: wiring only.
+
+fn main() {}

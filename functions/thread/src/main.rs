@@ -1,0 +1,3 @@
+//! Lambda entry point of `thread`: wiring only.
+
+fn main() {}

@@ -1,0 +1,133 @@
+//! The `care` commands: arguments and what each does.
+
+use crate::replay;
+use crate::stack::{MemoryBackend, Stack, StackOptions};
+use anyhow::Context;
+use clap::Args;
+use socialcare_domain::ports::{Clock, SystemClock};
+use socialcare_domain::{AgentId, Role};
+use socialcare_kit::env;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The environment variable holding the HS256 key for agent tokens.
+pub const JWT_SECRET_ENV: &str = "CARE_JWT_SECRET";
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The configuration file.
+    #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]
+    pub config: PathBuf,
+    #[arg(long, default_value_t = 8080, env = "CARE_PORT")]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// How often the SLA ticker runs, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub tick_ms: u64,
+}
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// A payload file, or a folder of them (walked recursively; non-webhook files are skipped).
+    pub input: PathBuf,
+    /// The stack's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub to: String,
+    /// The configuration file (for the sources' secret names).
+    #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]
+    pub config: PathBuf,
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+#[derive(Args)]
+pub struct TokenArgs {
+    #[arg(long)]
+    pub agent: String,
+    #[arg(long)]
+    pub supervisor: bool,
+    /// Lifetime in hours.
+    #[arg(long, default_value_t = 12)]
+    pub ttl_hours: i64,
+}
+
+fn secret_from_env(name: &str) -> Option<String> {
+    env::optional(name)
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
+    let name = args.config.display().to_string();
+    let settings = socialcare_kit::config::parse(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jwt = env::required(JWT_SECRET_ENV)?;
+    let visibility = Duration::from_secs(30);
+    let backend = MemoryBackend::new(visibility);
+    let opts = StackOptions {
+        settings,
+        classifier: crate::stack::classifier(&name, &text)?,
+        secrets: Arc::new(secret_from_env),
+        jwt_secret: jwt.into_bytes(),
+        bind: SocketAddr::new(args.host, args.port),
+        tick_every: Duration::from_millis(args.tick_ms.max(50)),
+        clock: Arc::new(SystemClock),
+        send_backoff: Duration::from_millis(200),
+        visibility,
+    };
+    let stack = Stack::start(opts, backend.ports()).await?;
+    println!("care: listening on {}", stack.url());
+    tokio::signal::ctrl_c().await?;
+    stack.stop();
+    Ok(())
+}
+
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
+    let settings =
+        socialcare_kit::config::parse(&args.config.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = SystemClock.now();
+    let mut items = Vec::new();
+    let mut skipped = 0;
+    for file in replay::collect(&args.input)? {
+        match replay::prepare(&file, &settings, &secret_from_env, now)? {
+            Some(p) => items.push(p),
+            None => skipped += 1,
+        }
+    }
+    let n = items.len();
+    let (mut summary, elapsed) = replay::send_all(
+        &args.to,
+        items,
+        args.concurrency,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    )
+    .await;
+    summary.skipped = skipped;
+    let rate = n as f64 / elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "sent {} · accepted {} · duplicates {} · rejected {} · failed {} · skipped {} (not webhooks) · {:.0} posts/s",
+        summary.sent, summary.accepted, summary.duplicates, summary.rejected, summary.failed, summary.skipped, rate
+    );
+    if summary.rejected + summary.failed > 0 {
+        anyhow::bail!("{} payload(s) were not accepted", summary.rejected + summary.failed);
+    }
+    Ok(())
+}
+
+pub fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let secret = env::required(JWT_SECRET_ENV)?;
+    let agent = AgentId::parse(args.agent).map_err(|e| anyhow::anyhow!("--agent: {e}"))?;
+    let role = if args.supervisor { Role::Supervisor } else { Role::Agent };
+    let token = socialcare_kit::auth::mint(
+        secret.as_bytes(),
+        &agent,
+        role,
+        SystemClock.now(),
+        args.ttl_hours * 3600,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{token}");
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! `care`: run socialcare on one machine. Wiring only; the commands live in the library.
+
+use clap::{Parser, Subcommand};
+use socialcare_local::commands;
+
+#[derive(Parser)]
+#[command(name = "care", version, about = "socialcare on one machine: serve, replay, token")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole stack in one process (webhooks and /v1 on one port).
+    Serve(commands::ServeArgs),
+    /// Sign and post webhook payloads (a file or a folder) to a running stack.
+    Replay(commands::ReplayArgs),
+    /// Print an agent token signed with CARE_JWT_SECRET.
+    Token(commands::TokenArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    socialcare_kit::telemetry::init();
+    match Cli::parse().command {
+        Command::Serve(args) => commands::serve(args).await,
+        Command::Replay(args) => commands::replay(args).await,
+        Command::Token(args) => commands::token(args),
+    }
+}

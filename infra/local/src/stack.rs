@@ -1,0 +1,303 @@
+//! The whole pipeline in one process: HTTP (webhooks + `/v1`), pollers per queue, the ticker.
+
+use anyhow::Context;
+use socialcare_channels::send::HttpSender;
+use socialcare_domain::ports::{
+    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, ParkingLot, PostStore,
+    Publisher, QueueReceiver, ReplySender, TimerStore,
+};
+use socialcare_domain::services::classify::ClassifyService;
+use socialcare_domain::services::desk::Desk;
+use socialcare_domain::services::ingest::IngestService;
+use socialcare_domain::services::outbound::OutboundService;
+use socialcare_domain::services::route::RouteService;
+use socialcare_domain::services::sla::SlaService;
+use socialcare_domain::services::thread::ThreadService;
+use socialcare_domain::{Settings, Stream};
+use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Reads a secret by the name of the environment variable that holds it.
+pub type SecretSource = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Builds the rule classifier from the `[classify]` section of the configuration text.
+pub fn classifier(config_name: &str, config_text: &str) -> anyhow::Result<Arc<dyn Classifier>> {
+    let config: socialcare_classify::ClassifyConfig =
+        socialcare_kit::config::section(config_name, config_text, "classify").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let classifier =
+        socialcare_classify::RuleClassifier::new(config).map_err(|e| anyhow::anyhow!("[classify]: {e}"))?;
+    Ok(Arc::new(classifier))
+}
+
+pub struct StackOptions {
+    pub settings: Settings,
+    pub secrets: SecretSource,
+    pub jwt_secret: Vec<u8>,
+    pub bind: SocketAddr,
+    /// How often the SLA ticker looks for due timers.
+    pub tick_every: Duration,
+    pub clock: Arc<dyn Clock>,
+    pub classifier: Arc<dyn Classifier>,
+    /// First wait between delivery attempts of a reply.
+    pub send_backoff: Duration,
+    /// How long a received message stays invisible before it is redelivered.
+    pub visibility: Duration,
+}
+
+/// Every port the services need, filled by one backend.
+#[derive(Clone)]
+pub struct Ports {
+    pub dedupe: Arc<dyn Dedupe>,
+    pub posts: Arc<dyn PostStore>,
+    pub customers: Arc<dyn CustomerStore>,
+    pub cases: Arc<dyn CaseStore>,
+    pub agents: Arc<dyn AgentStore>,
+    pub timers: Arc<dyn TimerStore>,
+    pub alerts: Arc<dyn AlertStore>,
+    pub parking: Arc<dyn ParkingLot>,
+    pub publisher: Arc<dyn Publisher>,
+    pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
+    pub alert_sink: Arc<dyn AlertSink>,
+}
+
+/// The memory backend: one store, one in-process queue per stream.
+pub struct MemoryBackend {
+    pub store: Arc<MemoryStore>,
+    pub queues: BTreeMap<Stream, Arc<MemoryQueue>>,
+    pub alerts_seen: Arc<RecordingAlertSink>,
+}
+
+impl MemoryBackend {
+    pub fn new(visibility: Duration) -> Self {
+        let queues = Stream::ALL
+            .iter()
+            .filter(|s| **s != Stream::Alerts)
+            .map(|s| {
+                let mut cfg = QueueConfig::new(s.as_str(), s.is_fifo());
+                cfg.visibility = visibility;
+                (*s, Arc::new(MemoryQueue::new(cfg)))
+            })
+            .collect();
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            queues,
+            alerts_seen: Arc::new(RecordingAlertSink::new()),
+        }
+    }
+
+    pub fn ports(&self) -> Ports {
+        let bus = self
+            .queues
+            .iter()
+            .fold(MemoryBus::new(), |bus, (s, q)| bus.with(*s, q.clone()));
+        let s = self.store.clone();
+        Ports {
+            dedupe: s.clone(),
+            posts: s.clone(),
+            customers: s.clone(),
+            cases: s.clone(),
+            agents: s.clone(),
+            timers: s.clone(),
+            alerts: s.clone(),
+            parking: s,
+            publisher: Arc::new(bus),
+            receivers: self
+                .queues
+                .iter()
+                .map(|(s, q)| (*s, q.clone() as Arc<dyn QueueReceiver>))
+                .collect(),
+            alert_sink: self.alerts_seen.clone(),
+        }
+    }
+}
+
+/// A running stack. Dropping it stops nothing; call [`Stack::stop`].
+pub struct Stack {
+    pub addr: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Stack {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stop(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+
+    /// Builds every service over `ports`, seeds the agents, binds HTTP, starts pollers and ticker.
+    pub async fn start(opts: StackOptions, ports: Ports) -> anyhow::Result<Stack> {
+        let settings = &opts.settings;
+        let clock = opts.clock.clone();
+        for agent in &settings.agents {
+            ports
+                .agents
+                .seed(agent)
+                .await
+                .with_context(|| format!("seeding agent {}", agent.id))?;
+        }
+
+        let mut sources = Vec::new();
+        for s in &settings.sources {
+            let secret = (opts.secrets)(&s.secret_env)
+                .with_context(|| format!("source `{}`: environment variable {} is not set", s.name, s.secret_env))?;
+            sources.push(fn_ingest::SourceSecret {
+                name: s.name.clone(),
+                secret,
+            });
+        }
+        let ingest = Arc::new(fn_ingest::Ingest {
+            service: IngestService::new(
+                ports.dedupe.clone(),
+                ports.publisher.clone(),
+                clock.clone(),
+                settings.dedupe_ttl_days,
+            ),
+            sources,
+            clock: clock.clone(),
+        });
+        let classify = Arc::new(ClassifyService::new(
+            opts.classifier.clone(),
+            ports.publisher.clone(),
+            clock.clone(),
+        ));
+        let thread = Arc::new(ThreadService::new(
+            ports.posts.clone(),
+            ports.customers.clone(),
+            ports.cases.clone(),
+            ports.publisher.clone(),
+            clock.clone(),
+            settings.default_queue.clone(),
+        ));
+        let route = Arc::new(RouteService::new(
+            ports.cases.clone(),
+            ports.agents.clone(),
+            ports.timers.clone(),
+            clock.clone(),
+            settings.sla.clone(),
+        ));
+        let endpoints = HttpSender::endpoints(&settings.sources, |name| (opts.secrets)(name));
+        let sender: Arc<dyn ReplySender> =
+            Arc::new(HttpSender::new(reqwest::Client::new(), endpoints).with_backoff(opts.send_backoff));
+        let outbound = Arc::new(OutboundService::new(
+            ports.posts.clone(),
+            ports.cases.clone(),
+            sender,
+            clock.clone(),
+        ));
+        let sla = Arc::new(SlaService::new(
+            ports.timers.clone(),
+            ports.cases.clone(),
+            ports.alerts.clone(),
+            ports.alert_sink.clone(),
+            clock.clone(),
+        ));
+        let desk = Arc::new(Desk::new(
+            ports.cases.clone(),
+            ports.posts.clone(),
+            ports.customers.clone(),
+            ports.agents.clone(),
+            ports.alerts.clone(),
+            ports.publisher.clone(),
+            route.clone(),
+            clock.clone(),
+        ));
+        let api = fn_agent_api::Api {
+            desk,
+            clock: clock.clone(),
+            jwt_secret: Arc::new(opts.jwt_secret.clone()),
+        };
+
+        let app = fn_ingest::router(ingest)
+            .merge(fn_agent_api::router(api))
+            .layer(tower_http::trace::TraceLayer::new_for_http());
+        let listener = tokio::net::TcpListener::bind(opts.bind)
+            .await
+            .with_context(|| format!("binding {}", opts.bind))?;
+        let addr = listener.local_addr()?;
+        let mut tasks = vec![tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        })];
+
+        let receiver = |s: Stream| {
+            ports
+                .receivers
+                .get(&s)
+                .cloned()
+                .with_context(|| format!("no queue for {}", s.as_str()))
+        };
+        let spawn_poller = |stream: Stream,
+                            queue: Arc<dyn QueueReceiver>,
+                            handler: Arc<
+            dyn Fn(
+                    socialcare_domain::Envelope,
+                ) -> futures::future::BoxFuture<'static, Result<(), socialcare_domain::ServiceError>>
+                + Send
+                + Sync,
+        >| {
+            let parking = ports.parking.clone();
+            let clock = clock.clone();
+            tokio::spawn(socialcare_kit::sqs::poll(
+                stream.as_str().to_string(),
+                queue,
+                stream.is_fifo(),
+                parking,
+                clock,
+                10,
+                move |e| handler(e),
+            ))
+        };
+        tasks.push(spawn_poller(
+            Stream::Received,
+            receiver(Stream::Received)?,
+            Arc::new(move |e| {
+                let s = classify.clone();
+                Box::pin(async move { fn_classify::handle(&s, e).await })
+            }),
+        ));
+        tasks.push(spawn_poller(
+            Stream::Classified,
+            receiver(Stream::Classified)?,
+            Arc::new(move |e| {
+                let s = thread.clone();
+                Box::pin(async move { fn_thread::handle(&s, e).await })
+            }),
+        ));
+        tasks.push(spawn_poller(
+            Stream::Cases,
+            receiver(Stream::Cases)?,
+            Arc::new(move |e| {
+                let s = route.clone();
+                Box::pin(async move { fn_route::handle(&s, e).await })
+            }),
+        ));
+        tasks.push(spawn_poller(
+            Stream::Replies,
+            receiver(Stream::Replies)?,
+            Arc::new(move |e| {
+                let s = outbound.clone();
+                Box::pin(async move { fn_outbound::handle(&s, e).await })
+            }),
+        ));
+        let every = opts.tick_every;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = sla.tick().await {
+                    tracing::warn!(error = %e, "SLA tick failed; next tick retries");
+                }
+                tokio::time::sleep(every).await;
+            }
+        }));
+        tracing::info!(%addr, "socialcare is up: webhooks at /webhooks/generic, agent API at /v1");
+        Ok(Stack { addr, tasks })
+    }
+}

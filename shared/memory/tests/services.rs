@@ -1,0 +1,507 @@
+//! The domain services over the memory backend, with a fixed clock: threading, routing, SLA,
+//! the desk, and the concurrency invariants (one case per customer, one assignee per case,
+//! exact loads, one alert per breach).
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use socialcare_domain::ports::{
+    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, Clock, PostStore, QueueReceiver,
+};
+use socialcare_domain::services::desk::{Desk, Principal};
+use socialcare_domain::services::route::{RouteService, Routed};
+use socialcare_domain::services::sla::SlaService;
+use socialcare_domain::services::thread::{ThreadService, Threaded};
+use socialcare_domain::*;
+use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct FixedClock(Mutex<Timestamp>);
+
+impl FixedClock {
+    fn at(s: i64) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(
+            Timestamp::from_second(s).unwrap_or_else(|_| unreachable!()),
+        )))
+    }
+    fn advance(&self, secs: i64) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = t.checked_add(SignedDuration::from_secs(secs)).unwrap_or(*t);
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0.lock().map(|t| *t).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+fn id<T: TryFrom<String>>(s: &str) -> T {
+    T::try_from(s.to_string()).unwrap_or_else(|_| panic!("bad id {s}"))
+}
+
+fn lang(l: &str) -> Language {
+    Language::parse(l).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn post(pid: &str, author: &str, language: &str, actionable: bool, at: Timestamp) -> Post {
+    Post {
+        id: id(&format!("generic:forum:{pid}")),
+        channel: Channel::Generic,
+        account: "forum".into(),
+        platform_id: pid.into(),
+        conversation_id: None,
+        parent_id: None,
+        author: Author {
+            id: id(&format!("generic:forum:{author}")),
+            handle: author.into(),
+            name: None,
+            followers: None,
+            verified: None,
+        },
+        text: "help".into(),
+        created_at: at,
+        received_at: at,
+        private: false,
+        direction: Direction::Inbound,
+        edits: vec![],
+        deleted: false,
+        classification: Some(Classification {
+            language: Some(lang(language)),
+            language_confidence: 0.9,
+            sentiment: Sentiment::Negative,
+            sentiment_score: -0.5,
+            intent: Intent::Problem,
+            actionable,
+            spam: false,
+            urgent: false,
+            priority: Priority::P3,
+            reasons: vec![],
+            model_version: "test".into(),
+        }),
+        delivery: None,
+    }
+}
+
+fn agent(aid: &str, langs: &[&str], capacity: u32) -> Agent {
+    Agent {
+        id: id(aid),
+        name: aid.into(),
+        languages: langs.iter().map(|l| lang(l)).collect(),
+        skills: vec![],
+        capacity,
+        presence: Presence::Online,
+        role: Role::Agent,
+        load: 0,
+        last_assigned_at: None,
+    }
+}
+
+struct World {
+    store: Arc<MemoryStore>,
+    clock: Arc<FixedClock>,
+    cases_queue: Arc<MemoryQueue>,
+    thread: Arc<ThreadService>,
+    route: Arc<RouteService>,
+    sla: Arc<SlaService>,
+    sink: Arc<RecordingAlertSink>,
+    desk: Desk,
+}
+
+fn world(agents: Vec<Agent>, target_secs: u64) -> World {
+    let store = Arc::new(MemoryStore::new());
+    let clock = FixedClock::at(1_800_000_000);
+    let cases_queue = Arc::new(MemoryQueue::new(QueueConfig::new("cases", false)));
+    let replies = Arc::new(MemoryQueue::new(QueueConfig::new("replies", false)));
+    let bus = Arc::new(
+        MemoryBus::new()
+            .with(Stream::Cases, cases_queue.clone())
+            .with(Stream::Replies, replies),
+    );
+    let policy = SlaPolicy {
+        first_response: Priority::ALL.iter().map(|p| (*p, target_secs)).collect(),
+    };
+    let thread = Arc::new(ThreadService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        bus.clone(),
+        clock.clone(),
+        "general".into(),
+    ));
+    let route = Arc::new(RouteService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        policy,
+    ));
+    let sink = Arc::new(RecordingAlertSink::new());
+    let sla = Arc::new(SlaService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        sink.clone(),
+        clock.clone(),
+    ));
+    let desk = Desk::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        bus,
+        route.clone(),
+        clock.clone(),
+    );
+    let w = World {
+        store,
+        clock,
+        cases_queue,
+        thread,
+        route,
+        sla,
+        sink,
+        desk,
+    };
+    futures_seed(&w, agents);
+    w
+}
+
+fn futures_seed(w: &World, agents: Vec<Agent>) {
+    let store = w.store.clone();
+    let rt = tokio::runtime::Handle::try_current();
+    assert!(rt.is_ok(), "tests run in tokio");
+    for a in agents {
+        let store = store.clone();
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(async move { store.seed(&a).await }))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+async fn route_pending(w: &World) -> Vec<Routed> {
+    let mut out = vec![];
+    for m in w.cases_queue.receive(100, Duration::ZERO).await.unwrap_or_default() {
+        let env: Envelope = serde_json::from_str(&m.body).unwrap_or_else(|e| panic!("{e}"));
+        if let Event::CaseUpdated(c) = env.event {
+            out.push(
+                w.route
+                    .on_case_updated(&c.case_id)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        w.cases_queue
+            .delete(&[m.receipt])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_join_reopen_and_non_actionable_rules() {
+    let w = world(vec![], 60);
+    let now = w.clock.now();
+    // (post, author, actionable, expected)
+    let first = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(post("1", "tara", "en", true, now)),
+        })
+        .await;
+    let Ok(Threaded::Opened(case_id)) = first else {
+        panic!("{first:?}")
+    };
+    let table = [
+        (post("2", "tara", "en", false, now), Threaded::Joined(case_id.clone())),
+        (post("2", "tara", "en", false, now), Threaded::Joined(case_id.clone())),
+        (post("3", "fan", "en", false, now), Threaded::StoredOnly),
+    ];
+    for (p, expected) in table {
+        let got = w
+            .thread
+            .apply(PostChange::Created { post: Box::new(p) })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, expected);
+    }
+    let case = CaseStore::get(w.store.as_ref(), &case_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case"));
+    assert_eq!(case.posts.len(), 2, "the replayed post is not added twice");
+    let edit = PostChange::Edited {
+        post_id: id("generic:forum:1"),
+        author_id: None,
+        text: "help!".into(),
+        at: now,
+    };
+    assert_eq!(w.thread.apply(edit).await.ok(), Some(Threaded::Edited));
+    let delete = PostChange::Deleted {
+        post_id: id("generic:forum:1"),
+        author_id: None,
+        at: now,
+    };
+    assert_eq!(w.thread.apply(delete).await.ok(), Some(Threaded::Redacted));
+    let p = PostStore::get(w.store.as_ref(), &id("generic:forum:1"))
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("post"));
+    assert!(p.deleted && p.edits.iter().all(|e| e.text == post::REDACTED));
+    let missing = PostChange::Deleted {
+        post_id: id("generic:forum:404"),
+        author_id: None,
+        at: now,
+    };
+    assert!(matches!(w.thread.apply(missing).await, Err(ServiceError::NotFound(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_of_one_customer_open_one_case() {
+    let w = world(vec![], 60);
+    let now = w.clock.now();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let thread = w.thread.clone();
+            let p = post(&format!("c{i}"), "same-customer", "en", true, now);
+            tokio::spawn(async move { thread.apply(PostChange::Created { post: Box::new(p) }).await })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.is_ok_and(|r| r.is_ok()));
+    }
+    let cases = CaseStore::list(w.store.as_ref(), &CaseQuery::default())
+        .await
+        .unwrap_or_default();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].posts.len(), 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_by_language_then_waiting_then_claim() {
+    let w = world(vec![agent("ana", &["pt"], 1), agent("ben", &["en"], 1)], 60);
+    let now = w.clock.now();
+    for (pid, author, l) in [("1", "a", "pt"), ("2", "b", "en"), ("3", "c", "en"), ("4", "d", "fr")] {
+        w.thread
+            .apply(PostChange::Created {
+                post: Box::new(post(pid, author, l, true, now)),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let routed = route_pending(&w).await;
+    assert_eq!(
+        routed,
+        vec![
+            Routed::Assigned(id("ana")),
+            Routed::Assigned(id("ben")),
+            Routed::Waiting,
+            Routed::Waiting
+        ]
+    );
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    assert!(
+        matches!(w.desk.claim(&ben).await, Err(ServiceError::Conflict(_))),
+        "ben is at capacity"
+    );
+    // Ben resolves his case: the waiting English case flows to him, the French one keeps waiting.
+    let mine = w
+        .desk
+        .list_cases(
+            &ben,
+            CaseQuery {
+                assignee: Some(id("ben")),
+                ..CaseQuery::default()
+            },
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(mine.len(), 1);
+    w.desk
+        .resolve(&ben, &mine[0].id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let now_mine = w
+        .desk
+        .list_cases(
+            &ben,
+            CaseQuery {
+                assignee: Some(id("ben")),
+                statuses: vec![CaseStatus::Open],
+                ..CaseQuery::default()
+            },
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(now_mine.len(), 1);
+    assert_eq!(now_mine[0].language, Some(lang("en")));
+    let waiting = CaseStore::list(
+        w.store.as_ref(),
+        &CaseQuery {
+            waiting: true,
+            ..CaseQuery::default()
+        },
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].language, Some(lang("fr")));
+    let agents = AgentStore::list(w.store.as_ref()).await.unwrap_or_default();
+    assert!(agents.iter().all(|a| a.load == 1), "{agents:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sla_breach_alerts_exactly_once_and_a_reply_prevents_it() {
+    let w = world(vec![agent("ben", &["en"], 5)], 60);
+    let now = w.clock.now();
+    for (pid, author) in [("1", "late"), ("2", "answered")] {
+        w.thread
+            .apply(PostChange::Created {
+                post: Box::new(post(pid, author, "en", true, now)),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    route_pending(&w).await;
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    let answered = Case::id_for_opening_post(&id("generic:forum:2"));
+    w.clock.advance(30);
+    w.desk
+        .reply(&ben, &answered, "On it", None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.clock.advance(29);
+    assert_eq!(
+        w.sla.tick().await.ok().map(|r| r.alerts),
+        Some(0),
+        "nothing before the deadline"
+    );
+    w.clock.advance(2);
+    // Overlapping tickers and duplicate ticks.
+    let ticks: Vec<_> = (0..4)
+        .map(|_| {
+            let sla = w.sla.clone();
+            tokio::spawn(async move { sla.tick().await })
+        })
+        .collect();
+    let mut fired = 0;
+    for t in ticks {
+        fired += t.await.ok().and_then(Result::ok).map_or(0, |r| r.alerts);
+    }
+    assert_eq!(fired, 1);
+    assert_eq!(w.sla.tick().await.ok().map(|r| r.due), Some(0));
+    let alerts = AlertStore::list(w.store.as_ref(), &AlertQuery::default())
+        .await
+        .unwrap_or_default();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].case_id, Case::id_for_opening_post(&id("generic:forum:1")));
+    assert_eq!(alerts[0].late_by_ms, 1_000);
+    assert_eq!(w.sink.alerts().len(), 1);
+    let late = CaseStore::get(w.store.as_ref(), &alerts[0].case_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case"));
+    assert_eq!(late.sla[0].state(), sla::ClockState::Breached);
+    let ok = CaseStore::get(w.store.as_ref(), &answered)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case"));
+    assert_eq!(ok.sla[0].state(), sla::ClockState::Met);
+}
+
+#[derive(Default)]
+struct NoQueue;
+
+#[async_trait]
+impl socialcare_domain::ports::Publisher for NoQueue {
+    async fn publish(&self, _: &Envelope) -> PortResult<()> {
+        Ok(())
+    }
+}
+
+/// 8 concurrent claimers × 500 cases: every case assigned exactly once, loads exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claimers_assign_each_case_exactly_once() {
+    let store = Arc::new(MemoryStore::new());
+    let clock = FixedClock::at(1_800_000_000);
+    let claimers = 8;
+    let cases = 500u32;
+    for i in 0..claimers {
+        store
+            .seed(&agent(&format!("a{i}"), &["en"], cases))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let thread = ThreadService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        Arc::new(NoQueue),
+        clock.clone(),
+        "general".into(),
+    );
+    for i in 0..cases {
+        thread
+            .apply(PostChange::Created {
+                post: Box::new(post(&format!("{i}"), &format!("cust{i}"), "en", true, clock.now())),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let policy = SlaPolicy {
+        first_response: Priority::ALL.iter().map(|p| (*p, 60)).collect(),
+    };
+    let route = Arc::new(RouteService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        policy,
+    ));
+    let tasks: Vec<_> = (0..claimers)
+        .map(|i| {
+            let route = route.clone();
+            tokio::spawn(async move {
+                let me: AgentId = id(&format!("a{i}"));
+                let mut got = vec![];
+                while let Ok(Some(case)) = route.claim_for(&me).await {
+                    got.push(case.id);
+                }
+                got
+            })
+        })
+        .collect();
+    let mut claimed = vec![];
+    for t in tasks {
+        claimed.extend(t.await.unwrap_or_default());
+    }
+    let total = claimed.len();
+    claimed.sort();
+    claimed.dedup();
+    assert_eq!(
+        (total, claimed.len()),
+        (cases as usize, cases as usize),
+        "each case claimed exactly once"
+    );
+    let all = CaseStore::list(store.as_ref(), &CaseQuery::default())
+        .await
+        .unwrap_or_default();
+    let agents = AgentStore::list(store.as_ref()).await.unwrap_or_default();
+    for a in &agents {
+        let assigned = all.iter().filter(|c| c.assignee.as_ref() == Some(&a.id)).count();
+        assert_eq!(a.load as usize, assigned, "load of {} is exact", a.id);
+    }
+    assert!(all.iter().all(|c| c.assignee.is_some() && c.version >= 2));
+}

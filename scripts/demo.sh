@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The main job on one machine: start `care serve`, replay events/generic, then show the cases
+# assigned to agents by language and, once the (seconds-long) first-response target passes,
+# the SLA alert. Everything runs locally; nothing leaves 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${CARE_PORT:-8080}
+export CARE_JWT_SECRET=${CARE_JWT_SECRET:-local-demo-jwt-secret}
+export CARE_SECRET_FORUM=${CARE_SECRET_FORUM:-whsec_ZGVtby1mb3J1bS1zaWduaW5nLWtleQ==}
+export CARE_SECRET_APPSTORE=${CARE_SECRET_APPSTORE:-whsec_ZGVtby1hcHBzdG9yZS1zaWduaW5nLWtleQ==}
+export RUST_LOG=${RUST_LOG:-info}
+
+cargo build --quiet -p socialcare-local
+care=target/debug/care
+log=$(mktemp -t care-serve.XXXX.log)
+"$care" serve --config care.toml --port "$port" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; echo "(care serve stopped; its log: $log)"' EXIT
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/v1/openapi.json" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+
+echo "== replaying events/generic to http://127.0.0.1:$port"
+"$care" replay events/generic --to "http://127.0.0.1:$port" --config care.toml
+
+token=$("$care" token --agent sam --supervisor)
+show_cases() {
+  curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["cases"]:
+    sla = c["sla"][0] if c["sla"] else {}
+    print(f"  {c[\"id\"]}  {c[\"status\"]:<8} {c[\"priority\"]}  lang={c[\"language\"] or \"?\"}  assignee={c[\"assignee\"] or \"(waiting)\"}  posts={len(c[\"post_ids\"])}  sla={sla.get(\"state\",\"-\")}")'
+}
+sleep 1
+echo "== cases (as supervisor sam)"
+show_cases
+
+echo "== waiting for the first SLA alert (targets are seconds long in care.toml)"
+for _ in $(seq 1 120); do
+  alerts=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/alerts")
+  if [ "$(printf '%s' "$alerts" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')" -gt 0 ]; then
+    printf '%s' "$alerts" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["alerts"]:
+    print(f"  ALERT {a[\"level\"]} {a[\"target\"]} on {a[\"case_id\"]} ({a[\"priority\"]}, assignee {a[\"assignee\"]}), due {a[\"due_at\"]}, {a[\"late_by_ms\"]} ms late")'
+    echo "== what care serve logged"
+    grep -E "post received|case opened|post joined|case assigned|SLA alert|parked" "$log" | sed 's/^/  /' | tail -30
+    exit 0
+  fi
+  sleep 1
+done
+echo "no alert within 120 s; see $log" >&2
+exit 1

@@ -17,6 +17,10 @@ pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret";
 pub fn config(reply_url: &str, target_secs: u64) -> String {
     format!(
         r#"
+[[alerts.webhooks]]
+name = "slack"
+url_env = "ALERT_HOOK_URL"
+
 [service]
 languages = ["en", "es", "pt", "fr", "de"]
 default_language = "en"
@@ -59,8 +63,17 @@ pub struct TestStack {
 
 impl TestStack {
     pub async fn start(config_text: &str) -> anyhow::Result<Self> {
+        Self::start_with(config_text, "http://127.0.0.1:9/alerts").await
+    }
+
+    /// Starts the stack with the `slack` alert webhook pointing at `alert_url`.
+    pub async fn start_with(config_text: &str, alert_url: &str) -> anyhow::Result<Self> {
         let settings = socialcare_kit::config::parse("test.toml", config_text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let secrets: HashMap<String, String> = [("FORUM_SECRET".to_string(), FORUM_SECRET.to_string())].into();
+        let secrets: HashMap<String, String> = [
+            ("FORUM_SECRET".to_string(), FORUM_SECRET.to_string()),
+            ("ALERT_HOOK_URL".to_string(), alert_url.to_string()),
+        ]
+        .into();
         let backend = MemoryBackend::new(Duration::from_secs(2));
         let opts = StackOptions {
             settings,

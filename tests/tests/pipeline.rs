@@ -24,8 +24,18 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
         .expect(1)
         .mount(&replies)
         .await;
+    let hooks = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/alerts"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&hooks)
+        .await;
     let target_secs = 4;
-    let t = TestStack::start(&config(&format!("{}/replies", replies.uri()), target_secs)).await?;
+    let t = TestStack::start_with(
+        &config(&format!("{}/replies", replies.uri()), target_secs),
+        &format!("{}/alerts", hooks.uri()),
+    )
+    .await?;
 
     // Two customers, two languages.
     let en = created(
@@ -147,6 +157,18 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
     let (_, body) = t.get("/v1/alerts", "sam", Role::Supervisor).await?;
     assert_eq!(body["alerts"].as_array().map(Vec::len), Some(1));
     assert_eq!(t.backend.alerts_seen.alerts().len(), 1, "the sink got it once");
+    // The outgoing webhook got it too, in Slack-compatible JSON, within seconds of the deadline.
+    let hooked = hooks.received_requests().await.unwrap_or_default();
+    assert_eq!(hooked.len(), 1);
+    let hook: Value = serde_json::from_slice(&hooked[0].body)?;
+    assert!(hook["text"].as_str().is_some_and(|t| t.contains(pt_id.as_str())));
+    let due: jiff::Timestamp = hook["alert"]["due_at"].as_str().unwrap_or_default().parse()?;
+    let arrived = jiff::Timestamp::now();
+    assert!(
+        arrived.duration_since(due).as_secs() < 5,
+        "webhook {} s after the deadline",
+        arrived.duration_since(due).as_secs()
+    );
 
     // Ben resolves his case: his slot is free again.
     let (status, resolved) = t

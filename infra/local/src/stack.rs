@@ -1,6 +1,7 @@
 //! The whole pipeline in one process: HTTP (webhooks + `/v1`), pollers per queue, the ticker.
 
 use anyhow::Context;
+use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, ParkingLot, PostStore,
@@ -192,11 +193,21 @@ impl Stack {
             sender,
             clock.clone(),
         ));
+        let mut sinks = vec![ports.alert_sink.clone()];
+        for w in &settings.alert_webhooks {
+            let url = (opts.secrets)(&w.url_env).with_context(|| {
+                format!(
+                    "alert webhook `{}`: environment variable {} is not set",
+                    w.name, w.url_env
+                )
+            })?;
+            sinks.push(Arc::new(WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url)) as Arc<dyn AlertSink>);
+        }
         let sla = Arc::new(SlaService::new(
             ports.timers.clone(),
             ports.cases.clone(),
             ports.alerts.clone(),
-            ports.alert_sink.clone(),
+            Arc::new(FanoutAlertSink::new(sinks)),
             clock.clone(),
         ));
         let desk = Arc::new(Desk::new(

@@ -2,5 +2,6 @@
 //! post changes) and the outbound requests that deliver replies. Depends on the domain only;
 //! no AWS. Every parser takes untrusted bytes and must never panic.
 
+pub mod alerts;
 pub mod generic;
 pub mod send;

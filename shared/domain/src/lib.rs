@@ -26,5 +26,5 @@ pub use error::{Disposition, PortError, PortResult, ServiceError};
 pub use events::{CaseUpdated, Envelope, Event, PostChange, ReplyRequested, Stream};
 pub use ids::{AgentId, AuthorId, CaseId, CustomerId, IdError, PostId};
 pub use post::{Author, Classification, Delivery, Direction, Intent, Post, Sentiment};
-pub use settings::{GenericSource, Settings};
+pub use settings::{AlertWebhook, GenericSource, Settings};
 pub use sla::{Alert, Level, SlaClock, SlaPolicy, Target, Timer};

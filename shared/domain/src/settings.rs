@@ -14,6 +14,14 @@ pub struct GenericSource {
     pub reply_url: Option<String>,
 }
 
+/// An outgoing webhook that receives every SLA alert (Slack-compatible JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertWebhook {
+    pub name: String,
+    /// The environment variable holding the URL (webhook URLs carry tokens).
+    pub url_env: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub languages: Vec<Language>,
@@ -24,6 +32,7 @@ pub struct Settings {
     pub sources: Vec<GenericSource>,
     pub agents: Vec<Agent>,
     pub sla: SlaPolicy,
+    pub alert_webhooks: Vec<AlertWebhook>,
 }
 
 impl Settings {

@@ -8,7 +8,9 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
-use socialcare_domain::{Agent, AgentId, GenericSource, Language, Presence, Priority, Role, Settings, SlaPolicy};
+use socialcare_domain::{
+    Agent, AgentId, AlertWebhook, GenericSource, Language, Presence, Priority, Role, Settings, SlaPolicy,
+};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -54,6 +56,7 @@ struct RawFile {
     #[serde(default)]
     agents: Vec<Spanned<RawAgent>>,
     sla: Option<Spanned<RawSla>>,
+    alerts: Option<RawAlerts>,
     // Owned by other crates, read with `section`.
     #[allow(dead_code)]
     classify: Option<toml::Value>,
@@ -91,6 +94,20 @@ struct RawAgent {
     role: Role,
     #[serde(default)]
     presence: Presence,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    #[serde(default)]
+    webhooks: Vec<Spanned<RawWebhook>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    name: String,
+    url_env: String,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +337,22 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         }
     }
 
+    let mut alert_webhooks = Vec::new();
+    for (i, w) in raw.alerts.iter().flat_map(|a| a.webhooks.iter()).enumerate() {
+        let r = w.get_ref();
+        if r.url_env.is_empty() || r.url_env.contains("://") {
+            c.push(
+                Some(w.span()),
+                format!("alerts.webhooks[{i}].url_env"),
+                "must name an environment variable, not hold the URL",
+            );
+        }
+        alert_webhooks.push(AlertWebhook {
+            name: r.name.clone(),
+            url_env: r.url_env.clone(),
+        });
+    }
+
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
     }
@@ -331,6 +364,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         sources,
         agents,
         sla: SlaPolicy { first_response },
+        alert_webhooks,
     })
 }
 

@@ -43,6 +43,10 @@ pub fn router(api: Api) -> Router {
         .route("/v1/queue/claim", post(claim))
         .route("/v1/alerts", get(alerts))
         .route("/v1/agents", get(agents))
+        .route("/v1/agents/{id}/presence", axum::routing::put(presence))
+        .route("/v1/queues", get(queues))
+        .route("/v1/customers/{id}", get(customer))
+        .route("/v1/metrics/sla", get(sla_metrics))
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
 }
@@ -231,4 +235,58 @@ mod tests {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceBody {
+    presence: socialcare_domain::Presence,
+}
+
+async fn presence(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>, body: Body) -> ApiResult {
+    let agent = socialcare_domain::AgentId::parse(id).map_err(|e| Problem::bad_request(format!("agent id: {e}")))?;
+    let body: PresenceBody = json_body(body).await?;
+    let agent = api.desk.set_presence(&who, &agent, body.presence).await?;
+    Ok(axum::Json(agent).into_response())
+}
+
+async fn queues(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
+    let queues = api.desk.queues(&who).await?;
+    Ok(axum::Json(serde_json::json!({ "queues": queues })).into_response())
+}
+
+async fn customer(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let id = socialcare_domain::CustomerId::parse(id).map_err(|e| Problem::bad_request(format!("customer id: {e}")))?;
+    let history = api.desk.customer(&who, &id).await?;
+    Ok(axum::Json(views::CustomerHistoryView::new(history, api.clock.now())).into_response())
+}
+
+#[derive(Deserialize)]
+struct MetricsParams {
+    from: Option<String>,
+    to: Option<String>,
+    by: Option<String>,
+}
+
+async fn sla_metrics(State(api): State<Api>, Caller(who): Caller, Query(p): Query<MetricsParams>) -> ApiResult {
+    let now = api.clock.now();
+    let parse = |name: &str, v: Option<&str>, default: jiff::Timestamp| match v {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| Problem::bad_request(format!("{name}: {e}"))),
+    };
+    let from = parse("from", p.from.as_deref(), now - jiff::SignedDuration::from_hours(24))?;
+    let to = parse("to", p.to.as_deref(), now + jiff::SignedDuration::from_secs(1))?;
+    if from >= to {
+        return Err(Problem::bad_request("`from` must be before `to`"));
+    }
+    let by: socialcare_domain::metrics::GroupBy =
+        p.by.as_deref()
+            .unwrap_or("queue")
+            .parse()
+            .map_err(|e: String| Problem::bad_request(format!("by: {e}")))?;
+    let cases = api.desk.cases_created_between(&who, from, to).await?;
+    let rows = socialcare_domain::metrics::attainment(&cases, by);
+    Ok(axum::Json(serde_json::json!({ "from": from, "to": to, "rows": rows })).into_response())
 }

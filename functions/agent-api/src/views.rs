@@ -126,6 +126,8 @@ pub struct CaseView {
     pub posts: Vec<PostView>,
     pub customer: Option<CustomerView>,
     pub history: Vec<CaseEvent>,
+    /// The customer's other cases, in brief, newest first.
+    pub previous_cases: Vec<CaseSummary>,
 }
 
 impl CaseView {
@@ -139,6 +141,38 @@ impl CaseView {
                 identities: c.identities,
             }),
             history: view.case.history,
+            previous_cases: view.previous.iter().map(|c| CaseSummary::new(c, now)).collect(),
+        }
+    }
+}
+
+/// `GET /v1/customers/{id}`: identities, every case, every post across channels, sentiment over time.
+#[derive(Serialize)]
+pub struct CustomerHistoryView {
+    #[serde(flatten)]
+    pub customer: CustomerView,
+    pub cases: Vec<CaseSummary>,
+    pub posts: Vec<PostView>,
+    /// (when, score) for each classified customer post, oldest first.
+    pub sentiment: Vec<(Timestamp, f32)>,
+}
+
+impl CustomerHistoryView {
+    pub fn new(h: desk::CustomerHistory, now: Timestamp) -> Self {
+        Self {
+            customer: CustomerView {
+                id: h.customer.id,
+                display_name: h.customer.display_name,
+                identities: h.customer.identities,
+            },
+            cases: h.cases.iter().map(|c| CaseSummary::new(c, now)).collect(),
+            sentiment: h
+                .posts
+                .iter()
+                .filter(|p| p.direction == Direction::Inbound)
+                .filter_map(|p| p.classification.as_ref().map(|c| (p.created_at, c.sentiment_score)))
+                .collect(),
+            posts: h.posts.iter().map(PostView::from).collect(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod customer;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod metrics;
 pub mod ports;
 pub mod post;
 pub mod routing;

@@ -34,6 +34,27 @@ pub struct CaseView {
     pub case: Case,
     pub posts: Vec<Post>,
     pub customer: Option<Customer>,
+    /// The customer's other cases, newest first.
+    pub previous: Vec<Case>,
+}
+
+/// A customer's whole story: identities, every case, every post across channels.
+#[derive(Debug, Clone)]
+pub struct CustomerHistory {
+    pub customer: Customer,
+    pub cases: Vec<Case>,
+    pub posts: Vec<Post>,
+}
+
+/// One queue as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QueueView {
+    pub queue: String,
+    pub waiting: usize,
+    /// Seconds the oldest waiting case has waited.
+    pub oldest_wait_secs: i64,
+    /// Waiting cases per priority, P1 first.
+    pub by_priority: std::collections::BTreeMap<crate::channel::Priority, usize>,
 }
 
 /// The longest reply accepted (X allows far less; generic sources and Messenger more).
@@ -122,7 +143,124 @@ impl Desk {
             .ok_or_else(|| ServiceError::NotFound(format!("case {id}")))?;
         let posts = self.posts.get_many(&case.posts).await?;
         let customer = self.customers.get(&case.customer_id).await?;
-        Ok(CaseView { case, posts, customer })
+        let mut previous = self
+            .cases
+            .list(&CaseQuery {
+                customer: Some(case.customer_id.clone()),
+                ..CaseQuery::default()
+            })
+            .await?;
+        previous.retain(|c| c.id != case.id);
+        previous.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        Ok(CaseView {
+            case,
+            posts,
+            customer,
+            previous,
+        })
+    }
+
+    /// A customer's history. Supervisors, and agents who hold one of the customer's active cases.
+    pub async fn customer(
+        &self,
+        who: &Principal,
+        id: &crate::ids::CustomerId,
+    ) -> Result<CustomerHistory, ServiceError> {
+        let customer = self
+            .customers
+            .get(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("customer {id}")))?;
+        let mut cases = self
+            .cases
+            .list(&CaseQuery {
+                customer: Some(id.clone()),
+                ..CaseQuery::default()
+            })
+            .await?;
+        let allowed = who.is_supervisor()
+            || cases
+                .iter()
+                .any(|c| c.status.is_active() && c.assignee.as_ref() == Some(&who.agent_id));
+        if !allowed {
+            return Err(ServiceError::NotFound(format!("customer {id}")));
+        }
+        cases.sort_by_key(|c| c.created_at);
+        let ids: Vec<PostId> = cases.iter().flat_map(|c| c.posts.iter().cloned()).collect();
+        let mut posts = self.posts.get_many(&ids).await?;
+        posts.sort_by_key(|p| p.created_at);
+        posts.dedup_by(|a, b| a.id == b.id);
+        Ok(CustomerHistory { customer, cases, posts })
+    }
+
+    /// Waiting cases per queue (supervisors).
+    pub async fn queues(&self, who: &Principal) -> Result<Vec<QueueView>, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("queues are for supervisors".into()));
+        }
+        let now = self.clock.now();
+        let waiting = self
+            .cases
+            .list(&CaseQuery {
+                waiting: true,
+                ..CaseQuery::default()
+            })
+            .await?;
+        let mut views: std::collections::BTreeMap<String, QueueView> = std::collections::BTreeMap::new();
+        for c in &waiting {
+            let v = views.entry(c.queue.clone()).or_insert_with(|| QueueView {
+                queue: c.queue.clone(),
+                waiting: 0,
+                oldest_wait_secs: 0,
+                by_priority: crate::channel::Priority::ALL.iter().map(|p| (*p, 0)).collect(),
+            });
+            v.waiting += 1;
+            v.oldest_wait_secs = v.oldest_wait_secs.max(now.duration_since(c.created_at).as_secs());
+            *v.by_priority.entry(c.priority).or_insert(0) += 1;
+        }
+        Ok(views.into_values().collect())
+    }
+
+    /// Sets an agent's presence (the agent itself, or a supervisor). Coming online pulls
+    /// waiting cases up to the agent's capacity.
+    pub async fn set_presence(
+        &self,
+        who: &Principal,
+        agent: &AgentId,
+        presence: crate::agent::Presence,
+    ) -> Result<Agent, ServiceError> {
+        if !who.is_supervisor() && &who.agent_id != agent {
+            return Err(ServiceError::Forbidden("agents set only their own presence".into()));
+        }
+        self.agents
+            .get(agent)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agent {agent}")))?;
+        self.agents.set_presence(agent, presence).await?;
+        if presence == crate::agent::Presence::Online {
+            while let Ok(Some(case)) = self.router.claim_for(agent).await {
+                tracing::info!(case_id = %case.id, agent_id = %agent, "waiting case flowed to an agent coming online");
+            }
+        }
+        self.agents
+            .get(agent)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agent {agent}")))
+    }
+
+    /// All cases in a time window (for metrics; supervisors).
+    pub async fn cases_created_between(
+        &self,
+        who: &Principal,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<Case>, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("metrics are for supervisors".into()));
+        }
+        let mut cases = self.cases.list(&CaseQuery::default()).await?;
+        cases.retain(|c| c.created_at >= from && c.created_at < to);
+        Ok(cases)
     }
 
     pub async fn claim(&self, who: &Principal) -> Result<Option<Case>, ServiceError> {

@@ -1,6 +1,9 @@
 # Two commands for a newcomer: `make run` (the main job locally) and `make test` (everything CI runs).
 .PHONY: run test bench zips deploy destroy
 
+SAMCONFIG := $(CURDIR)/infra/samconfig.toml
+SAM := PATH="$(CURDIR)/.venv/bin:$$PATH" sam
+
 run:
 	bash scripts/demo.sh
 
@@ -9,3 +12,17 @@ test:
 
 bench:
 	cargo bench --workspace
+
+# Lambda zips for x86_64 (arm64 is built by `sam build` in the deploy).
+zips:
+	bash scripts/build-zips.sh
+
+# First run is guided (it saves the answers in infra/samconfig.toml); later runs reuse them.
+deploy:
+	.venv/bin/pip --version >/dev/null 2>&1 || python3 -m venv .venv
+	.venv/bin/pip install -q -r infra/requirements.txt
+	$(SAM) build -t infra/template.yaml --config-file "$(SAMCONFIG)"
+	$(SAM) deploy --config-file "$(SAMCONFIG)" $(if $(shell grep -qs '^region' infra/samconfig.toml && echo saved),,--guided)
+
+destroy:
+	$(SAM) delete --config-file "$(SAMCONFIG)"

@@ -5,6 +5,7 @@
 //! (the [`ports::Clock`]), and every rule is a function of (state, input, settings, now).
 
 pub mod agent;
+pub mod calendar;
 pub mod case;
 pub mod channel;
 pub mod customer;

@@ -1,0 +1,128 @@
+//! `AgentStore` on the agents table. `load` is a top-level number, changed only in the case
+//! transactions (conditional on `load < capacity`); presence and last assignment likewise
+//! live in their own attributes, so the JSON `doc` holds only what the seed sets.
+
+use super::{AwsStore, corrupt};
+use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, n, opt_s, s, time_key, to_doc};
+use crate::tables::schema::{CAPACITY, LAST_ASSIGNED, LAST_ASSIGNED_KEY, LOAD, PRESENCE};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use socialcare_domain::ports::AgentStore;
+use socialcare_domain::{Agent, AgentId, PortError, PortResult, Presence};
+use std::collections::HashMap;
+
+fn presence_str(p: Presence) -> &'static str {
+    match p {
+        Presence::Online => "online",
+        Presence::Away => "away",
+        Presence::Offline => "offline",
+    }
+}
+
+fn parse_presence(s: &str) -> PortResult<Presence> {
+    match s {
+        "online" => Ok(Presence::Online),
+        "away" => Ok(Presence::Away),
+        "offline" => Ok(Presence::Offline),
+        other => Err(PortError::Invalid(format!("unknown presence {other}"))),
+    }
+}
+
+impl AwsStore {
+    fn decode_agent(&self, item: &Item) -> PortResult<Agent> {
+        let pk = get_s(item, PK).unwrap_or("?");
+        let decode = || -> PortResult<Agent> {
+            let mut agent: Agent = from_doc(item)?;
+            agent.load = get_n(item, LOAD)?;
+            agent.capacity = get_n(item, CAPACITY)?;
+            if let Some(p) = opt_s(item, PRESENCE) {
+                agent.presence = parse_presence(p)?;
+            }
+            agent.last_assigned_at = opt_s(item, LAST_ASSIGNED)
+                .map(|t| {
+                    t.parse::<Timestamp>()
+                        .map_err(|e| PortError::Invalid(format!("last_assigned_at: {e}")))
+                })
+                .transpose()?;
+            Ok(agent)
+        };
+        decode().map_err(|e| corrupt(&self.tables.agents, pk, e))
+    }
+}
+
+#[async_trait]
+impl AgentStore for AwsStore {
+    async fn get(&self, id: &AgentId) -> PortResult<Option<Agent>> {
+        self.get_item(&self.tables.agents, id.as_str())
+            .await?
+            .map(|i| self.decode_agent(&i))
+            .transpose()
+    }
+
+    async fn list(&self) -> PortResult<Vec<Agent>> {
+        let mut agents = self
+            .scan_all(&self.tables.agents)
+            .await?
+            .iter()
+            .map(|i| self.decode_agent(i))
+            .collect::<PortResult<Vec<_>>>()?;
+        agents.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(agents)
+    }
+
+    async fn seed(&self, agent: &Agent) -> PortResult<()> {
+        let mut item = HashMap::from([
+            (PK.to_string(), s(agent.id.as_str())),
+            (DOC.to_string(), to_doc(agent)?),
+            (LOAD.to_string(), n(agent.load)),
+            (CAPACITY.to_string(), n(agent.capacity)),
+            (PRESENCE.to_string(), s(presence_str(agent.presence))),
+        ]);
+        if let Some(at) = agent.last_assigned_at {
+            item.insert(LAST_ASSIGNED.to_string(), s(at.to_string()));
+            item.insert(LAST_ASSIGNED_KEY.to_string(), s(time_key(at)));
+        }
+        // An existing agent (and its live load) is kept.
+        self.put_if(
+            &self.tables.agents,
+            item,
+            "attribute_not_exists(#pk)",
+            &[("#pk", PK)],
+            vec![],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()> {
+        let updated = self
+            .update_if(
+                &self.tables.agents,
+                id.as_str(),
+                "SET #p = :p",
+                "attribute_exists(#pk)",
+                &[("#p", PRESENCE), ("#pk", PK)],
+                vec![(":p", s(presence_str(presence)))],
+            )
+            .await?;
+        if updated {
+            Ok(())
+        } else {
+            Err(PortError::NotFound(format!("agent {id}")))
+        }
+    }
+
+    async fn touch_assigned(&self, id: &AgentId, at: Timestamp) -> PortResult<()> {
+        // Only ever moves forward; a missing agent is ignored (as the in-memory store does).
+        self.update_if(
+            &self.tables.agents,
+            id.as_str(),
+            "SET #at = :at, #k = :k",
+            "attribute_exists(#pk) AND (attribute_not_exists(#k) OR #k < :k)",
+            &[("#at", LAST_ASSIGNED), ("#k", LAST_ASSIGNED_KEY), ("#pk", PK)],
+            vec![(":at", s(at.to_string())), (":k", s(time_key(at)))],
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,414 @@
+//! `CaseStore` on the cases table: `case#<id>` items and `active#<customer id>` pointer items.
+//!
+//! Every case write is conditional on the stored version (and on the stored activeness, which
+//! decides whether the customer's active-case pointer moves). A write that changes the agent's
+//! load or the pointer is one TransactWriteItems with the case; a write that changes neither
+//! is a single conditional PutItem (half the write units, no transaction).
+
+use super::{AwsStore, corrupt, names_map, values_map};
+use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_doc};
+use crate::counts::Op;
+use crate::error::{TransactError, map_sdk, map_transact};
+use crate::tables::schema::{
+    ACTIVE, ASSIGNEE, CAPACITY, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS,
+    GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use socialcare_domain::ports::{CaseQuery, CaseStore, LoadChange};
+use socialcare_domain::{AgentId, Case, CaseId, CustomerId, PortError, PortResult};
+use std::collections::HashMap;
+
+fn case_pk(id: &CaseId) -> String {
+    format!("case#{id}")
+}
+
+fn pointer_pk(customer: &CustomerId) -> String {
+    format!("active#{customer}")
+}
+
+/// The value of the sparse `waiting` index key.
+const WAITING_VALUE: &str = "waiting";
+
+fn case_item(case: &Case) -> PortResult<Item> {
+    let mut item = HashMap::from([
+        (PK.to_string(), s(case_pk(&case.id))),
+        (DOC.to_string(), to_doc(case)?),
+        (VERSION.to_string(), n(case.version)),
+        (ACTIVE.to_string(), AttributeValue::Bool(case.status.is_active())),
+        (CUSTOMER.to_string(), s(case.customer_id.as_str())),
+        (STATUS.to_string(), s(case.status.as_str())),
+        (CREATED.to_string(), s(sort_key(case.created_at, case.id.as_str()))),
+    ]);
+    if let Some(agent) = &case.assignee {
+        item.insert(ASSIGNEE.to_string(), s(agent.as_str()));
+    }
+    if case.is_waiting() {
+        item.insert(WAITING.to_string(), s(WAITING_VALUE));
+    }
+    Ok(item)
+}
+
+fn build_err(e: impl std::fmt::Display) -> PortError {
+    PortError::Invalid(format!("case write: {e}"))
+}
+
+/// What a failed case condition turned out to mean, after reading the case.
+enum CaseCheck {
+    /// The version matched; the stored case's activeness differs from the guess.
+    StoredActive(bool),
+    Failed(PortError),
+}
+
+impl AwsStore {
+    fn decode_case(&self, item: &Item) -> PortResult<Case> {
+        from_doc(item).map_err(|e| corrupt(&self.tables.cases, get_s(item, PK).unwrap_or("?"), e))
+    }
+
+    fn pointer_put(&self, case: &Case) -> PortResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.tables.cases)
+            .item(PK, s(pointer_pk(&case.customer_id)))
+            .item(POINTER_CASE, s(case.id.as_str()))
+            .condition_expression("attribute_not_exists(#pk) OR #case = :case")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#case", POINTER_CASE)
+            .expression_attribute_values(":case", s(case.id.as_str()))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn pointer_delete(&self, case: &Case) -> PortResult<TransactWriteItem> {
+        let delete = Delete::builder()
+            .table_name(&self.tables.cases)
+            .set_key(Some(key(pointer_pk(&case.customer_id))))
+            .condition_expression("attribute_not_exists(#pk) OR #case = :case")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#case", POINTER_CASE)
+            .expression_attribute_values(":case", s(case.id.as_str()))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    fn load_update(&self, change: &LoadChange) -> PortResult<Option<TransactWriteItem>> {
+        let (agent, update, condition) = match change {
+            LoadChange::None => return Ok(None),
+            LoadChange::Take(a) => (a, "SET #load = #load + :one", "attribute_exists(#pk) AND #load < #cap"),
+            LoadChange::Release(a) => (a, "SET #load = #load - :one", "attribute_exists(#pk) AND #load > :zero"),
+        };
+        let mut builder = Update::builder()
+            .table_name(&self.tables.agents)
+            .set_key(Some(key(agent.as_str())))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#load", LOAD)
+            .expression_attribute_values(":one", n(1));
+        builder = match change {
+            LoadChange::Take(_) => builder.expression_attribute_names("#cap", CAPACITY),
+            _ => builder.expression_attribute_values(":zero", n(0)),
+        };
+        Ok(Some(
+            TransactWriteItem::builder()
+                .update(builder.build().map_err(build_err)?)
+                .build(),
+        ))
+    }
+
+    /// Reads the case after its condition failed, to tell a lost race from a missing case
+    /// from an activeness change (which needs the pointer in the same write).
+    async fn check_case(&self, case: &Case, expected: u64, guessed_active: bool) -> PortResult<CaseCheck> {
+        let Some(stored) = self.get_item(&self.tables.cases, &case_pk(&case.id)).await? else {
+            return Ok(CaseCheck::Failed(PortError::NotFound(format!("case {}", case.id))));
+        };
+        let version: u64 = get_n(&stored, VERSION)?;
+        if version != expected {
+            return Ok(CaseCheck::Failed(PortError::Conflict(format!(
+                "case {} is at version {version}, not {expected}",
+                case.id
+            ))));
+        }
+        let stored_active = matches!(stored.get(ACTIVE), Some(AttributeValue::Bool(true)));
+        if stored_active != guessed_active {
+            return Ok(CaseCheck::StoredActive(stored_active));
+        }
+        // Same version, same activeness: it changed and changed back in between. A lost race.
+        Ok(CaseCheck::Failed(PortError::Conflict(format!(
+            "case {} changed while being saved",
+            case.id
+        ))))
+    }
+
+    /// Reads the agent after its load condition failed.
+    async fn check_agent(&self, agent: &AgentId, change: &LoadChange) -> PortResult<PortError> {
+        let Some(item) = self.get_item(&self.tables.agents, agent.as_str()).await? else {
+            return Ok(PortError::NotFound(format!("agent {agent}")));
+        };
+        let load: u32 = get_n(&item, LOAD)?;
+        let capacity: u32 = get_n(&item, CAPACITY)?;
+        Ok(PortError::Conflict(match change {
+            LoadChange::Take(_) => format!("agent {agent} is at capacity ({load}/{capacity})"),
+            _ => format!("agent {agent} has load {load}"),
+        }))
+    }
+
+    /// The case alone, when neither the load nor the pointer changes: one conditional PutItem.
+    async fn put_case_only(&self, case: &Case, expected: u64) -> PortResult<Result<(), CaseCheck>> {
+        let active = case.status.is_active();
+        self.counters.add(Op::PutItem);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.cases)
+            .set_item(Some(case_item(case)?))
+            .condition_expression("#ver = :expected AND #active = :was")
+            .set_expression_attribute_names(names_map(&[("#ver", VERSION), ("#active", ACTIVE)]))
+            .set_expression_attribute_values(values_map(vec![
+                (":expected", n(expected)),
+                (":was", AttributeValue::Bool(active)),
+            ]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(Err(self.check_case(case, expected, active).await?))
+            }
+            Err(e) => Err(map_sdk("PutItem", e)),
+        }
+    }
+
+    /// No client request token on purpose: with one, two identical racing writes would both
+    /// "succeed" (DynamoDB's idempotency), unlike every other backend. An SDK retry of a write
+    /// that did land fails its version check instead, and the caller re-reads: still correct.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+        self.counters.add(Op::TransactWriteItems);
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_transact("TransactWriteItems", e))
+    }
+}
+
+#[async_trait]
+impl CaseStore for AwsStore {
+    async fn get(&self, id: &CaseId) -> PortResult<Option<Case>> {
+        self.get_item(&self.tables.cases, &case_pk(id))
+            .await?
+            .map(|i| self.decode_case(&i))
+            .transpose()
+    }
+
+    async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>> {
+        let Some(item) = self.get_item(&self.tables.cases, &pointer_pk(customer)).await? else {
+            return Ok(None);
+        };
+        CaseId::parse(get_s(&item, POINTER_CASE)?)
+            .map(Some)
+            .map_err(|e| PortError::Invalid(format!("active pointer of {customer}: {e}")))
+    }
+
+    async fn create(&self, case: &Case) -> PortResult<()> {
+        let put = Put::builder()
+            .table_name(&self.tables.cases)
+            .set_item(Some(case_item(case)?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        if case.status.is_active() {
+            let pointer = Put::builder()
+                .table_name(&self.tables.cases)
+                .item(PK, s(pointer_pk(&case.customer_id)))
+                .item(POINTER_CASE, s(case.id.as_str()))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map_err(build_err)?;
+            items.push(TransactWriteItem::builder().put(pointer).build());
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Cancelled(c)) if c.failed_condition(0) => {
+                Err(PortError::Conflict(format!("case {} exists", case.id)))
+            }
+            Err(TransactError::Cancelled(c)) if c.failed_condition(1) => Err(PortError::Conflict(format!(
+                "customer {} has an active case",
+                case.customer_id
+            ))),
+            Err(TransactError::Cancelled(c)) => Err(c.into_port_error("CaseStore::create")),
+            Err(TransactError::Other(e)) => Err(e),
+        }
+    }
+
+    async fn save(&self, case: &Case, expected_version: u64, load: LoadChange) -> PortResult<()> {
+        if case.version != expected_version + 1 {
+            return Err(PortError::Invalid(format!(
+                "case {} must be saved at version {}",
+                case.id,
+                expected_version + 1
+            )));
+        }
+        let mut load = load;
+        let is_active = case.status.is_active();
+        // A guess of the stored case's activeness, checked by the write's condition: an active
+        // case was active (nearly every write), an inactive one was active too (resolving is
+        // the usual way to become inactive). A wrong guess costs one read and one more try.
+        let mut was_active = true;
+        for _ in 0..4 {
+            let agent_item = self.load_update(&load)?;
+            let pointer_changes = was_active != is_active;
+            if agent_item.is_none() && !pointer_changes {
+                match self.put_case_only(case, expected_version).await? {
+                    Ok(()) => return Ok(()),
+                    Err(CaseCheck::StoredActive(stored)) => {
+                        was_active = stored;
+                        continue;
+                    }
+                    Err(CaseCheck::Failed(e)) => return Err(e),
+                }
+            }
+            let put = Put::builder()
+                .table_name(&self.tables.cases)
+                .set_item(Some(case_item(case)?))
+                .condition_expression("#ver = :expected AND #active = :was")
+                .expression_attribute_names("#ver", VERSION)
+                .expression_attribute_names("#active", ACTIVE)
+                .expression_attribute_values(":expected", n(expected_version))
+                .expression_attribute_values(":was", AttributeValue::Bool(was_active))
+                .build()
+                .map_err(build_err)?;
+            let mut items = vec![TransactWriteItem::builder().put(put).build()];
+            let agent_index = agent_item.as_ref().map(|_| items.len());
+            items.extend(agent_item);
+            let pointer_index = pointer_changes.then_some(items.len());
+            if pointer_changes {
+                items.push(if is_active {
+                    self.pointer_put(case)?
+                } else {
+                    self.pointer_delete(case)?
+                });
+            }
+            let cancelled = match self.transact(items).await {
+                Ok(()) => return Ok(()),
+                Err(TransactError::Other(e)) => return Err(e),
+                Err(TransactError::Cancelled(c)) => c,
+            };
+            if cancelled.failed_condition(0) {
+                match self.check_case(case, expected_version, was_active).await? {
+                    CaseCheck::StoredActive(stored) => {
+                        was_active = stored;
+                        continue;
+                    }
+                    CaseCheck::Failed(e) => return Err(e),
+                }
+            }
+            if let Some(i) = agent_index
+                && cancelled.failed_condition(i)
+            {
+                let agent = match &load {
+                    LoadChange::Take(a) | LoadChange::Release(a) => a.clone(),
+                    LoadChange::None => return Err(cancelled.into_port_error("CaseStore::save")),
+                };
+                let error = self.check_agent(&agent, &load).await?;
+                if matches!(load, LoadChange::Release(_)) && matches!(error, PortError::Conflict(_)) {
+                    // Load is already zero: never go below it, and do not refuse the case write.
+                    tracing::warn!(case_id = %case.id, agent_id = %agent, "release on an agent with no load");
+                    load = LoadChange::None;
+                    continue;
+                }
+                return Err(error);
+            }
+            if let Some(i) = pointer_index
+                && cancelled.failed_condition(i)
+            {
+                return Err(PortError::Conflict(format!(
+                    "customer {} has another active case",
+                    case.customer_id
+                )));
+            }
+            return Err(cancelled.into_port_error("CaseStore::save"));
+        }
+        Err(PortError::Conflict(format!(
+            "case {} kept changing while being saved",
+            case.id
+        )))
+    }
+
+    async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
+        let table = &self.tables.cases;
+        let mut out: Vec<Case> = Vec::new();
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let matches = |c: &Case| {
+            (query.statuses.is_empty() || query.statuses.contains(&c.status))
+                && query.assignee.as_ref().is_none_or(|a| c.assignee.as_ref() == Some(a))
+                && (!query.waiting || c.is_waiting())
+                && query.customer.as_ref().is_none_or(|cu| &c.customer_id == cu)
+        };
+        // The most selective index that answers the query; the rest is filtered here.
+        let index: Option<(&str, &str, Vec<String>)> = if let Some(customer) = &query.customer {
+            Some((GSI_CASES_BY_CUSTOMER, CUSTOMER, vec![customer.to_string()]))
+        } else if let Some(agent) = &query.assignee {
+            Some((GSI_CASES_BY_ASSIGNEE, ASSIGNEE, vec![agent.to_string()]))
+        } else if query.waiting {
+            Some((GSI_CASES_WAITING, WAITING, vec![WAITING_VALUE.to_string()]))
+        } else if !query.statuses.is_empty() {
+            let mut statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().to_string()).collect();
+            statuses.sort();
+            statuses.dedup();
+            Some((GSI_CASES_BY_STATUS, STATUS, statuses))
+        } else {
+            None
+        };
+        match index {
+            Some((index, attr, values)) => {
+                let single = values.len() == 1;
+                for value in values {
+                    let mut found = 0usize;
+                    self.query_walk(
+                        table,
+                        Some(index),
+                        "#k = :v",
+                        &[("#k", attr)],
+                        vec![(":v", s(value))],
+                        true,
+                        None,
+                        |item| {
+                            let case = self.decode_case(&item)?;
+                            if matches(&case) {
+                                out.push(case);
+                                found += 1;
+                            }
+                            // Index order is (created_at, id): one index can stop at the limit.
+                            Ok(single && found >= limit)
+                        },
+                    )
+                    .await?;
+                }
+            }
+            None => {
+                for item in self.scan_all(table).await? {
+                    if get_s(&item, PK).is_ok_and(|pk| pk.starts_with("case#")) {
+                        let case = self.decode_case(&item)?;
+                        if matches(&case) {
+                            out.push(case);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+}

@@ -1,0 +1,62 @@
+//! `AgentStore`: seed keeps what exists; presence; last assignment only moves forward.
+
+use crate::sample::{agent, agent_id, at, tag};
+use anyhow::ensure;
+use socialcare_domain::ports::AgentStore;
+use socialcare_domain::{PortError, Presence};
+use std::sync::Arc;
+
+pub async fn agent_store_contract(store: Arc<dyn AgentStore>) -> anyhow::Result<()> {
+    let t = tag();
+    let ana = agent(&format!("ana-{t}"), 3)?;
+    let bob = agent(&format!("bob-{t}"), 5)?;
+    store.seed(&ana).await?;
+    store.seed(&bob).await?;
+    ensure!(
+        store.get(&ana.id).await?.as_ref() == Some(&ana),
+        "seed stores the agent"
+    );
+    let mut reseed = ana.clone();
+    reseed.capacity = 99;
+    reseed.load = 7;
+    store.seed(&reseed).await?;
+    ensure!(
+        store.get(&ana.id).await?.as_ref() == Some(&ana),
+        "seed keeps an existing agent"
+    );
+    ensure!(store.get(&agent_id(&format!("nobody-{t}"))?).await?.is_none());
+
+    let listed: Vec<_> = store
+        .list()
+        .await?
+        .into_iter()
+        .filter(|a| a.id == ana.id || a.id == bob.id)
+        .collect();
+    ensure!(listed == vec![ana.clone(), bob.clone()], "list holds both, by id");
+
+    store.set_presence(&ana.id, Presence::Away).await?;
+    ensure!(store.get(&ana.id).await?.map(|a| a.presence) == Some(Presence::Away));
+    let missing = store
+        .set_presence(&agent_id(&format!("nobody-{t}"))?, Presence::Online)
+        .await;
+    ensure!(
+        matches!(missing, Err(PortError::NotFound(_))),
+        "presence of an unknown agent is NotFound, got {missing:?}"
+    );
+
+    store.touch_assigned(&bob.id, at(100)).await?;
+    ensure!(store.get(&bob.id).await?.and_then(|a| a.last_assigned_at) == Some(at(100)));
+    store.touch_assigned(&bob.id, at(50)).await?;
+    ensure!(
+        store.get(&bob.id).await?.and_then(|a| a.last_assigned_at) == Some(at(100)),
+        "last assignment never moves back"
+    );
+    store.touch_assigned(&bob.id, at(200)).await?;
+    ensure!(store.get(&bob.id).await?.and_then(|a| a.last_assigned_at) == Some(at(200)));
+    store.touch_assigned(&agent_id(&format!("nobody-{t}"))?, at(1)).await?;
+    ensure!(
+        store.get(&bob.id).await?.map(|a| (a.capacity, a.load, a.presence)) == Some((5, 0, Presence::Online)),
+        "touch changes nothing else"
+    );
+    Ok(())
+}

@@ -1,0 +1,407 @@
+//! `CaseStore` (with `AgentStore`, whose load the case writes change): conditional create with
+//! the active-case pointer, versioned saves, load within capacity, never below zero.
+
+use super::concurrently;
+use crate::sample::{agent, at, case, customer_id, post_id, tag};
+use anyhow::{bail, ensure};
+use socialcare_domain::ports::{AgentStore, CaseQuery, CaseStore, LoadChange};
+use socialcare_domain::{AgentId, Case, CaseStatus, PortError, PortResult};
+use std::sync::Arc;
+
+/// How hard the concurrent part pushes: `tasks` writers × `per_task` cases each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseScale {
+    pub tasks: usize,
+    pub per_task: usize,
+}
+
+impl Default for CaseScale {
+    fn default() -> Self {
+        Self { tasks: 8, per_task: 50 }
+    }
+}
+
+async fn load_of<S: AgentStore + ?Sized>(store: &S, id: &AgentId) -> anyhow::Result<u32> {
+    match AgentStore::get(store, id).await? {
+        Some(a) => Ok(a.load),
+        None => bail!("agent {id} vanished"),
+    }
+}
+
+async fn stored<S: CaseStore + ?Sized>(store: &S, case: &Case) -> anyhow::Result<Case> {
+    match CaseStore::get(store, &case.id).await? {
+        Some(c) => Ok(c),
+        None => bail!("case {} vanished", case.id),
+    }
+}
+
+/// The next version of `case`, changed by `f`.
+fn next(case: &Case, f: impl FnOnce(&mut Case)) -> Case {
+    let mut c = case.clone();
+    f(&mut c);
+    c.version += 1;
+    c
+}
+
+pub async fn case_store_contract<S>(store: Arc<S>, scale: CaseScale) -> anyhow::Result<()>
+where
+    S: CaseStore + AgentStore + 'static,
+{
+    let t = tag();
+    let s = &*store;
+
+    // Create: the case and the customer's active pointer, once.
+    let x = format!("cus-{t}-x");
+    let c1 = case(&format!("case-{t}-1"), &x, at(10))?;
+    s.create(&c1).await?;
+    ensure!(CaseStore::get(s, &c1.id).await?.as_ref() == Some(&c1));
+    ensure!(s.active_case_of(&c1.customer_id).await? == Some(c1.id.clone()));
+    ensure!(
+        matches!(s.create(&c1).await, Err(PortError::Conflict(_))),
+        "create twice conflicts"
+    );
+    let c2 = case(&format!("case-{t}-2"), &x, at(11))?;
+    ensure!(
+        matches!(s.create(&c2).await, Err(PortError::Conflict(_))),
+        "a second active case of one customer conflicts"
+    );
+    ensure!(
+        CaseStore::get(s, &c2.id).await?.is_none(),
+        "the losing case is not stored"
+    );
+    ensure!(
+        s.active_case_of(&customer_id(&format!("cus-{t}-none"))?)
+            .await?
+            .is_none()
+    );
+
+    // Two posts of one customer processed at once never open two cases.
+    let y = format!("cus-{t}-y");
+    let results = concurrently(8, |i| {
+        let store = store.clone();
+        let y = y.clone();
+        async move {
+            let c = case(&format!("case-{}-y{i}", tag()), &y, at(20))?;
+            let r = store.create(&c).await;
+            anyhow::Ok((c, r))
+        }
+    })
+    .await?;
+    let mut winners = Vec::new();
+    for r in results {
+        match r? {
+            (c, Ok(())) => winners.push(c),
+            (_, Err(PortError::Conflict(_))) => {}
+            (_, Err(e)) => bail!("concurrent create failed: {e}"),
+        }
+    }
+    ensure!(
+        winners.len() == 1,
+        "exactly one concurrent create wins, got {}",
+        winners.len()
+    );
+    ensure!(s.active_case_of(&winners[0].customer_id).await? == Some(winners[0].id.clone()));
+
+    // Versioned saves.
+    let later = post_id(&format!("generic:forum:{t}-later"))?;
+    let c1v2 = next(&c1, |c| {
+        c.add_customer_post(&later, at(12));
+    });
+    s.save(&c1v2, 1, LoadChange::None).await?;
+    ensure!(stored(s, &c1).await? == c1v2, "save writes the case");
+    let rival = next(&c1, |c| c.priority = socialcare_domain::Priority::P1);
+    let lost = s.save(&rival, 1, LoadChange::None).await;
+    ensure!(
+        matches!(lost, Err(PortError::Conflict(_))),
+        "a stale version conflicts, got {lost:?}"
+    );
+    ensure!(stored(s, &c1).await? == c1v2, "the losing save changed nothing");
+    let skip = Case {
+        version: 5,
+        ..c1v2.clone()
+    };
+    ensure!(
+        matches!(s.save(&skip, 2, LoadChange::None).await, Err(PortError::Invalid(_))),
+        "a save must be at expected + 1"
+    );
+    let ghost = next(&case(&format!("case-{t}-ghost"), &format!("cus-{t}-g"), at(0))?, |_| {});
+    ensure!(
+        matches!(s.save(&ghost, 1, LoadChange::None).await, Err(PortError::NotFound(_))),
+        "saving an unknown case is NotFound"
+    );
+
+    // Take: the case and the agent's load in one write.
+    let ana = agent(&format!("ana-{t}"), 2)?;
+    s.seed(&ana).await?;
+    let c1v3 = next(&c1v2, |c| {
+        let _ = c.assign(&ana.id, at(13));
+    });
+    s.save(&c1v3, 2, LoadChange::Take(ana.id.clone())).await?;
+    ensure!(load_of(s, &ana.id).await? == 1, "take adds one");
+    ensure!(stored(s, &c1).await?.assignee == Some(ana.id.clone()));
+    let nobody = AgentId::parse(format!("nobody-{t}"))?;
+    let orphan = case(&format!("case-{t}-o"), &format!("cus-{t}-o"), at(14))?;
+    s.create(&orphan).await?;
+    let r = s
+        .save(&next(&orphan, |_| {}), 1, LoadChange::Take(nobody.clone()))
+        .await;
+    ensure!(
+        matches!(r, Err(PortError::NotFound(_))),
+        "take on an unknown agent is NotFound, got {r:?}"
+    );
+    ensure!(stored(s, &orphan).await? == orphan, "and the case is unchanged");
+
+    // Capacity: the write that would overfill the agent fails as a whole.
+    let bob = agent(&format!("bob-{t}"), 1)?;
+    s.seed(&bob).await?;
+    let d1 = case(&format!("case-{t}-d1"), &format!("cus-{t}-d1"), at(15))?;
+    let d2 = case(&format!("case-{t}-d2"), &format!("cus-{t}-d2"), at(16))?;
+    s.create(&d1).await?;
+    s.create(&d2).await?;
+    s.save(
+        &next(&d1, |c| drop(c.assign(&bob.id, at(17)))),
+        1,
+        LoadChange::Take(bob.id.clone()),
+    )
+    .await?;
+    let full = s
+        .save(
+            &next(&d2, |c| drop(c.assign(&bob.id, at(17)))),
+            1,
+            LoadChange::Take(bob.id.clone()),
+        )
+        .await;
+    ensure!(
+        matches!(full, Err(PortError::Conflict(_))),
+        "take beyond capacity conflicts, got {full:?}"
+    );
+    ensure!(stored(s, &d2).await? == d2, "the refused case write did not happen");
+    ensure!(load_of(s, &bob.id).await? == 1);
+
+    // Resolve: release the load, clear the pointer; the customer can open a new case.
+    let c1v4 = next(&c1v3, |c| drop(c.resolve(&ana.id, at(18))));
+    s.save(&c1v4, 3, LoadChange::Release(ana.id.clone())).await?;
+    ensure!(load_of(s, &ana.id).await? == 0, "release takes one off");
+    ensure!(
+        s.active_case_of(&c1.customer_id).await?.is_none(),
+        "resolving clears the pointer"
+    );
+    let c3 = case(&format!("case-{t}-3"), &x, at(19))?;
+    s.create(&c3).await?;
+    ensure!(s.active_case_of(&c1.customer_id).await? == Some(c3.id.clone()));
+
+    // Reopening while the customer has another active case conflicts; once it has none, works.
+    let reopened = next(&c1v4, |c| c.status = CaseStatus::Open);
+    let r = s.save(&reopened, 4, LoadChange::None).await;
+    ensure!(
+        matches!(r, Err(PortError::Conflict(_))),
+        "reopen beside an active case conflicts, got {r:?}"
+    );
+    let c3v2 = next(&c3, |c| c.status = CaseStatus::Closed);
+    s.save(&c3v2, 1, LoadChange::None).await?;
+    ensure!(s.active_case_of(&c1.customer_id).await?.is_none());
+    s.save(&reopened, 4, LoadChange::None).await?;
+    ensure!(
+        s.active_case_of(&c1.customer_id).await? == Some(c1.id.clone()),
+        "reopen sets the pointer"
+    );
+
+    // Release never goes below zero (and does not block the case write).
+    let e1 = case(&format!("case-{t}-e1"), &format!("cus-{t}-e1"), at(21))?;
+    s.create(&e1).await?;
+    s.save(
+        &next(&e1, |c| c.status = CaseStatus::Closed),
+        1,
+        LoadChange::Release(ana.id.clone()),
+    )
+    .await?;
+    ensure!(load_of(s, &ana.id).await? == 0, "release at zero stays at zero");
+
+    // Listing.
+    let all = CaseStore::list(
+        s,
+        &CaseQuery {
+            customer: Some(c1.customer_id.clone()),
+            ..CaseQuery::default()
+        },
+    )
+    .await?;
+    let ids: Vec<_> = all.iter().map(|c| c.id.clone()).collect();
+    ensure!(
+        ids == vec![c1.id.clone(), c3.id.clone()],
+        "by customer, oldest first: {ids:?}"
+    );
+    let bobs = CaseStore::list(
+        s,
+        &CaseQuery {
+            assignee: Some(bob.id.clone()),
+            ..CaseQuery::default()
+        },
+    )
+    .await?;
+    ensure!(bobs.iter().map(|c| &c.id).collect::<Vec<_>>() == vec![&d1.id]);
+    let waiting: Vec<_> = CaseStore::list(
+        s,
+        &CaseQuery {
+            waiting: true,
+            ..CaseQuery::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|c| c.id)
+    .collect();
+    ensure!(
+        waiting.contains(&d2.id) && waiting.contains(&orphan.id),
+        "waiting holds unassigned cases"
+    );
+    ensure!(
+        !waiting.contains(&d1.id) && !waiting.contains(&c3.id),
+        "and nothing else"
+    );
+    let closed = CaseStore::list(
+        s,
+        &CaseQuery {
+            statuses: vec![CaseStatus::Closed, CaseStatus::Resolved],
+            ..CaseQuery::default()
+        },
+    )
+    .await?;
+    let closed: Vec<_> = closed.into_iter().map(|c| c.id).collect();
+    ensure!(
+        closed == vec![c3.id.clone(), e1.id.clone()],
+        "by statuses, oldest first: {closed:?}"
+    );
+    let limited = CaseStore::list(
+        s,
+        &CaseQuery {
+            waiting: true,
+            limit: Some(1),
+            ..CaseQuery::default()
+        },
+    )
+    .await?;
+    ensure!(
+        limited.len() == 1 && limited[0].id == waiting[0],
+        "limit keeps the oldest"
+    );
+    let everything = CaseStore::list(s, &CaseQuery::default()).await?;
+    ensure!(
+        everything
+            .windows(2)
+            .all(|w| (w[0].created_at, &w[0].id) <= (w[1].created_at, &w[1].id)),
+        "an unfiltered list is ordered by creation"
+    );
+
+    concurrent_take(store.clone(), scale).await?;
+    concurrent_release(store, scale).await
+}
+
+/// `tasks` writers each try to give `per_task` fresh cases to one agent whose capacity is a
+/// quarter of them: exactly `capacity` succeed, the load equals them, never more.
+async fn concurrent_take<S>(store: Arc<S>, scale: CaseScale) -> anyhow::Result<()>
+where
+    S: CaseStore + AgentStore + 'static,
+{
+    let t = tag();
+    let total = scale.tasks * scale.per_task;
+    let capacity = u32::try_from((total / 4).max(1))?;
+    let zed = agent(&format!("zed-{t}"), capacity)?;
+    store.seed(&zed).await?;
+    let zed_id = zed.id.clone();
+    let results = concurrently(scale.tasks, |task| {
+        let store = store.clone();
+        let zed_id = zed_id.clone();
+        let t = t.clone();
+        async move {
+            let mut won = Vec::new();
+            for i in 0..scale.per_task {
+                let c = case(
+                    &format!("case-{t}-t{task}-{i}"),
+                    &format!("cus-{t}-t{task}-{i}"),
+                    at(100),
+                )?;
+                store.create(&c).await?;
+                let assigned = next(&c, |c| drop(c.assign(&zed_id, at(101))));
+                match store.save(&assigned, 1, LoadChange::Take(zed_id.clone())).await {
+                    Ok(()) => won.push(c.id),
+                    Err(PortError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            anyhow::Ok(won)
+        }
+    })
+    .await?;
+    let mut won = Vec::new();
+    for r in results {
+        won.extend(r?);
+    }
+    let load = load_of(&*store, &zed.id).await?;
+    ensure!(load <= capacity, "load {load} exceeds capacity {capacity}");
+    ensure!(
+        won.len() == capacity as usize,
+        "{} takes won, capacity {capacity}",
+        won.len()
+    );
+    ensure!(load as usize == won.len(), "load {load} != {} cases won", won.len());
+    let assigned = CaseStore::list(
+        &*store,
+        &CaseQuery {
+            assignee: Some(zed.id.clone()),
+            ..CaseQuery::default()
+        },
+    )
+    .await?;
+    ensure!(assigned.len() == won.len(), "stored assignments match the load");
+    Ok(())
+}
+
+/// Releases race each other (and extra releases race them): the load ends at zero, not below.
+async fn concurrent_release<S>(store: Arc<S>, scale: CaseScale) -> anyhow::Result<()>
+where
+    S: CaseStore + AgentStore + 'static,
+{
+    let t = tag();
+    let held = scale.tasks * 2;
+    let mut amy = agent(&format!("amy-{t}"), u32::try_from(held)?)?;
+    amy.load = 0;
+    store.seed(&amy).await?;
+    let mut cases = Vec::new();
+    for i in 0..held {
+        let c = case(&format!("case-{t}-r{i}"), &format!("cus-{t}-r{i}"), at(200))?;
+        store.create(&c).await?;
+        let taken = next(&c, |c| drop(c.assign(&amy.id, at(201))));
+        store.save(&taken, 1, LoadChange::Take(amy.id.clone())).await?;
+        cases.push(taken);
+    }
+    ensure!(load_of(&*store, &amy.id).await? as usize == held);
+    let amy_id = amy.id.clone();
+    let cases = Arc::new(cases);
+    // Each case resolved by two racers: one wins, the other loses on the version.
+    let results = concurrently(held * 2, |i| {
+        let store = store.clone();
+        let cases = cases.clone();
+        let amy_id = amy_id.clone();
+        async move {
+            let c = &cases[i % cases.len()];
+            let resolved = next(c, |c| drop(c.resolve(&amy_id, at(300 + i as i64))));
+            let r: PortResult<()> = store
+                .save(&resolved, c.version, LoadChange::Release(amy_id.clone()))
+                .await;
+            r
+        }
+    })
+    .await?;
+    let mut ok = 0;
+    for r in results {
+        match r {
+            Ok(()) => ok += 1,
+            Err(PortError::Conflict(_)) => {}
+            Err(e) => bail!("release failed: {e}"),
+        }
+    }
+    ensure!(ok == held, "each case released once: {ok} of {held}");
+    ensure!(load_of(&*store, &amy.id).await? == 0, "load back to zero, never below");
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! One contract suite per port. Each is an async function generic over the port (or taking it
+//! as `Arc<dyn ...>`), returns `Err` naming the first broken promise, and leaves no task behind.
+//!
+//! Call each from a `#[tokio::test(flavor = "multi_thread")]` with a fresh store or queue.
+
+mod agents;
+mod alerts;
+mod cases;
+mod customers;
+mod dedupe;
+mod parking;
+mod posts;
+mod queues;
+mod routing;
+mod timers;
+
+pub use agents::agent_store_contract;
+pub use alerts::alert_store_contract;
+pub use cases::{CaseScale, case_store_contract};
+pub use customers::customer_store_contract;
+pub use dedupe::dedupe_contract;
+pub use parking::parking_lot_contract;
+pub use posts::post_store_contract;
+pub use queues::{QueueSetup, queue_contract};
+pub use routing::{RoutingReport, RoutingScale, routing_contract};
+pub use timers::timer_store_contract;
+
+/// Runs `n` copies of `f` at once (each on its own task) and returns their results in order.
+pub(crate) async fn concurrently<T, F, Fut>(n: usize, f: F) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let fut = f(i);
+        let barrier = barrier.clone();
+        handles.push(tokio::spawn(async move {
+            barrier.wait().await;
+            fut.await
+        }));
+    }
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.push(h.await.map_err(|e| anyhow::anyhow!("task failed: {e}"))?);
+    }
+    Ok(out)
+}

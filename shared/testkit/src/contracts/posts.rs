@@ -1,0 +1,61 @@
+//! `PostStore`: insert-if-absent, overwrite, reads in the order asked.
+
+use super::concurrently;
+use crate::sample::{at, post, post_id, tag};
+use anyhow::ensure;
+use socialcare_domain::ports::PostStore;
+use std::sync::Arc;
+
+pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()> {
+    let t = tag();
+    let p1 = post(&format!("generic:forum:{t}-1"), "generic:forum:u1", at(0))?;
+    let p2 = post(&format!("generic:forum:{t}-2"), "generic:forum:u2", at(1))?;
+    ensure!(store.insert(&p1).await?, "first insert stores");
+    let mut replay = p1.clone();
+    replay.text = "a replay with other text".into();
+    ensure!(!store.insert(&replay).await?, "second insert is a replay");
+    ensure!(store.get(&p1.id).await?.as_ref() == Some(&p1), "replay changed nothing");
+
+    let mut edited = p1.clone();
+    edited.apply_edit("edited", at(5));
+    store.put(&edited).await?;
+    ensure!(store.get(&p1.id).await?.as_ref() == Some(&edited), "put overwrites");
+
+    ensure!(store.insert(&p2).await?);
+    let missing = post_id(&format!("generic:forum:{t}-missing"))?;
+    ensure!(store.get(&missing).await?.is_none());
+    let many = store
+        .get_many(&[p2.id.clone(), missing.clone(), p1.id.clone(), p2.id.clone()])
+        .await?;
+    ensure!(
+        many == vec![p2.clone(), edited.clone(), p2.clone()],
+        "get_many: existing posts in the order of the ids"
+    );
+    ensure!(store.get_many(&[]).await?.is_empty());
+
+    // More ids than one batch read takes (100 on DynamoDB).
+    let mut ids = Vec::new();
+    for i in 0..130 {
+        let p = post(&format!("generic:forum:{t}-bulk-{i}"), "generic:forum:u3", at(i))?;
+        store.insert(&p).await?;
+        ids.push(p.id);
+    }
+    ids.reverse();
+    let got: Vec<_> = store.get_many(&ids).await?.into_iter().map(|p| p.id).collect();
+    ensure!(got == ids, "get_many over 130 ids keeps their order");
+
+    // Racing inserts of one post: exactly one stores it.
+    let raced = post(&format!("generic:forum:{t}-raced"), "generic:forum:u4", at(0))?;
+    let results = concurrently(8, |_| {
+        let store = store.clone();
+        let raced = raced.clone();
+        async move { store.insert(&raced).await }
+    })
+    .await?;
+    let mut stored = 0;
+    for r in results {
+        stored += usize::from(r?);
+    }
+    ensure!(stored == 1, "exactly one concurrent insert stores, got {stored}");
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Sample records for the suites: valid, distinct per call (ids carry a unique tag).
+
+use jiff::{SignedDuration, Timestamp};
+use socialcare_domain::case::CaseStatus;
+use socialcare_domain::customer::{Evidence, Identity};
+use socialcare_domain::ids::stable_hash;
+use socialcare_domain::ports::Parked;
+use socialcare_domain::{
+    Agent, AgentId, Alert, Author, AuthorId, Case, CaseId, Channel, Customer, CustomerId, Direction, Level, Post,
+    PostId, Presence, Priority, Role, Target, Timer,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A short tag unique within the process and very likely across processes.
+pub fn tag() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = Timestamp::now().as_nanosecond().to_string();
+    stable_hash(&[&t, &n.to_string(), &std::process::id().to_string()])[..10].to_string()
+}
+
+/// 2026-01-01T00:00:00Z: the suites' "now".
+pub fn base() -> Timestamp {
+    Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// `base() + secs`.
+pub fn at(secs: i64) -> Timestamp {
+    base()
+        .checked_add(SignedDuration::from_secs(secs))
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn id<T: TryFrom<String>>(s: String) -> anyhow::Result<T>
+where
+    T::Error: std::fmt::Display,
+{
+    T::try_from(s.clone()).map_err(|e| anyhow::anyhow!("bad id {s}: {e}"))
+}
+
+pub fn post_id(s: &str) -> anyhow::Result<PostId> {
+    id(s.to_string())
+}
+pub fn case_id(s: &str) -> anyhow::Result<CaseId> {
+    id(s.to_string())
+}
+pub fn customer_id(s: &str) -> anyhow::Result<CustomerId> {
+    id(s.to_string())
+}
+pub fn agent_id(s: &str) -> anyhow::Result<AgentId> {
+    id(s.to_string())
+}
+pub fn author_id(s: &str) -> anyhow::Result<AuthorId> {
+    id(s.to_string())
+}
+
+pub fn author(author: &str) -> anyhow::Result<Author> {
+    Ok(Author {
+        id: author_id(author)?,
+        handle: author.rsplit(':').next().unwrap_or(author).to_string(),
+        name: Some("Zoë Ünïcode 🚀".into()),
+        followers: Some(42),
+        verified: Some(false),
+    })
+}
+
+/// An inbound generic post by `author_id`.
+pub fn post(id: &str, author_id: &str, created_at: Timestamp) -> anyhow::Result<Post> {
+    Ok(Post {
+        id: post_id(id)?,
+        channel: Channel::Generic,
+        account: "forum".into(),
+        platform_id: id.rsplit(':').next().unwrap_or(id).to_string(),
+        conversation_id: None,
+        parent_id: None,
+        author: author(author_id)?,
+        text: "Mon ordinateur est mort — ayuda, por favor! \"quoted\" 🙏".into(),
+        created_at,
+        received_at: created_at,
+        private: false,
+        direction: Direction::Inbound,
+        edits: vec![],
+        deleted: false,
+        classification: None,
+        delivery: None,
+    })
+}
+
+pub fn customer(id: &str, authors: &[&str]) -> anyhow::Result<Customer> {
+    Ok(Customer {
+        id: customer_id(id)?,
+        display_name: format!("customer {id}"),
+        identities: authors
+            .iter()
+            .map(|a| {
+                Ok(Identity {
+                    author_id: author_id(a)?,
+                    handle: (*a).to_string(),
+                    evidence: Evidence::SamePlatformUser,
+                    linked_at: base(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        created_at: base(),
+    })
+}
+
+/// A new (waiting) case, version 1.
+pub fn case(id: &str, customer: &str, created_at: Timestamp) -> anyhow::Result<Case> {
+    Ok(Case {
+        id: case_id(id)?,
+        customer_id: customer_id(customer)?,
+        status: CaseStatus::New,
+        priority: Priority::P3,
+        language: None,
+        channel: Channel::Generic,
+        account: "forum".into(),
+        queue: "default".into(),
+        posts: vec![post_id(&format!("generic:forum:{id}"))?],
+        assignee: None,
+        version: 1,
+        created_at,
+        updated_at: created_at,
+        first_response_at: None,
+        resolved_at: None,
+        sla: vec![],
+        history: vec![],
+    })
+}
+
+pub fn agent(id: &str, capacity: u32) -> anyhow::Result<Agent> {
+    Ok(Agent {
+        id: agent_id(id)?,
+        name: format!("agent {id}"),
+        languages: vec![],
+        skills: vec!["billing".into()],
+        capacity,
+        presence: Presence::Online,
+        role: Role::Agent,
+        load: 0,
+        last_assigned_at: None,
+    })
+}
+
+pub fn timer(case: &str, epoch: u32, due_at: Timestamp) -> anyhow::Result<Timer> {
+    Ok(Timer {
+        case_id: case_id(case)?,
+        target: Target::FirstResponse,
+        level: Level::Breach,
+        epoch,
+        due_at,
+    })
+}
+
+pub fn alert(case: &str, queue: &str, fired_at: Timestamp) -> anyhow::Result<Alert> {
+    let case_id = case_id(case)?;
+    Ok(Alert {
+        id: Alert::key(&case_id, Target::FirstResponse, Level::Breach),
+        case_id,
+        customer_id: customer_id("cus-sample")?,
+        target: Target::FirstResponse,
+        level: Level::Breach,
+        due_at: fired_at,
+        fired_at,
+        late_by_ms: 0,
+        assignee: None,
+        queue: queue.into(),
+        priority: Priority::P2,
+        delivered: false,
+        acknowledged_by: None,
+    })
+}
+
+pub fn parked(source: &str, message_id: &str, at: Timestamp) -> Parked {
+    Parked {
+        source: source.into(),
+        message_id: message_id.into(),
+        body: "{\"not\": \"an envelope\"}".into(),
+        reason: "unknown type nope.v9".into(),
+        at,
+    }
+}
+
+/// A classification that makes a post actionable (or not), in priority P3, language unknown.
+pub fn classification(actionable: bool) -> socialcare_domain::Classification {
+    socialcare_domain::Classification {
+        language: None,
+        language_confidence: 0.0,
+        sentiment: socialcare_domain::Sentiment::Negative,
+        sentiment_score: -0.5,
+        intent: socialcare_domain::Intent::Problem,
+        actionable,
+        spam: false,
+        urgent: false,
+        priority: Priority::P3,
+        reasons: vec!["sample".into()],
+        model_version: "testkit".into(),
+    }
+}

@@ -22,15 +22,11 @@ for _ in $(seq 1 100); do
 done
 
 echo "== replaying events/generic to http://127.0.0.1:$port"
-"$care" replay events/generic --to "http://127.0.0.1:$port" --config care.toml
+"$care" replay events/generic --retime --to "http://127.0.0.1:$port" --config care.toml
 
 token=$("$care" token --agent sam --supervisor)
 show_cases() {
-  curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases" | python3 -c '
-import json, sys
-for c in json.load(sys.stdin)["cases"]:
-    sla = c["sla"][0] if c["sla"] else {}
-    print(f"  {c[\"id\"]}  {c[\"status\"]:<8} {c[\"priority\"]}  lang={c[\"language\"] or \"?\"}  assignee={c[\"assignee\"] or \"(waiting)\"}  posts={len(c[\"post_ids\"])}  sla={sla.get(\"state\",\"-\")}")'
+  curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases" | python3 scripts/show.py cases
 }
 sleep 1
 echo "== cases (as supervisor sam)"
@@ -39,11 +35,8 @@ show_cases
 echo "== waiting for the first SLA alert (targets are seconds long in care.toml)"
 for _ in $(seq 1 120); do
   alerts=$(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/alerts")
-  if [ "$(printf '%s' "$alerts" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')" -gt 0 ]; then
-    printf '%s' "$alerts" | python3 -c '
-import json, sys
-for a in json.load(sys.stdin)["alerts"]:
-    print(f"  ALERT {a[\"level\"]} {a[\"target\"]} on {a[\"case_id\"]} ({a[\"priority\"]}, assignee {a[\"assignee\"]}), due {a[\"due_at\"]}, {a[\"late_by_ms\"]} ms late")'
+  if [ "$(printf '%s' "$alerts" | python3 scripts/show.py count)" -gt 0 ]; then
+    printf '%s' "$alerts" | python3 scripts/show.py alerts
     echo "== what care serve logged"
     grep -E "post received|case opened|post joined|case assigned|SLA alert|parked" "$log" | sed 's/^/  /' | tail -30
     exit 0

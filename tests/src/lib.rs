@@ -144,6 +144,18 @@ impl TestStack {
         Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
+    pub async fn http_put(&self, path: &str, agent: &str, role: Role, body: Value) -> anyhow::Result<(u16, Value)> {
+        let r = self
+            .http
+            .put(self.url(path))
+            .bearer_auth(Self::token(agent, role))
+            .json(&body)
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
     /// Polls the supervisor's case list until `pred` holds (or fails after `within`).
     pub async fn wait_cases(&self, within: Duration, pred: impl Fn(&[Value]) -> bool) -> anyhow::Result<Vec<Value>> {
         let deadline = tokio::time::Instant::now() + within;

@@ -24,12 +24,21 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// How callers are authenticated.
+#[derive(Clone)]
+pub enum Auth {
+    /// Locally: HS256 tokens minted by `care token`, checked here.
+    Hs256(Arc<Vec<u8>>),
+    /// On AWS: the HTTP API's JWT authorizer has checked the Cognito token; the function reads
+    /// its claims (`username`, and `cognito:groups` containing `supervisors`).
+    GatewayClaims,
+}
+
 #[derive(Clone)]
 pub struct Api {
     pub desk: Arc<Desk>,
     pub clock: Arc<dyn Clock>,
-    /// HS256 key for agent tokens.
-    pub jwt_secret: Arc<Vec<u8>>,
+    pub auth: Auth,
 }
 
 pub fn router(api: Api) -> Router {
@@ -63,17 +72,48 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let api = Api::from_ref(state);
-        let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
-        socialcare_kit::auth::verify(&api.jwt_secret, header)
-            .map(Caller)
-            .map_err(|e| {
-                let mut response = Problem::unauthorized(e.to_string()).into_response();
-                response
-                    .headers_mut()
-                    .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
-                response
-            })
+        let verified = match &api.auth {
+            Auth::Hs256(secret) => {
+                let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+                socialcare_kit::auth::verify(secret, header)
+            }
+            Auth::GatewayClaims => gateway_principal(parts),
+        };
+        verified.map(Caller).map_err(|e| {
+            let mut response = Problem::unauthorized(e.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response
+        })
     }
+}
+
+/// The caller as the API Gateway JWT authorizer saw it.
+fn gateway_principal(parts: &Parts) -> Result<Principal, socialcare_kit::auth::AuthError> {
+    use lambda_http::request::RequestContext;
+    use socialcare_kit::auth::AuthError;
+    let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>() else {
+        return Err(AuthError::Missing);
+    };
+    let claims = ctx
+        .authorizer
+        .as_ref()
+        .and_then(|a| a.jwt.as_ref())
+        .map(|j| &j.claims)
+        .ok_or(AuthError::Missing)?;
+    let user = claims
+        .get("username")
+        .or_else(|| claims.get("cognito:username"))
+        .ok_or_else(|| AuthError::Invalid("the token has no username".into()))?;
+    let agent_id = socialcare_domain::AgentId::parse(user.as_str()).map_err(|e| AuthError::Invalid(e.to_string()))?;
+    let supervisor = claims.get("cognito:groups").is_some_and(|g| g.contains("supervisors"));
+    let role = if supervisor {
+        socialcare_domain::Role::Supervisor
+    } else {
+        socialcare_domain::Role::Agent
+    };
+    Ok(Principal { agent_id, role })
 }
 
 /// A JSON body, with 400/413 problems instead of axum's plain-text rejections.

@@ -1,3 +1,25 @@
-//! Lambda entry point of `classify`: wiring only.
+//! Lambda entry point of `classify`: wiring only. The language models load once, at init.
 
-fn main() {}
+use socialcare_aws::LambdaEnv;
+use socialcare_classify::{ClassifyConfig, RuleClassifier};
+use socialcare_domain::Stream;
+use socialcare_domain::ports::{Clock, SystemClock};
+use socialcare_domain::services::classify::ClassifyService;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    socialcare_kit::telemetry::init();
+    let env = LambdaEnv::load().await?;
+    let (name, text) = env.config_text().await?;
+    let config: ClassifyConfig = socialcare_kit::config::section(&name, &text, "classify")?;
+    let classifier = Arc::new(RuleClassifier::new(config)?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let publisher = env.publisher(&[Stream::Classified])?;
+    let service = Arc::new(ClassifyService::new(classifier, publisher, clock.clone()));
+    socialcare_kit::lambda::run_sqs("classify", false, env.store.clone(), clock, move |e| {
+        let service = service.clone();
+        async move { fn_classify::handle(&service, e).await }
+    })
+    .await
+}

@@ -1,3 +1,36 @@
 //! Lambda entry point of `outbound`: wiring only.
 
-fn main() {}
+use socialcare_aws::LambdaEnv;
+use socialcare_channels::send::{HttpSender, ReplyEndpoint};
+use socialcare_domain::ports::{Clock, SystemClock};
+use socialcare_domain::services::outbound::OutboundService;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    socialcare_kit::telemetry::init();
+    let env = LambdaEnv::load().await?;
+    let (name, text) = env.config_text().await?;
+    let settings = socialcare_kit::config::parse(&name, &text)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut endpoints = HashMap::new();
+    for s in settings.sources.iter().filter(|s| s.reply_url.is_some()) {
+        let url = s.reply_url.clone().unwrap_or_default();
+        endpoints.insert(
+            s.name.clone(),
+            ReplyEndpoint {
+                url,
+                secret: env.secret(&s.secret_env).await?,
+            },
+        );
+    }
+    let sender = Arc::new(HttpSender::new(reqwest::Client::new(), endpoints));
+    let s = env.store.clone();
+    let service = Arc::new(OutboundService::new(s.clone(), s.clone(), sender, clock.clone()));
+    socialcare_kit::lambda::run_sqs("outbound", false, s, clock, move |e| {
+        let service = service.clone();
+        async move { fn_outbound::handle(&service, e).await }
+    })
+    .await
+}

@@ -1,3 +1,44 @@
-//! Lambda entry point of `sla`: wiring only.
+//! Lambda entry point of `sla`: invoked every minute by a schedule, ticks each second of it.
 
-fn main() {}
+use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use socialcare_aws::{LambdaEnv, SnsAlertSink};
+use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
+use socialcare_domain::ports::{AlertSink, Clock, SystemClock};
+use socialcare_domain::services::sla::SlaService;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    socialcare_kit::telemetry::init();
+    let env = LambdaEnv::load().await?;
+    let (name, text) = env.config_text().await?;
+    let settings = socialcare_kit::config::parse(&name, &text)?;
+    let topic = socialcare_kit::env::required("CARE_ALERTS_TOPIC_ARN")?;
+    let mut sinks: Vec<Arc<dyn AlertSink>> = vec![Arc::new(SnsAlertSink::new(env.clients.sns.clone(), topic))];
+    for w in &settings.alert_webhooks {
+        sinks.push(Arc::new(WebhookAlertSink::new(
+            reqwest::Client::new(),
+            &w.name,
+            &env.secret(&w.url_env).await?,
+        )));
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let s = env.store.clone();
+    let service = Arc::new(SlaService::new(
+        s.clone(),
+        s.clone(),
+        s,
+        Arc::new(FanoutAlertSink::new(sinks)),
+        clock,
+    ));
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<CloudWatchEvent>| {
+        let service = service.clone();
+        async move {
+            let report = fn_sla::run_window(&service, Duration::from_secs(58), Duration::from_secs(1)).await;
+            report.map_err(lambda_runtime::Error::from)
+        }
+    }))
+    .await
+}

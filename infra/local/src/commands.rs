@@ -41,6 +41,10 @@ pub struct ReplayArgs {
     pub config: PathBuf,
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Set each payload's `timestamp` and `created_at` to now (the fixtures' own times are past,
+    /// so their SLA targets would be breached on arrival).
+    #[arg(long)]
+    pub retime: bool,
 }
 
 #[derive(Args)]
@@ -91,7 +95,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let mut items = Vec::new();
     let mut skipped = 0;
     for file in replay::collect(&args.input)? {
-        match replay::prepare(&file, &settings, &secret_from_env, now)? {
+        match replay::prepare(&file, &settings, &secret_from_env, now, args.retime)? {
             Some(p) => items.push(p),
             None => skipped += 1,
         }

@@ -59,16 +59,38 @@ pub fn collect(input: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Moves a generic payload's `timestamp` and `data.created_at` to `at` (a demo or load run
+/// wants posts written now, not when the fixture was).
+pub fn retime(json: &mut serde_json::Value, at: Timestamp) {
+    let stamp = serde_json::Value::String(at.to_string());
+    if json.get("timestamp").is_some() {
+        json["timestamp"] = stamp.clone();
+    }
+    if let Some(data) = json.get_mut("data").and_then(|d| d.as_object_mut())
+        && data.contains_key("created_at")
+    {
+        data.insert("created_at".into(), stamp);
+    }
+}
+
 /// Signs one file's payload. `None` when the file is not a webhook payload this tool signs.
+/// With `retime_to_now`, the payload's times are set to `now` first.
 pub fn prepare(
     file: &Path,
     settings: &Settings,
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
+    retime_to_now: bool,
 ) -> anyhow::Result<Option<Prepared>> {
-    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&body).with_context(|| format!("{} is not JSON", file.display()))?;
+    let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&raw).with_context(|| format!("{} is not JSON", file.display()))?;
+    let body = if retime_to_now {
+        retime(&mut json, now);
+        serde_json::to_vec(&json)?
+    } else {
+        raw
+    };
     let Some(source) = json.pointer("/data/source").and_then(|s| s.as_str()) else {
         return Ok(None);
     };

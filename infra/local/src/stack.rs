@@ -223,7 +223,7 @@ impl Stack {
         let api = fn_agent_api::Api {
             desk,
             clock: clock.clone(),
-            jwt_secret: Arc::new(opts.jwt_secret.clone()),
+            auth: fn_agent_api::Auth::Hs256(Arc::new(opts.jwt_secret.clone())),
         };
 
         let app = fn_ingest::router(ingest)

@@ -18,6 +18,7 @@ mod codec;
 pub mod config;
 pub mod counts;
 pub mod error;
+pub mod lambda_env;
 pub mod provision;
 pub mod sns;
 pub mod sqs;
@@ -26,6 +27,7 @@ pub mod tables;
 
 pub use config::{Clients, emulator_config, load_config};
 pub use counts::{Counters, Op, RequestCounts};
+pub use lambda_env::LambdaEnv;
 pub use provision::{ProvisionedQueues, QueueSettings, ensure_queues, ensure_tables, ensure_topic};
 pub use sns::SnsAlertSink;
 pub use sqs::{SqsPublisher, SqsReceiver, StreamQueues};

@@ -5,3 +5,13 @@
 pub mod alerts;
 pub mod generic;
 pub mod send;
+
+pub mod accounts;
+pub mod meta;
+pub mod parsed;
+pub mod platforms;
+pub mod retry;
+pub mod send_meta;
+pub mod send_x;
+pub mod signature;
+pub mod x;

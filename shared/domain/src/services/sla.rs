@@ -8,7 +8,7 @@ use crate::sla::{Alert, Timer};
 use std::sync::Arc;
 
 /// What one tick did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TickReport {
     pub due: usize,
     pub alerts: usize,

@@ -1,0 +1,92 @@
+//! What every function needs at Lambda init, built once: the SDK clients, the store, the
+//! configuration text (an SSM parameter on AWS, a file locally) and secrets by name (SSM
+//! SecureStrings under a path on AWS, environment variables locally).
+//!
+//! Environment: `CARE_CONFIG_PARAM` (SSM parameter holding the TOML) or `CARE_CONFIG` (a path);
+//! `CARE_SECRETS_PATH` (SSM path; unset: secrets come from environment variables);
+//! `TABLE_*`, `QUEUE_<STREAM>_URL`, `CARE_ALERTS_TOPIC_ARN` (see `TableNames`, `StreamQueues`).
+
+use crate::config::{Clients, load_config};
+use crate::counts::Counters;
+use crate::sqs::{SqsPublisher, StreamQueues};
+use crate::store::AwsStore;
+use crate::tables::TableNames;
+use socialcare_domain::{PortError, PortResult, Stream};
+use std::sync::Arc;
+
+pub struct LambdaEnv {
+    pub clients: Clients,
+    pub store: Arc<AwsStore>,
+    pub counters: Arc<Counters>,
+    ssm: aws_sdk_ssm::Client,
+    secrets_path: Option<String>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl LambdaEnv {
+    /// Builds the clients and the store from the environment; fails naming the missing variable.
+    pub async fn load() -> PortResult<Self> {
+        let config = load_config().await;
+        let clients = Clients::new(&config);
+        let counters = Arc::new(Counters::default());
+        let tables = TableNames::from_env().map_err(PortError::Invalid)?;
+        let store = Arc::new(AwsStore::new(clients.dynamodb.clone(), tables).with_counters(counters.clone()));
+        Ok(Self {
+            ssm: aws_sdk_ssm::Client::new(&config),
+            clients,
+            store,
+            counters,
+            secrets_path: var("CARE_SECRETS_PATH").map(|p| p.trim_end_matches('/').to_string()),
+        })
+    }
+
+    /// (name for error messages, TOML text) of the configuration.
+    pub async fn config_text(&self) -> PortResult<(String, String)> {
+        if let Some(param) = var("CARE_CONFIG_PARAM") {
+            let text = self.parameter(&param).await?;
+            return Ok((format!("ssm:{param}"), text));
+        }
+        let path = var("CARE_CONFIG")
+            .ok_or_else(|| PortError::Invalid("set CARE_CONFIG_PARAM (SSM) or CARE_CONFIG (a file)".into()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| PortError::Invalid(format!("{path}: {e}")))?;
+        Ok((path, text))
+    }
+
+    /// A secret by the name the configuration gives it (`secret_env`).
+    pub async fn secret(&self, name: &str) -> PortResult<String> {
+        match &self.secrets_path {
+            Some(path) => self.parameter(&format!("{path}/{name}")).await,
+            None => var(name).ok_or_else(|| PortError::Invalid(format!("environment variable {name} is not set"))),
+        }
+    }
+
+    async fn parameter(&self, name: &str) -> PortResult<String> {
+        let out = self
+            .ssm
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| {
+                PortError::Unavailable(format!(
+                    "SSM parameter {name}: {}",
+                    aws_sdk_ssm::error::DisplayErrorContext(&e)
+                ))
+            })?;
+        out.parameter
+            .and_then(|p| p.value)
+            .ok_or_else(|| PortError::Invalid(format!("SSM parameter {name} has no value")))
+    }
+
+    /// A publisher for the streams this function writes to (`QUEUE_<STREAM>_URL`).
+    pub fn publisher(&self, streams: &[Stream]) -> PortResult<Arc<SqsPublisher>> {
+        let queues = StreamQueues::from_env(streams).map_err(PortError::Invalid)?;
+        Ok(Arc::new(
+            SqsPublisher::new(self.clients.sqs.clone(), queues).with_counters(self.counters.clone()),
+        ))
+    }
+}

@@ -1,0 +1,228 @@
+//! Replies on Meta through the Graph API: a comment under a Facebook post or comment
+//! (`POST /{comment-id}/comments`), a reply under an Instagram comment
+//! (`POST /{ig-comment-id}/replies`), and a message through the Send API for Messenger and
+//! Instagram (`POST /me/messages` with `recipient.id`, `message.text`, `messaging_type: RESPONSE`).
+//! The base URL (with its version, `https://graph.facebook.com/v21.0`) and the token are
+//! parameters, so tests run against a local fake; the token travels in the `Authorization`
+//! header, never in a URL that could be logged.
+//!
+//! Answers: 2xx → the id of what was sent; 429/5xx, and the Graph API's throttling and
+//! transient errors (codes 1, 2, 4, 17, 32, 341, 613, 80001–80014, or `is_transient`), which
+//! it sometimes sends with a 400 → retried, then `SendError::Retry`; other 4xx →
+//! `SendError::Permanent` with the Graph API's `error.message` and code.
+
+use crate::parsed::DM_PREFIX;
+use crate::retry::{RetryPolicy, Verdict, send_json, short};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use socialcare_domain::ports::SendError;
+
+/// The public Graph API, with the version the senders were written against.
+pub const GRAPH_API: &str = "https://graph.facebook.com/v21.0";
+
+/// The JSON body of a comment reply (`POST /{comment-id}/comments` or `/{ig-comment-id}/replies`).
+pub fn comment_body(text: &str) -> Value {
+    json!({ "message": text })
+}
+
+/// The JSON body of the Send API (`POST /me/messages`), answering within the 24-hour window.
+pub fn message_body(recipient_id: &str, text: &str) -> Value {
+    json!({
+        "recipient": { "id": recipient_id },
+        "messaging_type": "RESPONSE",
+        "message": { "text": text },
+    })
+}
+
+/// Graph API error codes that mean "later", whatever the HTTP status.
+fn transient_code(code: i64) -> bool {
+    matches!(code, 1 | 2 | 4 | 17 | 32 | 341 | 613) || (80_001..=80_014).contains(&code)
+}
+
+fn graph_message(status: StatusCode, body: &Value) -> String {
+    let err = body.get("error");
+    let message = err
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .or_else(|| body.as_str())
+        .unwrap_or("no message");
+    let code = err.and_then(|e| e.get("code")).and_then(Value::as_i64);
+    let sub = err.and_then(|e| e.get("error_subcode")).and_then(Value::as_i64);
+    let mut s = format!("Graph API {}: {}", status.as_u16(), short(message, 300));
+    match (code, sub) {
+        (Some(c), Some(sc)) => s.push_str(&format!(" (code {c}, subcode {sc})")),
+        (Some(c), None) => s.push_str(&format!(" (code {c})")),
+        _ => {}
+    }
+    s
+}
+
+fn classify(status: StatusCode, body: &Value) -> Verdict {
+    if status.is_success() && body.get("error").is_none() {
+        return Verdict::Done(body.clone());
+    }
+    let reason = graph_message(status, body);
+    let err = body.get("error");
+    let transient = err
+        .and_then(|e| e.get("is_transient"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || err
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_i64)
+            .is_some_and(transient_code);
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() || transient {
+        Verdict::Retry(reason)
+    } else {
+        Verdict::Permanent(reason)
+    }
+}
+
+/// A client of the Graph API for replies.
+#[derive(Clone)]
+pub struct GraphClient {
+    client: reqwest::Client,
+    base_url: String,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient").field("base_url", &self.base_url).finish()
+    }
+}
+
+impl GraphClient {
+    /// `base_url` is [`GRAPH_API`] in production (or `https://graph.instagram.com/v21.0` for
+    /// Instagram Login tokens), a fake's address in tests.
+    pub fn new(client: reqwest::Client, base_url: &str) -> Self {
+        Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SendError> {
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| SendError::Permanent(format!("Graph API base URL is invalid: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| SendError::Permanent("Graph API base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    async fn post(&self, url: reqwest::Url, token: &str, body: Value) -> Result<Value, SendError> {
+        let body = body.to_string();
+        send_json(
+            self.policy,
+            "graph",
+            || {
+                self.client
+                    .post(url.clone())
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            },
+            classify,
+        )
+        .await
+    }
+
+    fn id_of(v: &Value, key: &str) -> Result<String, SendError> {
+        v.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Permanent(format!("Graph API answered without {key}")))
+    }
+
+    /// Comments under a Facebook post or comment. Returns the new comment's id.
+    pub async fn reply_to_comment(&self, token: &str, comment_id: &str, text: &str) -> Result<String, SendError> {
+        let v = self
+            .post(self.url(&[comment_id, "comments"])?, token, comment_body(text))
+            .await?;
+        Self::id_of(&v, "id")
+    }
+
+    /// Replies under an Instagram comment. Returns the new comment's id.
+    pub async fn reply_to_instagram_comment(
+        &self,
+        token: &str,
+        comment_id: &str,
+        text: &str,
+    ) -> Result<String, SendError> {
+        let v = self
+            .post(self.url(&[comment_id, "replies"])?, token, comment_body(text))
+            .await?;
+        Self::id_of(&v, "id")
+    }
+
+    /// Sends a Messenger or Instagram message to `recipient_id` (PSID / IGSID). Returns the
+    /// `message_id` (the `mid` its echo will carry).
+    pub async fn send_message(&self, token: &str, recipient_id: &str, text: &str) -> Result<String, SendError> {
+        let v = self
+            .post(self.url(&["me", "messages"])?, token, message_body(recipient_id, text))
+            .await?;
+        Self::id_of(&v, "message_id")
+    }
+
+    /// Like [`Self::send_message`] for Instagram, returning `dm:<mid>` as the parser names it.
+    pub async fn send_instagram_message(
+        &self,
+        token: &str,
+        recipient_id: &str,
+        text: &str,
+    ) -> Result<String, SendError> {
+        self.send_message(token, recipient_id, text)
+            .await
+            .map(|mid| format!("{DM_PREFIX}{mid}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        let ok = json!({"id": "123_456"});
+        assert_eq!(classify(StatusCode::OK, &ok), Verdict::Done(ok.clone()));
+        let throttled = json!({"error": {"message": "(#4) Application request limit reached", "type": "OAuthException", "code": 4, "fbtrace_id": "A"}});
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, &throttled),
+            Verdict::Retry(_)
+        ));
+        let transient = json!({"error": {"message": "x", "code": 100, "is_transient": true}});
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, &transient),
+            Verdict::Retry(_)
+        ));
+        let window = json!({"error": {"message": "(#10) This message is sent outside of allowed window.", "type": "OAuthException", "code": 10, "error_subcode": 2018278}});
+        assert_eq!(
+            classify(StatusCode::BAD_REQUEST, &window),
+            Verdict::Permanent(
+                "Graph API 400: (#10) This message is sent outside of allowed window. (code 10, subcode 2018278)"
+                    .into()
+            )
+        );
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, &json!("down")),
+            Verdict::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn bodies() {
+        assert_eq!(
+            message_body("psid-1", "hello"),
+            json!({"recipient": {"id": "psid-1"}, "messaging_type": "RESPONSE", "message": {"text": "hello"}})
+        );
+        assert_eq!(comment_body("thanks"), json!({"message": "thanks"}));
+    }
+}

@@ -1,0 +1,175 @@
+//! Replies on X through the X API v2: a post in reply to the customer's post
+//! (`POST /2/tweets` with `reply.in_reply_to_tweet_id`), or a direct message
+//! (`POST /2/dm_conversations/with/{participant_id}/messages`). The base URL and the user access
+//! token are parameters, so tests run against a local fake.
+//!
+//! Answers: 2xx → the id of what was sent; 429/5xx → retried (honouring `Retry-After` or
+//! `x-rate-limit-reset`), then `SendError::Retry`; other 4xx → `SendError::Permanent` with X's
+//! own message (`detail`, `title` or `errors[0].message`).
+
+use crate::parsed::DM_PREFIX;
+use crate::retry::{RetryPolicy, Verdict, send_json, short};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use socialcare_domain::ports::SendError;
+
+/// The public X API.
+pub const X_API: &str = "https://api.x.com";
+
+/// The JSON body of `POST /2/tweets`.
+pub fn tweet_body(text: &str, in_reply_to: Option<&str>) -> Value {
+    match in_reply_to {
+        Some(id) => json!({ "text": text, "reply": { "in_reply_to_tweet_id": id } }),
+        None => json!({ "text": text }),
+    }
+}
+
+/// The JSON body of `POST /2/dm_conversations/with/{participant_id}/messages`.
+pub fn dm_body(text: &str) -> Value {
+    json!({ "text": text })
+}
+
+/// X's own words for a refusal.
+fn x_message(body: &Value) -> String {
+    let text = body
+        .get("detail")
+        .and_then(Value::as_str)
+        .or_else(|| body.get("title").and_then(Value::as_str))
+        .or_else(|| body.pointer("/errors/0/message").and_then(Value::as_str))
+        .or_else(|| body.as_str())
+        .unwrap_or("no message");
+    short(text, 300)
+}
+
+fn classify(status: StatusCode, body: &Value) -> Verdict {
+    if status.is_success() {
+        // A 200 can still carry `errors` without `data` (partial failure): nothing was sent.
+        if body.get("data").is_some() {
+            return Verdict::Done(body.clone());
+        }
+        return Verdict::Permanent(format!("X {}: {}", status.as_u16(), x_message(body)));
+    }
+    let reason = format!("X {}: {}", status.as_u16(), x_message(body));
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        Verdict::Retry(reason)
+    } else {
+        Verdict::Permanent(reason)
+    }
+}
+
+/// A client of the X API v2 for replies.
+#[derive(Clone)]
+pub struct XClient {
+    client: reqwest::Client,
+    base_url: String,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for XClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XClient").field("base_url", &self.base_url).finish()
+    }
+}
+
+impl XClient {
+    /// `base_url` is [`X_API`] in production, a fake's address in tests.
+    pub fn new(client: reqwest::Client, base_url: &str) -> Self {
+        Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SendError> {
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| SendError::Permanent(format!("X API base URL is invalid: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|_| SendError::Permanent("X API base URL cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    async fn post(&self, url: reqwest::Url, token: &str, body: Value) -> Result<Value, SendError> {
+        let body = body.to_string();
+        send_json(
+            self.policy,
+            "x",
+            || {
+                self.client
+                    .post(url.clone())
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            },
+            classify,
+        )
+        .await
+    }
+
+    /// Posts `text`, in reply to `in_reply_to` when given. Returns the new post's id.
+    pub async fn post_tweet(&self, token: &str, text: &str, in_reply_to: Option<&str>) -> Result<String, SendError> {
+        let v = self
+            .post(self.url(&["2", "tweets"])?, token, tweet_body(text, in_reply_to))
+            .await?;
+        v.pointer("/data/id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Permanent("X answered without data.id".into()))
+    }
+
+    /// Sends a direct message to `participant_id`. Returns `dm:<dm_event_id>` (the form the
+    /// webhook parser gives DMs, so the echo of this message lands on the same platform id).
+    pub async fn send_dm(&self, token: &str, participant_id: &str, text: &str) -> Result<String, SendError> {
+        let url = self.url(&["2", "dm_conversations", "with", participant_id, "messages"])?;
+        let v = self.post(url, token, dm_body(text)).await?;
+        v.pointer("/data/dm_event_id")
+            .and_then(Value::as_str)
+            .map(|id| format!("{DM_PREFIX}{id}"))
+            .ok_or_else(|| SendError::Permanent("X answered without data.dm_event_id".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        assert_eq!(
+            tweet_body("hi", Some("123")),
+            json!({"text": "hi", "reply": {"in_reply_to_tweet_id": "123"}})
+        );
+        assert_eq!(tweet_body("hi", None), json!({"text": "hi"}));
+    }
+
+    #[test]
+    fn classification() {
+        let ok = json!({"data": {"id": "1", "text": "hi"}});
+        assert_eq!(classify(StatusCode::CREATED, &ok), Verdict::Done(ok.clone()));
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, &json!({})),
+            Verdict::Retry(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, &json!("oops")),
+            Verdict::Retry(_)
+        ));
+        let dup = json!({"detail": "You are not allowed to create a Tweet with duplicate content.", "title": "Forbidden", "status": 403});
+        assert_eq!(
+            classify(StatusCode::FORBIDDEN, &dup),
+            Verdict::Permanent("X 403: You are not allowed to create a Tweet with duplicate content.".into())
+        );
+        let partial = json!({"errors": [{"message": "in_reply_to_tweet_id is deleted"}]});
+        assert_eq!(
+            classify(StatusCode::OK, &partial),
+            Verdict::Permanent("X 200: in_reply_to_tweet_id is deleted".into())
+        );
+    }
+}

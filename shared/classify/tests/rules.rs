@@ -1,0 +1,182 @@
+//! The classifier through its public API: priorities with reasons, spam from duplicates and
+//! bot-like authors, product skills, configuration errors, and each language's basics.
+
+use jiff::{Timestamp, ToSpan};
+use socialcare_classify::{
+    ClassifyConfig, ClassifyError, Context, DuplicateTextTracker, KeywordLists, RULES_VERSION, RuleClassifier,
+};
+use socialcare_domain::ids::{AuthorId, PostId};
+use socialcare_domain::ports::Classifier;
+use socialcare_domain::{Author, Channel, Direction, Intent, Post, Priority, Sentiment};
+use std::sync::OnceLock;
+
+fn classifier() -> &'static RuleClassifier {
+    static C: OnceLock<RuleClassifier> = OnceLock::new();
+    C.get_or_init(|| RuleClassifier::new(ClassifyConfig::default()).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn post(text: &str, followers: Option<u64>) -> Post {
+    Post {
+        id: PostId::parse("x:acmehelp:1").unwrap_or_else(|e| panic!("{e}")),
+        channel: Channel::X,
+        account: "AcmeHelp".into(),
+        platform_id: "1".into(),
+        conversation_id: None,
+        parent_id: None,
+        author: Author {
+            id: AuthorId::parse("x:42").unwrap_or_else(|e| panic!("{e}")),
+            handle: "someone".into(),
+            name: None,
+            followers,
+            verified: None,
+        },
+        text: text.into(),
+        created_at: Timestamp::UNIX_EPOCH,
+        received_at: Timestamp::UNIX_EPOCH,
+        private: false,
+        direction: Direction::Inbound,
+        edits: vec![],
+        deleted: false,
+        classification: None,
+        delivery: None,
+    }
+}
+
+#[test]
+fn outage_from_an_influencer_is_p1_with_reasons() {
+    let c = classifier().classify(&post(
+        "Acme Fiber is down again, no internet since 6am. Terrible.",
+        Some(12_000),
+    ));
+    assert_eq!(c.priority, Priority::P1);
+    assert!(c.urgent && c.actionable);
+    let last = c.reasons.last().cloned().unwrap_or_default();
+    assert!(
+        last.starts_with("very negative + outage term + 12k followers → P1"),
+        "{last}"
+    );
+    assert_eq!(c.model_version, RULES_VERSION);
+}
+
+#[test]
+fn priority_grows_with_influence_vip_and_waiting() {
+    let text = "My Acme Watch stopped syncing after the update";
+    let plain = classifier().classify(&post(text, Some(50)));
+    assert_eq!(plain.priority, Priority::P3);
+    let config = ClassifyConfig {
+        vip_authors: vec!["@someone".into()],
+        ..ClassifyConfig::default()
+    };
+    let vip = RuleClassifier::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let c = vip.classify(&post(text, Some(50)));
+    assert!(c.priority < Priority::P3, "{c:?}");
+    assert!(c.reasons.iter().any(|r| r.contains("VIP")));
+    assert!(c.model_version.starts_with(&format!("{RULES_VERSION}+cfg.")));
+    let ctx = Context {
+        now: Some(Timestamp::UNIX_EPOCH + 13.hours()),
+        ..Context::default()
+    };
+    let waited = classifier().classify_with(&post(text, Some(50)), &ctx);
+    assert!(waited.priority < Priority::P3, "{waited:?}");
+    assert!(
+        waited.reasons.iter().any(|r| r.contains("waited 13h")),
+        "{:?}",
+        waited.reasons
+    );
+}
+
+#[test]
+fn praise_and_chatter_are_not_actionable() {
+    for text in [
+        "Shoutout to @AcmeHelp, fixed my billing in 5 minutes. Great service!",
+        "Watching the Acme keynote tonight",
+        "Das Update lief reibungslos, danke Acme 👍",
+    ] {
+        let c = classifier().classify(&post(text, None));
+        assert!(!c.actionable, "{text}: {c:?}");
+        assert_eq!(c.priority, Priority::P4);
+    }
+}
+
+#[test]
+fn each_language_finds_faults() {
+    for (text, lang) in [
+        ("My Acme Book won't turn on since this morning", "en"),
+        ("Mi portátil Acme no enciende desde esta mañana", "es"),
+        ("Meu notebook Acme não liga desde hoje de manhã", "pt"),
+        ("Mon ordinateur Acme ne s'allume plus depuis ce matin", "fr"),
+        ("Mein Acme Laptop geht seit heute Morgen nicht mehr an", "de"),
+    ] {
+        let c = classifier().classify(&post(text, None));
+        assert_eq!(c.language.as_ref().map(|l| l.as_str()), Some(lang), "{text}");
+        assert_eq!(c.intent, Intent::Problem, "{text}: {:?}", c.reasons);
+        assert_eq!(c.sentiment, Sentiment::Negative, "{text}: {:?}", c.reasons);
+    }
+}
+
+#[test]
+fn same_text_from_many_authors_is_spam() {
+    let text = "Limited stock of the new Acme watch, order yours today at our shop";
+    let mut tracker = DuplicateTextTracker::new(100);
+    let mut ctx = Context::default();
+    for author in ["x:1", "x:2", "x:3", "x:4"] {
+        ctx.duplicate_authors = tracker.observe(text, author);
+    }
+    assert!(!classifier().classify(&post(text, Some(400))).spam);
+    let c = classifier().classify_with(&post(text, Some(400)), &ctx);
+    assert!(c.spam, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("same text from 4 authors")));
+}
+
+#[test]
+fn bot_like_author_tips_a_promotion_into_spam() {
+    let text = "Great deals on phone cases http://cases.example";
+    let young = Context {
+        author_following: Some(4_000),
+        author_created_at: Some(Timestamp::UNIX_EPOCH - 2.hours()),
+        ..Context::default()
+    };
+    assert!(!classifier().classify(&post(text, Some(100))).spam);
+    assert!(classifier().classify_with(&post(text, Some(3)), &young).spam);
+}
+
+#[test]
+fn skills_come_from_products_and_aliases() {
+    let c = classifier();
+    assert_eq!(
+        c.skills_for("my Acme Book Pro and my P20 are both broken"),
+        ["laptops", "phones"]
+    );
+    assert_eq!(c.skills_for("@AcmeAir lost my bag"), ["airline"]);
+    assert!(c.skills_for("hello").is_empty());
+}
+
+#[test]
+fn extra_keywords_extend_the_builtin_lists() {
+    let text = "the screen shows a bluescreen on every boot";
+    assert_ne!(classifier().classify(&post(text, None)).intent, Intent::Problem);
+    let mut config = ClassifyConfig::default();
+    config.keywords.insert(
+        "en".into(),
+        KeywordLists {
+            problem: vec!["bluescreen".into()],
+            ..KeywordLists::default()
+        },
+    );
+    let c = RuleClassifier::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let r = c.classify(&post(text, None));
+    assert_eq!(r.intent, Intent::Problem, "{:?}", r.reasons);
+}
+
+#[test]
+fn invalid_configuration_names_the_key() {
+    let mut config = ClassifyConfig::default();
+    config.products[2].skill = String::new();
+    let err = RuleClassifier::new(config).err();
+    let Some(ClassifyError::Invalid(errors)) = err else {
+        panic!("expected an invalid configuration")
+    };
+    assert_eq!(errors[0].key, "classify.products[2].skill");
+    let text = ClassifyError::Invalid(errors).to_string();
+    assert!(text.contains("classify.products[2].skill"), "{text}");
+}

@@ -1,0 +1,150 @@
+//! Supervisors through HTTP: queues, presence (coming online pulls waiting cases), customer
+//! history with previous cases, SLA attainment.
+
+use serde_json::json;
+use socialcare_domain::Role;
+use socialcare_system_tests::{TestStack, config, created};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_presence_history_and_attainment() -> anyhow::Result<()> {
+    let t = TestStack::start(&config("http://127.0.0.1:9/replies", 3600)).await?;
+    // Ben goes offline: English cases wait in the queue.
+    let (status, ben) = t
+        .http_put(
+            "/v1/agents/ben/presence",
+            "ben",
+            Role::Agent,
+            json!({"presence": "offline"}),
+        )
+        .await?;
+    assert_eq!((status, ben["presence"].as_str()), (200, Some("offline")));
+    assert_eq!(
+        t.http_put(
+            "/v1/agents/ben/presence",
+            "ana",
+            Role::Agent,
+            json!({"presence": "online"})
+        )
+        .await?
+        .0,
+        403,
+        "only yourself"
+    );
+    assert_eq!(
+        t.http_put(
+            "/v1/agents/ben/presence",
+            "ben",
+            Role::Agent,
+            json!({"presence": "asleep"})
+        )
+        .await?
+        .0,
+        400
+    );
+
+    for (i, text) in [
+        "My Acme router keeps dropping the connection every hour, please help",
+        "I was charged twice for my order, can you refund me please?",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, _) = t
+            .webhook(
+                &format!("m{i}"),
+                &created(&format!("p{i}"), &format!("u{i}"), "someone", text),
+            )
+            .await?;
+        assert_eq!(status, 200);
+    }
+    t.wait_cases(Duration::from_secs(10), |cs| {
+        cs.len() == 2 && cs.iter().all(|c| !c["sla"].as_array().is_none_or(Vec::is_empty))
+    })
+    .await?;
+    let (status, q) = t.get("/v1/queues", "sam", Role::Supervisor).await?;
+    assert_eq!(status, 200);
+    assert_eq!(q["queues"][0]["queue"], "general");
+    assert_eq!(q["queues"][0]["waiting"], 2);
+    assert_eq!(t.get("/v1/queues", "ben", Role::Agent).await?.0, 403);
+
+    // Ben comes back (capacity 2): both waiting cases flow to him.
+    let (status, ben) = t
+        .http_put(
+            "/v1/agents/ben/presence",
+            "ben",
+            Role::Agent,
+            json!({"presence": "online"}),
+        )
+        .await?;
+    assert_eq!((status, ben["load"].as_u64()), (200, Some(2)));
+    let (_, q) = t.get("/v1/queues", "sam", Role::Supervisor).await?;
+    assert_eq!(q["queues"].as_array().map(Vec::len), Some(0));
+
+    // The customer's history, visible to the agent holding their case; previous cases on a new case.
+    let cases = t
+        .wait_cases(Duration::from_secs(5), |cs| cs.iter().all(|c| c["assignee"] == "ben"))
+        .await?;
+    let first = cases
+        .iter()
+        .find(|c| c["post_ids"][0] == "generic:forum:p0")
+        .cloned()
+        .unwrap_or_default();
+    let id = first["id"].as_str().unwrap_or_default().to_string();
+    let customer = first["customer_id"].as_str().unwrap_or_default().to_string();
+    let (status, _) = t
+        .post(&format!("/v1/cases/{id}/resolve"), "ben", Role::Agent, None)
+        .await?;
+    assert_eq!(status, 200);
+    t.webhook(
+        "m9",
+        &created(
+            "p9",
+            "u0",
+            "someone",
+            "The router is dropping again since this morning, please help",
+        ),
+    )
+    .await?;
+    let cases = t.wait_cases(Duration::from_secs(10), |cs| cs.len() == 3).await?;
+    let newer = cases
+        .iter()
+        .find(|c| c["post_ids"][0] == "generic:forum:p9")
+        .cloned()
+        .unwrap_or_default();
+    let (status, view) = t
+        .get(
+            &format!("/v1/cases/{}", newer["id"].as_str().unwrap_or_default()),
+            "sam",
+            Role::Supervisor,
+        )
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(view["previous_cases"][0]["id"], id.as_str());
+    let (status, history) = t
+        .get(&format!("/v1/customers/{customer}"), "sam", Role::Supervisor)
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(history["cases"].as_array().map(Vec::len), Some(2));
+    assert_eq!(history["posts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(history["sentiment"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        t.get(&format!("/v1/customers/{customer}"), "ana", Role::Agent).await?.0,
+        404,
+        "not ana's customer"
+    );
+
+    // Attainment: three first-response targets, none decided yet (no reply, no breach).
+    let (status, m) = t.get("/v1/metrics/sla?by=agent", "sam", Role::Supervisor).await?;
+    assert_eq!(status, 200, "{m}");
+    let running: u64 = m["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["running"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(running, 3);
+    assert_eq!(t.get("/v1/metrics/sla?by=mood", "sam", Role::Supervisor).await?.0, 400);
+    t.stack.stop();
+    Ok(())
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on one machine: start `care serve`, replay events/generic, then show the cases
+# The main job on one machine: start `care serve`, replay every webhook payload under events/, then show the cases
 # assigned to agents by language and, once the (seconds-long) first-response target passes,
 # the SLA alert. Everything runs locally; nothing leaves 127.0.0.1.
 set -euo pipefail
@@ -8,6 +8,9 @@ port=${CARE_PORT:-8080}
 export CARE_JWT_SECRET=${CARE_JWT_SECRET:-local-demo-jwt-secret}
 export CARE_SECRET_FORUM=${CARE_SECRET_FORUM:-whsec_ZGVtby1mb3J1bS1zaWduaW5nLWtleQ==}
 export CARE_SECRET_APPSTORE=${CARE_SECRET_APPSTORE:-whsec_ZGVtby1hcHBzdG9yZS1zaWduaW5nLWtleQ==}
+export CARE_X_CONSUMER_SECRET=${CARE_X_CONSUMER_SECRET:-demo-x-consumer-secret}
+export CARE_META_APP_SECRET=${CARE_META_APP_SECRET:-demo-meta-app-secret}
+export CARE_META_VERIFY_TOKEN=${CARE_META_VERIFY_TOKEN:-demo-meta-verify-token}
 export RUST_LOG=${RUST_LOG:-info}
 
 cargo build --quiet -p socialcare-local
@@ -21,8 +24,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-echo "== replaying events/generic to http://127.0.0.1:$port"
-"$care" replay events/generic --retime --to "http://127.0.0.1:$port" --config care.toml
+echo "== replaying events/ (generic, X, Facebook, Instagram, Messenger) to http://127.0.0.1:$port"
+"$care" replay events --retime --to "http://127.0.0.1:$port" --config care.toml
 
 token=$("$care" token --agent sam --supervisor)
 show_cases() {

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
+use socialcare_channels::platforms::Endpoints;
 use socialcare_domain::ports::SystemClock;
 use socialcare_domain::{AgentId, Role};
 use socialcare_local::stack::{MemoryBackend, Stack, StackOptions};
@@ -68,16 +69,29 @@ impl TestStack {
 
     /// Starts the stack with the `slack` alert webhook pointing at `alert_url`.
     pub async fn start_with(config_text: &str, alert_url: &str) -> anyhow::Result<Self> {
+        Self::start_full(config_text, alert_url, Endpoints::default(), &[]).await
+    }
+
+    /// Starts the stack with the X and Graph APIs at `platforms` (a fake) and more secrets.
+    pub async fn start_full(
+        config_text: &str,
+        alert_url: &str,
+        platforms: Endpoints,
+        more_secrets: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let settings = socialcare_kit::config::parse("test.toml", config_text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let secrets: HashMap<String, String> = [
+        let mut secrets: HashMap<String, String> = [
             ("FORUM_SECRET".to_string(), FORUM_SECRET.to_string()),
             ("ALERT_HOOK_URL".to_string(), alert_url.to_string()),
         ]
         .into();
+        secrets.extend(more_secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let backend = MemoryBackend::new(Duration::from_secs(2));
         let opts = StackOptions {
             settings,
             classifier: socialcare_local::stack::classifier("test.toml", config_text)?,
+            accounts: socialcare_local::stack::accounts("test.toml", config_text)?,
+            platform_endpoints: platforms,
             secrets: Arc::new(move |k| secrets.get(k).cloned()),
             jwt_secret: JWT_SECRET.to_vec(),
             bind: "127.0.0.1:0".parse()?,
@@ -101,6 +115,26 @@ impl TestStack {
     pub fn token(agent: &str, role: Role) -> String {
         let id = AgentId::parse(agent).unwrap_or_else(|_| unreachable!());
         socialcare_kit::auth::mint(JWT_SECRET, &id, role, Timestamp::now(), 3600).unwrap_or_default()
+    }
+
+    /// Posts a raw body to `path` with extra headers; returns (status, body as JSON or null).
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let r = req.send().await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
     /// Posts a generic webhook body signed with the forum secret; returns (status, body).

@@ -42,6 +42,7 @@ fn bench(c: &mut Criterion) {
             secret: SECRET.into(),
         }],
         clock,
+        platforms: Default::default(),
     };
     let app = fn_ingest::router(Arc::new(ingest));
     let counter = AtomicU64::new(0);

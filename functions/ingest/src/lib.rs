@@ -5,16 +5,21 @@
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::json;
+use socialcare_channels::accounts::{Accounts, WebhookSecrets};
 use socialcare_channels::generic::{self, Headers, SignatureError};
+use socialcare_channels::parsed::Parsed;
+use socialcare_channels::{meta, x};
 use socialcare_domain::ports::Clock;
 use socialcare_domain::services::ingest::{Inbound, IngestService, Outcome};
 use socialcare_kit::problem::Problem;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// Bodies above this are refused with 413 before anything else.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -26,15 +31,39 @@ pub struct SourceSecret {
     pub secret: String,
 }
 
+/// Our X, Facebook and Instagram accounts with their webhook secrets' values.
+#[derive(Debug, Default)]
+pub struct Platforms {
+    pub accounts: Accounts,
+    pub secrets: WebhookSecrets,
+    /// X accounts (user ids) that revoked our access since this instance started: their
+    /// posts are no longer enqueued. Per instance: a restart re-enables them until the
+    /// platform says so again (it repeats the revocation event).
+    pub revoked: Mutex<HashSet<String>>,
+}
+
+impl Platforms {
+    pub fn new(accounts: Accounts, secrets: WebhookSecrets) -> Self {
+        Self {
+            accounts,
+            secrets,
+            revoked: Mutex::default(),
+        }
+    }
+}
+
 pub struct Ingest {
     pub service: IngestService,
     pub sources: Vec<SourceSecret>,
+    pub platforms: Platforms,
     pub clock: Arc<dyn Clock>,
 }
 
 pub fn router(ingest: Arc<Ingest>) -> Router {
     Router::new()
         .route("/webhooks/generic", post(generic_webhook))
+        .route("/webhooks/x", get(x_crc).post(x_webhook))
+        .route("/webhooks/meta", get(meta_challenge).post(meta_webhook))
         .with_state(ingest)
 }
 
@@ -109,4 +138,120 @@ async fn handle_generic(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Res
             "this webhook-id was received before with a different body; not applied",
         )),
     }
+}
+
+async fn x_crc(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let Some(secret) = ingest.platforms.secrets.x_consumer.first() else {
+        return Problem::not_found("no X account is configured").into_response();
+    };
+    match q.get("crc_token").filter(|t| !t.is_empty()) {
+        None => Problem::bad_request("crc_token is required").into_response(),
+        Some(token) => (
+            [("content-type", "application/json")],
+            x::crc_response(secret.as_bytes(), token),
+        )
+            .into_response(),
+    }
+}
+
+async fn x_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let raw = read_body(body).await?;
+        x::verify_any(
+            &ingest.platforms.secrets.x_consumer,
+            header(&headers, x::SIGNATURE_HEADER),
+            &raw,
+        )
+        .map_err(|e| Problem::unauthorized(format!("signature check failed: {e}")))?;
+        let parsed = x::parse(&raw, &ingest.platforms.accounts, ingest.clock.now())
+            .map_err(|e| Problem::bad_request(e.to_string()))?;
+        accept_parsed(&ingest, "x", parsed).await
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn meta_challenge(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    match meta::verify_challenge(&q, &ingest.platforms.secrets.meta_verify) {
+        Ok(challenge) => ([("content-type", "text/plain")], challenge).into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            Problem::new(status, e.to_string()).into_response()
+        }
+    }
+}
+
+async fn meta_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let raw = read_body(body).await?;
+        meta::verify_any(
+            &ingest.platforms.secrets.meta_app,
+            header(&headers, meta::SIGNATURE_HEADER),
+            &raw,
+        )
+        .map_err(|e| Problem::unauthorized(format!("signature check failed: {e}")))?;
+        let parsed = meta::parse(&raw, &ingest.platforms.accounts, ingest.clock.now())
+            .map_err(|e| Problem::bad_request(e.to_string()))?;
+        accept_parsed(&ingest, "meta", parsed).await
+    };
+    result.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Enqueues every post change of a verified delivery, each deduped on its own key. A failure to
+/// enqueue answers 503 (the platform resends the whole delivery; what was enqueued is deduped).
+async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Result<Response, Problem> {
+    if !parsed.revoked_accounts.is_empty() {
+        let mut revoked = ingest.platforms.revoked.lock().map_err(|_| Problem::internal())?;
+        // Posts carry our account's platform id (the X user id), as revocations do.
+        for account in &parsed.revoked_accounts {
+            if revoked.insert(account.clone()) {
+                tracing::warn!(platform, account = %account, "the account revoked our access: its ingest is disabled");
+            }
+        }
+    }
+    for change in &parsed.handle_changes {
+        tracing::info!(platform, ?change, "handle changed; the author keeps its identity");
+    }
+    let revoked: HashSet<String> = ingest
+        .platforms
+        .revoked
+        .lock()
+        .map(|r| r.clone())
+        .map_err(|_| Problem::internal())?;
+    let (mut accepted, mut duplicates, mut conflicts, mut disabled) = (0, 0, 0, 0);
+    for event in parsed.events {
+        let account = match &event.change {
+            socialcare_domain::PostChange::Created { post } => Some(post.account.clone()),
+            _ => None,
+        };
+        if account.is_some_and(|a| revoked.contains(&a)) {
+            disabled += 1;
+            continue;
+        }
+        let post_id = event.change.post_id().to_string();
+        let inbound = Inbound {
+            key: event.key,
+            fingerprint: event.fingerprint,
+            changes: vec![event.change],
+        };
+        match ingest.service.accept(inbound).await.map_err(Problem::from)? {
+            Outcome::Enqueued(_) => {
+                accepted += 1;
+                tracing::info!(platform, %post_id, "post received");
+            }
+            Outcome::Duplicate => duplicates += 1,
+            Outcome::Conflict => conflicts += 1,
+        }
+    }
+    if !parsed.fetch_text.is_empty() {
+        tracing::info!(
+            platform,
+            count = parsed.fetch_text.len(),
+            "mentions whose text must be fetched from the platform"
+        );
+    }
+    let body = json!({
+        "status": "accepted", "accepted": accepted, "duplicates": duplicates, "conflicts": conflicts,
+        "ignored": parsed.ignored.len(), "disabled": disabled,
+    });
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
 }

@@ -1,7 +1,8 @@
 //! Lambda entry point of `ingest`: wiring only.
 
-use fn_ingest::{Ingest, SourceSecret, router};
+use fn_ingest::{Ingest, Platforms, SourceSecret, router};
 use socialcare_aws::LambdaEnv;
+use socialcare_channels::accounts::Accounts;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{Clock, SystemClock};
 use socialcare_domain::services::ingest::IngestService;
@@ -13,6 +14,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let settings = socialcare_kit::config::parse(&name, &text)?;
+    let accounts: Accounts = socialcare_kit::config::section(&name, &text, "channels")?;
+    accounts.validate()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut sources = Vec::new();
     for s in &settings.sources {
@@ -21,11 +24,14 @@ async fn main() -> Result<(), lambda_http::Error> {
             secret: env.secret(&s.secret_env).await?,
         });
     }
+    let values = env.secrets(accounts.secret_envs()).await?;
+    let secrets = accounts.webhook_secrets(|n| values.get(n).cloned())?;
     let publisher = env.publisher(&[Stream::Received])?;
     let service = IngestService::new(env.store.clone(), publisher, clock.clone(), settings.dedupe_ttl_days);
     lambda_http::run(router(Arc::new(Ingest {
         service,
         sources,
+        platforms: Platforms::new(accounts, secrets),
         clock,
     })))
     .await

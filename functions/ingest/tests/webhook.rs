@@ -40,6 +40,7 @@ fn app() -> (axum::Router, Arc<MemoryQueue>) {
     let ingest = fn_ingest::Ingest {
         service: IngestService::new(store, bus, clock.clone(), 14),
         sources,
+        platforms: Default::default(),
         clock,
     };
     (fn_ingest::router(Arc::new(ingest)), queue)

@@ -1,6 +1,8 @@
 //! Lambda entry point of `outbound`: wiring only.
 
 use socialcare_aws::LambdaEnv;
+use socialcare_channels::accounts::Accounts;
+use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::{HttpSender, ReplyEndpoint};
 use socialcare_domain::ports::{Clock, SystemClock};
 use socialcare_domain::services::outbound::OutboundService;
@@ -25,7 +27,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             },
         );
     }
-    let sender = Arc::new(HttpSender::new(reqwest::Client::new(), endpoints));
+    let accounts: Accounts = socialcare_kit::config::section(&name, &text, "channels")?;
+    accounts.validate()?;
+    let values = env.secrets(accounts.secret_envs()).await?;
+    let client = reqwest::Client::new();
+    let platforms = PlatformSenders::new(client.clone(), &Endpoints::default(), &accounts, |n| {
+        values.get(n).cloned()
+    })?;
+    let sender = Arc::new(HttpSender::new(client, endpoints).with_platforms(Arc::new(platforms)));
     let s = env.store.clone();
     let service = Arc::new(OutboundService::new(s.clone(), s.clone(), sender, clock.clone()));
     socialcare_kit::lambda::run_sqs("outbound", false, s, clock, move |e| {

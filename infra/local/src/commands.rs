@@ -72,6 +72,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let opts = StackOptions {
         settings,
         classifier: crate::stack::classifier(&name, &text)?,
+        accounts: crate::stack::accounts(&name, &text)?,
+        platform_endpoints: socialcare_channels::platforms::Endpoints {
+            x_api: env::optional("CARE_X_API_URL")
+                .unwrap_or_else(|| socialcare_channels::platforms::Endpoints::default().x_api),
+            graph_api: env::optional("CARE_GRAPH_API_URL")
+                .unwrap_or_else(|| socialcare_channels::platforms::Endpoints::default().graph_api),
+        },
         secrets: Arc::new(secret_from_env),
         jwt_secret: jwt.into_bytes(),
         bind: SocketAddr::new(args.host, args.port),
@@ -91,11 +98,12 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
     let settings =
         socialcare_kit::config::parse(&args.config.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts = crate::stack::accounts(&args.config.display().to_string(), &text)?;
     let now = SystemClock.now();
     let mut items = Vec::new();
     let mut skipped = 0;
     for file in replay::collect(&args.input)? {
-        match replay::prepare(&file, &settings, &secret_from_env, now, args.retime)? {
+        match replay::prepare(&file, &settings, &accounts, &secret_from_env, now, args.retime)? {
             Some(p) => items.push(p),
             None => skipped += 1,
         }

@@ -1,12 +1,15 @@
 //! `care replay`: sign webhook payloads the way their platform does and post them, concurrently,
 //! with a progress bar and a summary. Generic payloads are signed per Standard Webhooks with the
-//! source's secret (named in the config, read from the environment).
+//! source's secret; X payloads with the first X account's consumer secret
+//! (`x-twitter-webhooks-signature`), Meta payloads with the first app secret
+//! (`X-Hub-Signature-256`). Secrets are named in the config and read from the environment.
 
 use anyhow::Context;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
-use socialcare_channels::generic;
+use socialcare_channels::accounts::Accounts;
+use socialcare_channels::{generic, meta, x};
 use socialcare_domain::Settings;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -59,25 +62,109 @@ pub fn collect(input: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Moves a generic payload's `timestamp` and `data.created_at` to `at` (a demo or load run
-/// wants posts written now, not when the fixture was).
+/// Keys that hold when something was written, in any platform's shape.
+const TIME_KEYS: [&str; 6] = [
+    "timestamp",
+    "created_at",
+    "created_time",
+    "time",
+    "timestamp_ms",
+    "created_timestamp",
+];
+
+/// Moves every time in a payload to `at`, keeping each value's own format (RFC 3339, X's
+/// `Wed Oct 10 20:19:24 +0000 2018`, epoch seconds or milliseconds, as a number or a string):
+/// a demo or load run wants posts written now, not when the fixture was.
 pub fn retime(json: &mut serde_json::Value, at: Timestamp) {
-    let stamp = serde_json::Value::String(at.to_string());
-    if json.get("timestamp").is_some() {
-        json["timestamp"] = stamp.clone();
-    }
-    if let Some(data) = json.get_mut("data").and_then(|d| d.as_object_mut())
-        && data.contains_key("created_at")
-    {
-        data.insert("created_at".into(), stamp);
+    use serde_json::Value;
+    match json {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if TIME_KEYS.contains(&key.as_str())
+                    && let Some(moved) = moved_time(value, at)
+                {
+                    *value = moved;
+                } else {
+                    retime(value, at);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| retime(v, at)),
+        _ => {}
     }
 }
 
-/// Signs one file's payload. `None` when the file is not a webhook payload this tool signs.
-/// With `retime_to_now`, the payload's times are set to `now` first.
+/// `at` in the format of `old`, or `None` when `old` is not a time this knows.
+fn moved_time(old: &serde_json::Value, at: Timestamp) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let epoch = |digits: u64| -> i64 {
+        // Milliseconds from 1973 on have 12 digits or more; seconds will not for millennia.
+        if digits >= 100_000_000_000 {
+            at.as_millisecond()
+        } else {
+            at.as_second()
+        }
+    };
+    match old {
+        Value::Number(n) => n.as_u64().map(|v| Value::from(epoch(v))),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<u64>().ok().map(|v| Value::String(epoch(v).to_string()))
+        }
+        Value::String(s) if s.parse::<Timestamp>().is_ok() => Some(Value::String(at.to_string())),
+        Value::String(s) => {
+            const X_FORMAT: &str = "%a %b %d %H:%M:%S %z %Y";
+            jiff::fmt::strtime::parse(X_FORMAT, s).ok()?;
+            let text = jiff::fmt::strtime::format(X_FORMAT, &at.to_zoned(jiff::tz::TimeZone::UTC)).ok()?;
+            Some(Value::String(text))
+        }
+        _ => None,
+    }
+}
+
+/// The platform a payload comes from, by its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Generic,
+    X,
+    Meta,
+}
+
+pub fn shape(json: &serde_json::Value) -> Option<Shape> {
+    if json.pointer("/data/source").is_some() {
+        Some(Shape::Generic)
+    } else if json.get("for_user_id").is_some() || json.pointer("/data/event_type").is_some() {
+        Some(Shape::X)
+    } else if json.get("object").is_some() && json.get("entry").is_some() {
+        Some(Shape::Meta)
+    } else {
+        None
+    }
+}
+
+/// The first author id found in a platform payload (replay keeps one author's posts in order).
+fn platform_author(json: &serde_json::Value) -> Option<String> {
+    const AUTHORS: [&str; 6] = [
+        "/tweet_create_events/0/user/id_str",
+        "/direct_message_events/0/message_create/sender_id",
+        "/data/payload/author_id",
+        "/data/payload/sender_id",
+        "/entry/0/messaging/0/sender/id",
+        "/entry/0/changes/0/value/from/id",
+    ];
+    AUTHORS.iter().find_map(|p| match json.pointer(p)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Signs one file's payload the way its platform does. `None` when the file is not a webhook
+/// payload (an SQS or schedule event). With `retime_to_now`, the payload's times are set to
+/// `now` first.
 pub fn prepare(
     file: &Path,
     settings: &Settings,
+    accounts: &Accounts,
     secret_of: &dyn Fn(&str) -> Option<String>,
     now: Timestamp,
     retime_to_now: bool,
@@ -85,41 +172,83 @@ pub fn prepare(
     let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let mut json: serde_json::Value =
         serde_json::from_slice(&raw).with_context(|| format!("{} is not JSON", file.display()))?;
+    let Some(shape) = shape(&json) else {
+        return Ok(None);
+    };
     let body = if retime_to_now {
         retime(&mut json, now);
         serde_json::to_vec(&json)?
     } else {
         raw
     };
-    let Some(source) = json.pointer("/data/source").and_then(|s| s.as_str()) else {
-        return Ok(None);
+    let secret_named = |name: Option<&str>, what: &str| -> anyhow::Result<String> {
+        let name = name.with_context(|| format!("{}: no {what} in the config's [channels]", file.display()))?;
+        secret_of(name).with_context(|| format!("environment variable {name} is not set"))
     };
-    let src = settings
-        .source(source)
-        .with_context(|| format!("{}: source `{source}` is not in the config", file.display()))?;
-    let secret =
-        secret_of(&src.secret_env).with_context(|| format!("environment variable {} is not set", src.secret_env))?;
-    // The webhook id is derived from the body: replaying the same file twice is a duplicate.
-    let id = format!("msg_{}", &generic::fingerprint(&body)[..24]);
-    let ts = now.as_second();
-    let signature = generic::sign(&secret, &id, ts, &body).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let group = json
-        .pointer("/data/author/id")
-        .and_then(|a| a.as_str())
-        .unwrap_or(&id)
-        .to_string();
-    Ok(Some(Prepared {
-        file: file.to_path_buf(),
-        group: format!("{source}:{group}"),
-        path: "/webhooks/generic".into(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("webhook-id".into(), id),
-            ("webhook-timestamp".into(), ts.to_string()),
-            ("webhook-signature".into(), signature),
-        ],
-        body,
-    }))
+    let author = platform_author(&json).unwrap_or_else(|| file.display().to_string());
+    let content_type = ("content-type".to_string(), "application/json".to_string());
+    match shape {
+        Shape::X => {
+            let secret = secret_named(accounts.x_consumer_secret_envs().first().copied(), "X account")?;
+            Ok(Some(Prepared {
+                file: file.to_path_buf(),
+                group: format!("x:{author}"),
+                path: "/webhooks/x".into(),
+                headers: vec![
+                    content_type,
+                    (x::SIGNATURE_HEADER.into(), x::sign(secret.as_bytes(), &body)),
+                ],
+                body,
+            }))
+        }
+        Shape::Meta => {
+            let secret = secret_named(
+                accounts.meta_app_secret_envs().first().copied(),
+                "Facebook or Instagram account",
+            )?;
+            Ok(Some(Prepared {
+                file: file.to_path_buf(),
+                group: format!("meta:{author}"),
+                path: "/webhooks/meta".into(),
+                headers: vec![
+                    content_type,
+                    (meta::SIGNATURE_HEADER.into(), meta::sign(secret.as_bytes(), &body)),
+                ],
+                body,
+            }))
+        }
+        Shape::Generic => {
+            let source = json
+                .pointer("/data/source")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default();
+            let src = settings
+                .source(source)
+                .with_context(|| format!("{}: source `{source}` is not in the config", file.display()))?;
+            let secret = secret_named(Some(&src.secret_env), "source")?;
+            // The webhook id is derived from the body: replaying the same file twice is a duplicate.
+            let id = format!("msg_{}", &generic::fingerprint(&body)[..24]);
+            let ts = now.as_second();
+            let signature = generic::sign(&secret, &id, ts, &body).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let group = json
+                .pointer("/data/author/id")
+                .and_then(|a| a.as_str())
+                .unwrap_or(&id)
+                .to_string();
+            Ok(Some(Prepared {
+                file: file.to_path_buf(),
+                group: format!("{source}:{group}"),
+                path: "/webhooks/generic".into(),
+                headers: vec![
+                    content_type,
+                    ("webhook-id".into(), id),
+                    ("webhook-timestamp".into(), ts.to_string()),
+                    ("webhook-signature".into(), signature),
+                ],
+                body,
+            }))
+        }
+    }
 }
 
 /// Posts every prepared payload to `base_url`, `concurrency` groups at a time.
@@ -195,4 +324,55 @@ pub async fn send_all(
         }
     }
     (s, started.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn retime_keeps_each_time_format() {
+        let at: Timestamp = "2026-11-23T12:00:00Z".parse().unwrap_or_else(|_| unreachable!());
+        let mut payload = json!({
+            "timestamp": "2020-01-01T00:00:00Z",
+            "entry": [{"time": 1_595_000_000_123_u64, "messaging": [{"timestamp": 1_595_000_000_000_u64}]}],
+            "tweet_create_events": [{"created_at": "Wed Oct 10 20:19:24 +0000 2018", "timestamp_ms": "1539202764000"}],
+            "value": {"created_time": 1_595_000_000_u64},
+            "text": "created_at is not touched when it is not a time",
+            "data": {"created_at": "yesterday"}
+        });
+        retime(&mut payload, at);
+        assert_eq!(payload["timestamp"], "2026-11-23T12:00:00Z");
+        assert_eq!(payload["entry"][0]["time"], at.as_millisecond());
+        assert_eq!(payload["entry"][0]["messaging"][0]["timestamp"], at.as_millisecond());
+        assert_eq!(
+            payload["tweet_create_events"][0]["created_at"],
+            "Mon Nov 23 12:00:00 +0000 2026"
+        );
+        assert_eq!(
+            payload["tweet_create_events"][0]["timestamp_ms"],
+            at.as_millisecond().to_string()
+        );
+        assert_eq!(payload["value"]["created_time"], at.as_second());
+        assert_eq!(payload["data"]["created_at"], "yesterday");
+    }
+
+    #[test]
+    fn shapes_are_told_apart() {
+        assert_eq!(
+            shape(&json!({"type": "post.created", "data": {"source": "forum"}})),
+            Some(Shape::Generic)
+        );
+        assert_eq!(
+            shape(&json!({"for_user_id": "1", "tweet_create_events": []})),
+            Some(Shape::X)
+        );
+        assert_eq!(
+            shape(&json!({"data": {"event_type": "post.mention.create"}})),
+            Some(Shape::X)
+        );
+        assert_eq!(shape(&json!({"object": "page", "entry": []})), Some(Shape::Meta));
+        assert_eq!(shape(&json!({"Records": []})), None);
+    }
 }

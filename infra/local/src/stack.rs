@@ -1,7 +1,9 @@
 //! The whole pipeline in one process: HTTP (webhooks + `/v1`), pollers per queue, the ticker.
 
 use anyhow::Context;
+use socialcare_channels::accounts::Accounts;
 use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
+use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, ParkingLot, PostStore,
@@ -34,6 +36,14 @@ pub fn classifier(config_name: &str, config_text: &str) -> anyhow::Result<Arc<dy
     Ok(Arc::new(classifier))
 }
 
+/// Reads the `[channels]` section (our platform accounts) of the configuration text.
+pub fn accounts(config_name: &str, config_text: &str) -> anyhow::Result<Accounts> {
+    let accounts: Accounts =
+        socialcare_kit::config::section(config_name, config_text, "channels").map_err(|e| anyhow::anyhow!("{e}"))?;
+    accounts.validate().map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
+    Ok(accounts)
+}
+
 pub struct StackOptions {
     pub settings: Settings,
     pub secrets: SecretSource,
@@ -43,6 +53,10 @@ pub struct StackOptions {
     pub tick_every: Duration,
     pub clock: Arc<dyn Clock>,
     pub classifier: Arc<dyn Classifier>,
+    /// Our X, Facebook and Instagram accounts (`[channels]`).
+    pub accounts: Accounts,
+    /// Where the X and Graph APIs are (a local fake in tests).
+    pub platform_endpoints: Endpoints,
     /// First wait between delivery attempts of a reply.
     pub send_backoff: Duration,
     /// How long a received message stays invisible before it is redelivered.
@@ -162,6 +176,12 @@ impl Stack {
                 settings.dedupe_ttl_days,
             ),
             sources,
+            platforms: fn_ingest::Platforms::new(
+                opts.accounts.clone(),
+                opts.accounts
+                    .webhook_secrets(|name| (opts.secrets)(name))
+                    .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?,
+            ),
             clock: clock.clone(),
         });
         let classify = Arc::new(ClassifyService::new(
@@ -185,8 +205,18 @@ impl Stack {
             settings.sla.clone(),
         ));
         let endpoints = HttpSender::endpoints(&settings.sources, |name| (opts.secrets)(name));
-        let sender: Arc<dyn ReplySender> =
-            Arc::new(HttpSender::new(reqwest::Client::new(), endpoints).with_backoff(opts.send_backoff));
+        let platform_senders = PlatformSenders::new(
+            reqwest::Client::new(),
+            &opts.platform_endpoints,
+            &opts.accounts,
+            |name| (opts.secrets)(name),
+        )
+        .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?;
+        let sender: Arc<dyn ReplySender> = Arc::new(
+            HttpSender::new(reqwest::Client::new(), endpoints)
+                .with_backoff(opts.send_backoff)
+                .with_platforms(Arc::new(platform_senders)),
+        );
         let outbound = Arc::new(OutboundService::new(
             ports.posts.clone(),
             ports.cases.clone(),

@@ -63,6 +63,18 @@ impl LambdaEnv {
         }
     }
 
+    /// Several secrets by name, read once at init, for code that looks them up synchronously.
+    pub async fn secrets<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> PortResult<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for name in names {
+            out.insert(name.to_string(), self.secret(name).await?);
+        }
+        Ok(out)
+    }
+
     async fn parameter(&self, name: &str) -> PortResult<String> {
         let out = self
             .ssm

@@ -233,6 +233,24 @@ impl Accounts {
         )
     }
 
+    /// Every secret name the accounts refer to (webhook secrets and access tokens), each once:
+    /// what a function must read before it can build `webhook_secrets` or the senders.
+    pub fn secret_envs(&self) -> Vec<&str> {
+        let tokens = self
+            .x
+            .iter()
+            .filter_map(|a| a.access_token_env.as_deref())
+            .chain(self.facebook.iter().filter_map(|a| a.access_token_env.as_deref()))
+            .chain(self.instagram.iter().filter_map(|a| a.access_token_env.as_deref()));
+        distinct(
+            self.x_consumer_secret_envs()
+                .into_iter()
+                .chain(self.meta_app_secret_envs())
+                .chain(self.meta_verify_token_envs())
+                .chain(tokens),
+        )
+    }
+
     /// Reads the webhook secrets through `secret_of` (env locally, SSM/Secrets Manager on AWS).
     /// Fails naming the first variable that is not set.
     pub fn webhook_secrets(&self, secret_of: impl Fn(&str) -> Option<String>) -> Result<WebhookSecrets, AccountsError> {

@@ -220,6 +220,7 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
                 deleted: false,
                 classification: None,
                 delivery: None,
+                recipient: None,
             };
             Ok(PostChange::Created { post: Box::new(post) })
         }

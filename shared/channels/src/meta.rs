@@ -317,6 +317,7 @@ fn feed(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String> {
                 deleted: false,
                 classification: None,
                 delivery: None,
+                recipient: None,
                 platform_id: platform_id.clone(),
             };
             out.events.push(ParsedEvent::new(
@@ -392,6 +393,7 @@ fn ig_comment(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String
         deleted: false,
         classification: None,
         delivery: None,
+        recipient: None,
     };
     out.events.push(ParsedEvent::new(
         format!("instagram:{account}:comment:{platform_id}:add"),
@@ -425,6 +427,7 @@ fn ig_mention(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String
         deleted: false,
         classification: None,
         delivery: None,
+        recipient: None,
     };
     out.fetch_text.push(FetchText {
         post_id: id,
@@ -520,6 +523,7 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             channel,
             account: account.clone(),
             platform_id: platform(&mid),
+            recipient: echo.then(|| author_id(family, &customer)).transpose()?,
             conversation_id: Some(customer),
             parent_id: parent,
             author,
@@ -587,6 +591,7 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             deleted: false,
             classification: None,
             delivery: None,
+            recipient: None,
         };
         out.events.push(ParsedEvent::new(
             format!("{family}:{account}:postback:{pid}"),

@@ -225,9 +225,27 @@ fn push_post(
         deleted: false,
         classification: None,
         delivery: None,
+        recipient: None,
     };
     out.events
         .push(ParsedEvent::new(key, PostChange::Created { post: Box::new(post) }));
+    Ok(())
+}
+
+/// For a post of ours just pushed: the customer it addresses (`x:<user id>`), unless that is
+/// one of our accounts too.
+fn address_last(out: &mut Parsed, accounts: &Accounts, user_id: Option<String>) -> Result<(), String> {
+    let Some(user_id) = user_id.filter(|u| accounts.x_account(u).is_none()) else {
+        return Ok(());
+    };
+    if let Some(ParsedEvent {
+        change: PostChange::Created { post },
+        ..
+    }) = out.events.last_mut()
+        && post.direction == Direction::Outbound
+    {
+        post.recipient = Some(author_id("x", &user_id)?);
+    }
     Ok(())
 }
 
@@ -268,7 +286,9 @@ fn tweet_v1(t: &Value, account: &str, accounts: &Accounts, now: Timestamp, out: 
         now,
         false,
         direction,
-    )
+    )?;
+    let to = id_of(t.get("in_reply_to_user_id_str")).or_else(|| id_of(t.get("in_reply_to_user_id")));
+    address_last(out, accounts, to)
 }
 
 fn tweet_delete(item: &Value, account: &str, out: &mut Parsed) -> Result<(), String> {
@@ -348,7 +368,8 @@ fn dm(
         now,
         true,
         direction,
-    )
+    )?;
+    address_last(out, accounts, Some(recipient.clone()))
 }
 
 // ---------- X Activity API (v2 envelope) ----------
@@ -497,7 +518,8 @@ fn tweet_v2(
         now,
         false,
         direction,
-    )
+    )?;
+    address_last(out, accounts, id_of(t.get("in_reply_to_user_id")))
 }
 
 fn tweet_delete_v2(payload: &Value, account: &str, now: Timestamp, out: &mut Parsed) -> Result<(), String> {

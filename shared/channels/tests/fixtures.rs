@@ -205,8 +205,18 @@ fn x_replies_quotes_and_echoes() {
         post(&echo, 0).text.contains("order number & we'll"),
         "entities unescaped"
     );
+    assert_eq!(
+        post(&echo, 0).recipient.as_ref().map(|a| a.as_str()),
+        Some("x:2950000000000000011"),
+        "an echo names the customer it answers"
+    );
+    assert_eq!(post(&reply, 0).recipient, None, "a customer's post has no recipient");
     let v2_echo = load("x", "xaa-post-create-echo.json");
     assert_eq!(post(&v2_echo, 0).direction, Direction::Outbound);
+    assert_eq!(
+        post(&v2_echo, 0).recipient.as_ref().map(|a| a.as_str()),
+        Some("x:2950000000000000011")
+    );
     let v2_reply = load("x", "xaa-post-reply.json");
     let r = post(&v2_reply, 0);
     assert_eq!(r.parent_id.as_deref(), Some("2080000000000000120"));
@@ -240,6 +250,10 @@ fn x_direct_messages_both_ways() {
         post(&echo, 0).conversation_id,
         m.conversation_id,
         "same conversation both ways"
+    );
+    assert_eq!(
+        post(&echo, 0).recipient.as_ref().map(|a| a.as_str()),
+        Some("x:2950000000000000011")
     );
     let sent = load("x", "xaa-dm-sent.json");
     assert_eq!(post(&sent, 0).direction, Direction::Outbound);
@@ -322,6 +336,11 @@ fn messenger_events() {
     let echo = load("meta", "messenger-echo.json");
     assert_eq!(post(&echo, 0).direction, Direction::Outbound);
     assert_eq!(post(&echo, 0).conversation_id.as_deref(), Some("6100000000000001"));
+    assert_eq!(
+        post(&echo, 0).recipient.as_ref(),
+        Some(&m.author.id),
+        "a Messenger echo addresses the customer of the conversation"
+    );
     let edit = load("meta", "messenger-edit.json");
     assert!(matches!(&edit.events[0].change, PostChange::Edited { post_id, .. } if post_id == &m.id));
     let del = load("meta", "messenger-delete.json");

@@ -39,6 +39,7 @@ fn post(text: &str) -> Post {
         deleted: false,
         classification: None,
         delivery: None,
+        recipient: None,
     }
 }
 

@@ -67,6 +67,7 @@ impl Labelled {
             deleted: false,
             classification: None,
             delivery: None,
+            recipient: None,
         }
     }
 }

@@ -39,6 +39,7 @@ fn post(text: &str, followers: Option<u64>) -> Post {
         deleted: false,
         classification: None,
         delivery: None,
+        recipient: None,
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Actor {
     System,
     Customer,
     Agent(AgentId),
+    /// One of our platform accounts, writing outside the desk (in the platform's own app).
+    Account(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +189,28 @@ impl Case {
             clock.meet(at);
         }
         Ok(true)
+    }
+
+    /// A message one of our accounts wrote on the platform itself (not through the desk) joins
+    /// the thread as the brand's answer: the customer got a response, so it meets the
+    /// first-response target like a desk reply. Returns false when it is there already.
+    pub fn add_brand_message(&mut self, account: &str, post: &PostId, at: Timestamp) -> bool {
+        if !self.status.is_active() || self.contains(post) {
+            return false;
+        }
+        self.posts.push(post.clone());
+        self.record(
+            at,
+            Actor::Account(account.to_string()),
+            CaseEventKind::Replied { post_id: post.clone() },
+        );
+        if self.first_response_at.is_none() {
+            self.first_response_at = Some(at);
+        }
+        for clock in &mut self.sla {
+            clock.meet(at);
+        }
+        true
     }
 
     /// The assignee resolves the case. The caller releases the agent's load in the same write.

@@ -58,6 +58,15 @@ pub trait PostStore: Send + Sync {
     async fn get(&self, id: &PostId) -> PortResult<Option<Post>>;
     /// The posts that exist among `ids`, in the order of `ids`.
     async fn get_many(&self, ids: &[PostId]) -> PortResult<Vec<Post>>;
+    /// The post known on `channel` and `account` under the platform's id: a customer's post,
+    /// or a reply we sent (its platform id is recorded once delivered). The first post to
+    /// claim a platform id keeps it.
+    async fn find_by_platform_id(
+        &self,
+        channel: Channel,
+        account: &str,
+        platform_id: &str,
+    ) -> PortResult<Option<PostId>>;
 }
 
 #[async_trait]

@@ -121,6 +121,10 @@ pub struct Post {
     /// For outbound posts: where the delivery stands.
     #[serde(default)]
     pub delivery: Option<Delivery>,
+    /// For outbound posts: the customer they address, when the platform says (a DM's other
+    /// party, the author of the post answered). Threads a brand's own message into its case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<AuthorId>,
 }
 
 /// The text kept in place of a deleted post's text, everywhere it is stored.
@@ -187,6 +191,7 @@ mod tests {
             deleted: false,
             classification: None,
             delivery: None,
+            recipient: None,
         }
     }
 

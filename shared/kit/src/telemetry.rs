@@ -15,9 +15,12 @@ pub fn init() {
             .without_time() // CloudWatch stamps each line
             .try_init()
     } else {
+        // Logs go to stderr (stdout is for a command's answer), coloured only on a terminal.
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_target(false)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .compact()
             .try_init()
     };

@@ -7,8 +7,8 @@ use socialcare_domain::ports::{
     PostStore, Seen, TimerStore,
 };
 use socialcare_domain::{
-    Agent, AgentId, Alert, AuthorId, Case, CaseId, Customer, CustomerId, PortError, PortResult, Post, PostId, Presence,
-    Timer,
+    Agent, AgentId, Alert, AuthorId, Case, CaseId, Channel, Customer, CustomerId, PortError, PortResult, Post, PostId,
+    Presence, Timer,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -17,6 +17,8 @@ use std::sync::{Mutex, MutexGuard};
 struct State {
     dedupe: HashMap<String, (String, Timestamp)>,
     posts: HashMap<PostId, Post>,
+    /// (channel, account, platform id) → the first post that claimed it.
+    platform_ids: HashMap<(Channel, String, String), PostId>,
     customers: HashMap<CustomerId, Customer>,
     authors: HashMap<AuthorId, CustomerId>,
     cases: HashMap<CaseId, Case>,
@@ -71,6 +73,15 @@ impl Dedupe for MemoryStore {
     }
 }
 
+fn claim_platform_id(state: &mut State, post: &Post) {
+    if !post.platform_id.is_empty() {
+        state
+            .platform_ids
+            .entry((post.channel, post.account.clone(), post.platform_id.clone()))
+            .or_insert_with(|| post.id.clone());
+    }
+}
+
 #[async_trait]
 impl PostStore for MemoryStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
@@ -79,11 +90,23 @@ impl PostStore for MemoryStore {
             return Ok(false);
         }
         state.posts.insert(post.id.clone(), post.clone());
+        claim_platform_id(&mut state, post);
         Ok(true)
     }
     async fn put(&self, post: &Post) -> PortResult<()> {
-        self.lock()?.posts.insert(post.id.clone(), post.clone());
+        let mut state = self.lock()?;
+        state.posts.insert(post.id.clone(), post.clone());
+        claim_platform_id(&mut state, post);
         Ok(())
+    }
+    async fn find_by_platform_id(
+        &self,
+        channel: Channel,
+        account: &str,
+        platform_id: &str,
+    ) -> PortResult<Option<PostId>> {
+        let key = (channel, account.to_string(), platform_id.to_string());
+        Ok(self.lock()?.platform_ids.get(&key).cloned())
     }
     async fn get(&self, id: &PostId) -> PortResult<Option<Post>> {
         Ok(self.lock()?.posts.get(id).cloned())

@@ -81,6 +81,7 @@ fn post(pid: &str, author: &str, language: &str, actionable: bool, at: Timestamp
             model_version: "test".into(),
         }),
         delivery: None,
+        recipient: None,
     }
 }
 
@@ -257,7 +258,11 @@ async fn thread_join_reopen_and_non_actionable_rules() {
         author_id: None,
         at: now,
     };
-    assert!(matches!(w.thread.apply(missing).await, Err(ServiceError::NotFound(_))));
+    assert_eq!(
+        w.thread.apply(missing).await.ok(),
+        Some(Threaded::Unknown),
+        "a delete of a post never stored is not an error to retry"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -504,4 +509,103 @@ async fn concurrent_claimers_assign_each_case_exactly_once() {
         assert_eq!(a.load as usize, assigned, "load of {} is exact", a.id);
     }
     assert!(all.iter().all(|c| c.assignee.is_some() && c.version >= 2));
+}
+
+/// A post our `forum` account wrote.
+fn ours(pid: &str, at: Timestamp) -> Post {
+    let mut p = post(pid, "brand", "en", false, at);
+    p.direction = Direction::Outbound;
+    p.classification = None;
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_case() {
+    let w = world(vec![agent("ben", &["en"], 5)], 60);
+    let now = w.clock.now();
+    let opened = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(post("c-1", "tara", "en", true, now)),
+        })
+        .await;
+    let Ok(Threaded::Opened(case_id)) = opened else {
+        panic!("{opened:?}")
+    };
+    route_pending(&w).await;
+
+    // Nobody answered through the desk; the brand answers in the platform's own app.
+    w.clock.advance(20);
+    let mut native = ours("b-1", w.clock.now());
+    native.parent_id = Some("c-1".into());
+    let got = w.thread.apply(PostChange::Created { post: Box::new(native) }).await;
+    assert_eq!(got.ok(), Some(Threaded::BrandMessage(case_id.clone())));
+    let case = CaseStore::get(w.store.as_ref(), &case_id).await.ok().flatten();
+    let case = case.unwrap_or_else(|| panic!("case"));
+    assert_eq!(case.posts.len(), 2, "the brand's answer is on the thread");
+    assert_eq!(
+        case.first_response_at,
+        Some(w.clock.now()),
+        "and it is a first response"
+    );
+    assert_eq!(case.sla[0].state(), sla::ClockState::Met);
+    assert!(matches!(case.history.last().map(|e| &e.actor), Some(Actor::Account(a)) if a == "forum"));
+
+    // A desk reply, delivered as platform id `sent-77`, then echoed back by the platform.
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    let claimed = w.desk.claim(&ben).await;
+    assert!(claimed.is_ok(), "{claimed:?}");
+    let reply = w.desk.reply(&ben, &case_id, "On it", None).await;
+    let mut reply = reply.unwrap_or_else(|e| panic!("{e}"));
+    let reply_id = reply.id.clone();
+    reply.platform_id = "sent-77".into();
+    PostStore::put(w.store.as_ref(), &reply)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut echo = ours("sent-77", w.clock.now());
+    echo.parent_id = Some("c-1".into());
+    let got = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(echo.clone()),
+        })
+        .await;
+    assert_eq!(got.ok(), Some(Threaded::Echo(reply_id.clone())));
+    let again = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(echo.clone()),
+        })
+        .await;
+    assert_eq!(again.ok(), Some(Threaded::Echo(reply_id)), "a redelivered echo too");
+    let stored = PostStore::get(w.store.as_ref(), &echo.id).await.ok().flatten();
+    assert!(stored.is_none(), "the echo is not stored as a second message");
+    let case = CaseStore::get(w.store.as_ref(), &case_id).await.ok().flatten();
+    assert_eq!(case.map(|c| c.posts.len()), Some(3));
+
+    // A DM-style message naming its recipient; and a post of ours that addresses nobody.
+    let mut dm = ours("b-2", w.clock.now());
+    dm.recipient = Some(id("generic:forum:tara"));
+    let got = w.thread.apply(PostChange::Created { post: Box::new(dm) }).await;
+    assert_eq!(got.ok(), Some(Threaded::BrandMessage(case_id.clone())));
+    let announcement = ours("b-3", w.clock.now());
+    let got = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(announcement),
+        })
+        .await;
+    assert_eq!(got.ok(), Some(Threaded::Outbound));
+    let mut to_stranger = ours("b-4", w.clock.now());
+    to_stranger.parent_id = Some("unknown-post".into());
+    let got = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(to_stranger),
+        })
+        .await;
+    assert_eq!(got.ok(), Some(Threaded::Outbound));
 }

@@ -1,4 +1,6 @@
-//! `PostStore` on the posts table: one item per post id.
+//! `PostStore` on the posts table: one item per post id, and one `ref#<channel>#<account>#<platform
+//! id>` item per platform id naming the post that first claimed it (echoes and replies to our
+//! replies are found by it with a strongly consistent read; no index needed).
 
 use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
@@ -6,7 +8,7 @@ use crate::codec::DOC;
 use crate::codec::{Item, PK, from_doc, get_s, key, s, to_doc};
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
-use socialcare_domain::{PortResult, Post, PostId};
+use socialcare_domain::{Channel, PortError, PortResult, Post, PostId};
 use std::collections::{HashMap, HashSet};
 
 fn item(post: &Post) -> PortResult<Item> {
@@ -16,7 +18,37 @@ fn item(post: &Post) -> PortResult<Item> {
     ]))
 }
 
+fn ref_key(channel: Channel, account: &str, platform_id: &str) -> String {
+    format!("ref#{}#{account}#{platform_id}", channel.as_str())
+}
+
+/// The attribute of a ref item holding the post id.
+const POST: &str = "post";
+
 impl AwsStore {
+    /// Records the post's platform id unless another post claimed it first.
+    async fn claim_platform_id(&self, post: &Post) -> PortResult<()> {
+        if post.platform_id.is_empty() {
+            return Ok(());
+        }
+        let item = HashMap::from([
+            (
+                PK.to_string(),
+                s(ref_key(post.channel, &post.account, &post.platform_id)),
+            ),
+            (POST.to_string(), s(post.id.as_str())),
+        ]);
+        self.put_if(
+            &self.tables.posts,
+            item,
+            "attribute_not_exists(#pk)",
+            &[("#pk", PK)],
+            vec![],
+        )
+        .await
+        .map(|_| ())
+    }
+
     fn decode_post(&self, item: &Item) -> PortResult<Post> {
         from_doc(item).map_err(|e| corrupt(&self.tables.posts, get_s(item, PK).unwrap_or("?"), e))
     }
@@ -39,18 +71,42 @@ impl AwsStore {
 #[async_trait]
 impl PostStore for AwsStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
-        self.put_if(
-            &self.tables.posts,
-            item(post)?,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
-        .await
+        let inserted = self
+            .put_if(
+                &self.tables.posts,
+                item(post)?,
+                "attribute_not_exists(#pk)",
+                &[("#pk", PK)],
+                vec![],
+            )
+            .await?;
+        // A crash between the two writes leaves the post without its ref until a redelivery,
+        // which finds the post stored and writes the ref then.
+        self.claim_platform_id(post).await?;
+        Ok(inserted)
     }
 
     async fn put(&self, post: &Post) -> PortResult<()> {
-        AwsStore::put(self, &self.tables.posts, item(post)?).await
+        AwsStore::put(self, &self.tables.posts, item(post)?).await?;
+        self.claim_platform_id(post).await
+    }
+
+    async fn find_by_platform_id(
+        &self,
+        channel: Channel,
+        account: &str,
+        platform_id: &str,
+    ) -> PortResult<Option<PostId>> {
+        let Some(item) = self
+            .get_item(&self.tables.posts, &ref_key(channel, account, platform_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = get_s(&item, POST)?;
+        PostId::parse(id)
+            .map(Some)
+            .map_err(|e| corrupt(&self.tables.posts, id, PortError::Invalid(e.to_string())))
     }
 
     async fn get(&self, id: &PostId) -> PortResult<Option<Post>> {

@@ -325,6 +325,7 @@ impl Desk {
                         deleted: false,
                         classification: None,
                         delivery: Some(Delivery::Pending),
+                        recipient: None,
                     };
                     self.posts.insert(&post).await?;
                     post

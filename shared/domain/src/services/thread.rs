@@ -6,7 +6,7 @@ use crate::channel::Priority;
 use crate::customer::{Customer, Evidence, Identity};
 use crate::error::{PortError, ServiceError};
 use crate::events::{CaseUpdated, Envelope, Event, PostChange};
-use crate::ids::{CaseId, CustomerId};
+use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
 use crate::ports::{CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher};
 use crate::post::{Direction, Post};
 use std::sync::Arc;
@@ -18,10 +18,17 @@ pub enum Threaded {
     Joined(CaseId),
     /// Not actionable and no active case: kept for analytics only.
     StoredOnly,
-    /// Our own account's post: kept, not a customer post.
+    /// Our own account's post that answers no open case: kept, not a customer post.
     Outbound,
+    /// The platform echoed a reply we sent: it is on its case already, nothing stored twice.
+    Echo(PostId),
+    /// Our account answered on the platform itself: the message joined the customer's case.
+    BrandMessage(CaseId),
     Edited,
     Redacted,
+    /// An edit or delete of a post we never stored (written before the subscription, or by an
+    /// account not ours): nothing to change, and nothing to retry.
+    Unknown,
 }
 
 pub struct ThreadService {
@@ -56,22 +63,20 @@ impl ThreadService {
         match change {
             PostChange::Created { post } => self.created(*post).await,
             PostChange::Edited { post_id, text, at, .. } => {
-                let mut post = self
-                    .posts
-                    .get(&post_id)
-                    .await?
-                    .ok_or_else(|| ServiceError::NotFound(format!("post {post_id} to edit")))?;
+                let Some(mut post) = self.posts.get(&post_id).await? else {
+                    tracing::info!(%post_id, "edit of a post never stored: nothing to change");
+                    return Ok(Threaded::Unknown);
+                };
                 if post.apply_edit(&text, at) {
                     self.posts.put(&post).await?;
                 }
                 Ok(Threaded::Edited)
             }
             PostChange::Deleted { post_id, .. } => {
-                let mut post = self
-                    .posts
-                    .get(&post_id)
-                    .await?
-                    .ok_or_else(|| ServiceError::NotFound(format!("post {post_id} to delete")))?;
+                let Some(mut post) = self.posts.get(&post_id).await? else {
+                    tracing::info!(%post_id, "delete of a post never stored: nothing to redact");
+                    return Ok(Threaded::Unknown);
+                };
                 if post.redact() {
                     self.posts.put(&post).await?;
                 }
@@ -81,11 +86,11 @@ impl ThreadService {
     }
 
     async fn created(&self, post: Post) -> Result<Threaded, ServiceError> {
+        if post.direction == Direction::Outbound {
+            return self.ours(post).await;
+        }
         // A replay finds the post stored already and carries on: the case write below is keyed too.
         self.posts.insert(&post).await?;
-        if post.direction == Direction::Outbound {
-            return Ok(Threaded::Outbound);
-        }
         let customer = self.customer_for(&post).await?;
         let actionable = post.classification.as_ref().is_some_and(|c| c.actionable);
         for _ in 0..MAX_CONFLICT_RETRIES {
@@ -135,6 +140,71 @@ impl ThreadService {
             "post {} kept losing races for its case",
             post.id
         )))
+    }
+
+    /// A post by one of our accounts. The echo of a reply sent from the desk is recognised by
+    /// its platform id and dropped (the reply is on its case). Anything else our account wrote
+    /// is kept and, when it addresses a customer with an active case (a DM's other party, the
+    /// author of the post it answers), joins that case as the brand's answer.
+    async fn ours(&self, post: Post) -> Result<Threaded, ServiceError> {
+        if let Some(sent) = self
+            .posts
+            .find_by_platform_id(post.channel, &post.account, &post.platform_id)
+            .await?
+            && sent != post.id
+        {
+            return Ok(Threaded::Echo(sent));
+        }
+        self.posts.insert(&post).await?;
+        let Some(customer) = self.addressee(&post).await? else {
+            return Ok(Threaded::Outbound);
+        };
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(case_id) = self.cases.active_case_of(&customer).await? else {
+                return Ok(Threaded::Outbound);
+            };
+            let Some(mut case) = self.cases.get(&case_id).await? else {
+                continue;
+            };
+            let expected = case.version;
+            if !case.add_brand_message(&post.account, &post.id, post.created_at.min(self.clock.now())) {
+                return Ok(Threaded::BrandMessage(case.id));
+            }
+            case.version += 1;
+            match self.cases.save(&case, expected, LoadChange::None).await {
+                Ok(()) => {
+                    tracing::info!(case_id = %case.id, post_id = %post.id, "brand message joined case");
+                    self.announce(&case, "brand_message").await?;
+                    return Ok(Threaded::BrandMessage(case.id));
+                }
+                Err(PortError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "post {} kept losing races for its case",
+            post.id
+        )))
+    }
+
+    /// The customer a post of ours addresses: its recipient, or the author of the post it answers.
+    async fn addressee(&self, post: &Post) -> Result<Option<CustomerId>, ServiceError> {
+        let mut author: Option<AuthorId> = post.recipient.clone();
+        if author.is_none()
+            && let Some(parent) = &post.parent_id
+            && let Some(parent_id) = self
+                .posts
+                .find_by_platform_id(post.channel, &post.account, parent)
+                .await?
+            && let Some(parent) = self.posts.get(&parent_id).await?
+            && parent.direction == Direction::Inbound
+        {
+            author = Some(parent.author.id);
+        }
+        match author {
+            Some(a) => Ok(self.customers.customer_of(&a).await?),
+            None => Ok(None),
+        }
     }
 
     async fn customer_for(&self, post: &Post) -> Result<CustomerId, ServiceError> {

@@ -4,6 +4,7 @@ use super::concurrently;
 use crate::sample::{at, post, post_id, tag};
 use anyhow::ensure;
 use socialcare_domain::ports::PostStore;
+use socialcare_domain::{Channel, Direction};
 use std::sync::Arc;
 
 pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()> {
@@ -57,5 +58,48 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
         stored += usize::from(r?);
     }
     ensure!(stored == 1, "exactly one concurrent insert stores, got {stored}");
+
+    // Platform ids: a stored post is found by (channel, account, platform id); the first post
+    // to claim one keeps it; a put that records a delivered reply's platform id claims that.
+    let found = store
+        .find_by_platform_id(Channel::Generic, "forum", &p1.platform_id)
+        .await?;
+    ensure!(found.as_ref() == Some(&p1.id), "found by platform id: {found:?}");
+    ensure!(
+        store
+            .find_by_platform_id(Channel::X, "forum", &p1.platform_id)
+            .await?
+            .is_none(),
+        "another channel is another namespace"
+    );
+    ensure!(
+        store
+            .find_by_platform_id(Channel::Generic, "appstore", &p1.platform_id)
+            .await?
+            .is_none(),
+        "another account is another namespace"
+    );
+    let mut reply = post(&format!("generic:forum:{t}-reply"), "agent:ana", at(9))?;
+    reply.direction = Direction::Outbound;
+    store.insert(&reply).await?;
+    reply.platform_id = format!("{t}-sent-901");
+    store.put(&reply).await?;
+    let found = store
+        .find_by_platform_id(Channel::Generic, "forum", &reply.platform_id)
+        .await?;
+    ensure!(
+        found.as_ref() == Some(&reply.id),
+        "a delivered reply is found by its new id"
+    );
+    let mut echo = post(&format!("generic:forum:{t}-sent-901"), "agent:ana", at(10))?;
+    echo.platform_id = reply.platform_id.clone();
+    store.insert(&echo).await?;
+    let found = store
+        .find_by_platform_id(Channel::Generic, "forum", &reply.platform_id)
+        .await?;
+    ensure!(
+        found.as_ref() == Some(&reply.id),
+        "the first claim keeps the platform id"
+    );
     Ok(())
 }

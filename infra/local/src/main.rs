@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use socialcare_local::commands;
 
 #[derive(Parser)]
-#[command(name = "care", version, about = "socialcare on one machine: serve, replay, token")]
+#[command(
+    name = "care",
+    version,
+    about = "socialcare on one machine: serve, replay, eval, token"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,6 +20,9 @@ enum Command {
     Serve(commands::ServeArgs),
     /// Sign and post webhook payloads (a file or a folder) to a running stack.
     Replay(commands::ReplayArgs),
+    /// Evaluate the classifier on a labelled set: per-language accuracy, precision/recall,
+    /// confusion matrices.
+    Eval(commands::EvalArgs),
     /// Print an agent token signed with CARE_JWT_SECRET.
     Token(commands::TokenArgs),
 }
@@ -26,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => commands::serve(args).await,
         Command::Replay(args) => commands::replay(args).await,
+        Command::Eval(args) => commands::eval(args),
         Command::Token(args) => commands::token(args),
     }
 }

@@ -29,11 +29,14 @@ pub type SecretSource = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Builds the rule classifier from the `[classify]` section of the configuration text.
 pub fn classifier(config_name: &str, config_text: &str) -> anyhow::Result<Arc<dyn Classifier>> {
+    Ok(Arc::new(rule_classifier(config_name, config_text)?))
+}
+
+/// The rule classifier itself (for `care eval`).
+pub fn rule_classifier(config_name: &str, config_text: &str) -> anyhow::Result<socialcare_classify::RuleClassifier> {
     let config: socialcare_classify::ClassifyConfig =
         socialcare_kit::config::section(config_name, config_text, "classify").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let classifier =
-        socialcare_classify::RuleClassifier::new(config).map_err(|e| anyhow::anyhow!("[classify]: {e}"))?;
-    Ok(Arc::new(classifier))
+    socialcare_classify::RuleClassifier::new(config).map_err(|e| anyhow::anyhow!("[classify]: {e}"))
 }
 
 /// Reads the `[channels]` section (our platform accounts) of the configuration text.

@@ -3,10 +3,13 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
+use socialcare_aws::Counters;
 use socialcare_channels::platforms::Endpoints;
 use socialcare_domain::ports::SystemClock;
 use socialcare_domain::{AgentId, Role};
+use socialcare_local::aws_backend::{AwsBackend, AwsOptions};
 use socialcare_local::stack::{MemoryBackend, Stack, StackOptions};
+use socialcare_memory::RecordingAlertSink;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,9 +59,38 @@ P4 = {target_secs}
     )
 }
 
+/// Where the stack keeps its state and queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    /// DynamoDB, SQS and SNS at this endpoint (moto), under a name prefix of the test's own.
+    Aws(String),
+}
+
+impl Backend {
+    /// The AWS backend on moto (`SOCIALCARE_MOTO_URL`, set by the test command), or `None` when
+    /// the caller chose to skip moto tests (`SOCIALCARE_SKIP_MOTO=1`). Unset otherwise: an error.
+    pub fn moto() -> anyhow::Result<Option<Self>> {
+        match std::env::var("SOCIALCARE_MOTO_URL") {
+            Ok(url) if !url.is_empty() => Ok(Some(Self::Aws(url))),
+            _ if std::env::var("SOCIALCARE_SKIP_MOTO").as_deref() == Ok("1") => {
+                eprintln!("SOCIALCARE_SKIP_MOTO=1: skipping the AWS-backend system test");
+                Ok(None)
+            }
+            _ => anyhow::bail!(
+                "SOCIALCARE_MOTO_URL is not set: start moto with `scripts/moto.sh start` and set it to \
+                 `$(scripts/moto.sh url)`, or set SOCIALCARE_SKIP_MOTO=1 (scripts/test.sh does all this)"
+            ),
+        }
+    }
+}
+
 pub struct TestStack {
     pub stack: Stack,
-    pub backend: MemoryBackend,
+    /// Every alert the stack raised, as its alert sink saw them.
+    pub alerts_seen: Arc<RecordingAlertSink>,
+    /// On the AWS backend: every request the adapters made, by operation.
+    pub counters: Option<Arc<Counters>>,
     pub http: reqwest::Client,
 }
 
@@ -79,6 +111,32 @@ impl TestStack {
         platforms: Endpoints,
         more_secrets: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
+        Self::start_on(Backend::Memory, config_text, alert_url, platforms, more_secrets).await
+    }
+
+    /// How often the SLA ticker looks for due timers (100 ms unless changed before start).
+    pub const TICK: Duration = Duration::from_millis(100);
+
+    /// Starts the stack on `backend`.
+    pub async fn start_on(
+        backend: Backend,
+        config_text: &str,
+        alert_url: &str,
+        platforms: Endpoints,
+        more_secrets: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        Self::start_ticking(backend, config_text, alert_url, platforms, more_secrets, Self::TICK).await
+    }
+
+    /// Starts the stack on `backend` with the SLA ticker running every `tick_every`.
+    pub async fn start_ticking(
+        backend: Backend,
+        config_text: &str,
+        alert_url: &str,
+        platforms: Endpoints,
+        more_secrets: &[(&str, &str)],
+        tick_every: Duration,
+    ) -> anyhow::Result<Self> {
         let settings = socialcare_kit::config::parse("test.toml", config_text).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut secrets: HashMap<String, String> = [
             ("FORUM_SECRET".to_string(), FORUM_SECRET.to_string()),
@@ -86,7 +144,23 @@ impl TestStack {
         ]
         .into();
         secrets.extend(more_secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let backend = MemoryBackend::new(Duration::from_secs(2));
+        let visibility = Duration::from_secs(2);
+        let (ports, alerts_seen, counters) = match backend {
+            Backend::Memory => {
+                let memory = MemoryBackend::new(visibility);
+                (memory.ports(), memory.alerts_seen.clone(), None)
+            }
+            Backend::Aws(url) => {
+                let unique = jiff::Timestamp::now().as_nanosecond() % 1_000_000_000_000;
+                let aws = AwsBackend::connect(&AwsOptions {
+                    endpoint: Some(url),
+                    prefix: format!("st-{unique}-"),
+                    visibility,
+                })
+                .await?;
+                (aws.ports(), aws.alerts_seen.clone(), Some(aws.counters.clone()))
+            }
+        };
         let opts = StackOptions {
             settings,
             classifier: socialcare_local::stack::classifier("test.toml", config_text)?,
@@ -95,15 +169,16 @@ impl TestStack {
             secrets: Arc::new(move |k| secrets.get(k).cloned()),
             jwt_secret: JWT_SECRET.to_vec(),
             bind: "127.0.0.1:0".parse()?,
-            tick_every: Duration::from_millis(100),
+            tick_every,
             clock: Arc::new(SystemClock),
             send_backoff: Duration::from_millis(10),
-            visibility: Duration::from_secs(2),
+            visibility,
         };
-        let stack = Stack::start(opts, backend.ports()).await?;
+        let stack = Stack::start(opts, ports).await?;
         Ok(Self {
             stack,
-            backend,
+            alerts_seen,
+            counters,
             http: reqwest::Client::new(),
         })
     }

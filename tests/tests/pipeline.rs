@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use socialcare_domain::Role;
-use socialcare_system_tests::{TestStack, config, created};
+use socialcare_system_tests::{Backend, TestStack, config, created};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -17,6 +17,19 @@ fn case_of<'a>(cases: &'a [Value], post: &str) -> Option<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -> anyhow::Result<()> {
+    foundation(Backend::Memory).await
+}
+
+/// The same story on DynamoDB, SQS and SNS (moto), through the same HTTP front doors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_on_the_aws_backend() -> anyhow::Result<()> {
+    match Backend::moto()? {
+        Some(backend) => foundation(backend).await,
+        None => Ok(()),
+    }
+}
+
+async fn foundation(backend: Backend) -> anyhow::Result<()> {
     let replies = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/replies"))
@@ -31,9 +44,12 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
         .mount(&hooks)
         .await;
     let target_secs = 4;
-    let t = TestStack::start_with(
+    let t = TestStack::start_on(
+        backend,
         &config(&format!("{}/replies", replies.uri()), target_secs),
         &format!("{}/alerts", hooks.uri()),
+        Default::default(),
+        &[],
     )
     .await?;
 
@@ -156,7 +172,7 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
     tokio::time::sleep(Duration::from_millis(800)).await;
     let (_, body) = t.get("/v1/alerts", "sam", Role::Supervisor).await?;
     assert_eq!(body["alerts"].as_array().map(Vec::len), Some(1));
-    assert_eq!(t.backend.alerts_seen.alerts().len(), 1, "the sink got it once");
+    assert_eq!(t.alerts_seen.alerts().len(), 1, "the sink got it once");
     // The outgoing webhook got it too, in Slack-compatible JSON, within seconds of the deadline.
     let hooked = hooks.received_requests().await.unwrap_or_default();
     assert_eq!(hooked.len(), 1);

@@ -1,5 +1,6 @@
 //! The `care` commands: arguments and what each does.
 
+use crate::aws_backend::{AwsBackend, AwsOptions};
 use crate::replay;
 use crate::stack::{MemoryBackend, Stack, StackOptions};
 use anyhow::Context;
@@ -27,6 +28,22 @@ pub struct ServeArgs {
     /// How often the SLA ticker runs, in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub tick_ms: u64,
+    /// Where state and queues live: in this process, or DynamoDB/SQS/SNS.
+    #[arg(long, value_enum, default_value_t = Backend::Memory)]
+    pub backend: Backend,
+    /// With `--backend aws`: an emulator's URL (moto); unset, the AWS configuration of the
+    /// environment (profile, region, credentials) is used.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint: Option<String>,
+    /// With `--backend aws`: the prefix of every table, queue and topic name (created if missing).
+    #[arg(long, default_value = "care-local-")]
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Memory,
+    Aws,
 }
 
 #[derive(Args)]
@@ -84,7 +101,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = socialcare_kit::config::parse(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let jwt = env::required(JWT_SECRET_ENV)?;
     let visibility = Duration::from_secs(30);
-    let backend = MemoryBackend::new(visibility);
     let opts = StackOptions {
         settings,
         classifier: crate::stack::classifier(&name, &text)?,
@@ -103,8 +119,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         send_backoff: Duration::from_millis(200),
         visibility,
     };
-    let stack = Stack::start(opts, backend.ports()).await?;
-    println!("care: listening on {}", stack.url());
+    let ports = match args.backend {
+        Backend::Memory => MemoryBackend::new(visibility).ports(),
+        Backend::Aws => {
+            let aws = AwsOptions {
+                endpoint: args.aws_endpoint.clone(),
+                prefix: args.prefix.clone(),
+                visibility,
+            };
+            AwsBackend::connect(&aws).await?.ports()
+        }
+    };
+    let stack = Stack::start(opts, ports).await?;
+    println!("care: listening on {} ({:?} backend)", stack.url(), args.backend);
     tokio::signal::ctrl_c().await?;
     stack.stop();
     Ok(())

@@ -58,9 +58,12 @@ pub trait PostStore: Send + Sync {
     async fn get(&self, id: &PostId) -> PortResult<Option<Post>>;
     /// The posts that exist among `ids`, in the order of `ids`.
     async fn get_many(&self, ids: &[PostId]) -> PortResult<Vec<Post>>;
-    /// The post known on `channel` and `account` under the platform's id: a customer's post,
-    /// or a reply we sent (its platform id is recorded once delivered). The first post to
-    /// claim a platform id keeps it.
+    /// Records that the post is known under its platform id on its channel and account, unless
+    /// another post claimed that id first. Done for the posts that may be answered or echoed
+    /// (posts on a case, our own posts), not for every post: it costs a write.
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<()>;
+    /// The post remembered under the platform's id on `channel` and `account` (see
+    /// [`PostStore::remember_platform_id`]); the first post to claim a platform id keeps it.
     async fn find_by_platform_id(
         &self,
         channel: Channel,

@@ -73,15 +73,6 @@ impl Dedupe for MemoryStore {
     }
 }
 
-fn claim_platform_id(state: &mut State, post: &Post) {
-    if !post.platform_id.is_empty() {
-        state
-            .platform_ids
-            .entry((post.channel, post.account.clone(), post.platform_id.clone()))
-            .or_insert_with(|| post.id.clone());
-    }
-}
-
 #[async_trait]
 impl PostStore for MemoryStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
@@ -90,13 +81,20 @@ impl PostStore for MemoryStore {
             return Ok(false);
         }
         state.posts.insert(post.id.clone(), post.clone());
-        claim_platform_id(&mut state, post);
         Ok(true)
     }
     async fn put(&self, post: &Post) -> PortResult<()> {
+        self.lock()?.posts.insert(post.id.clone(), post.clone());
+        Ok(())
+    }
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<()> {
         let mut state = self.lock()?;
-        state.posts.insert(post.id.clone(), post.clone());
-        claim_platform_id(&mut state, post);
+        if !post.platform_id.is_empty() {
+            state
+                .platform_ids
+                .entry((post.channel, post.account.clone(), post.platform_id.clone()))
+                .or_insert_with(|| post.id.clone());
+        }
         Ok(())
     }
     async fn find_by_platform_id(

@@ -565,6 +565,10 @@ async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_ca
     PostStore::put(w.store.as_ref(), &reply)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    // What the outbound service does once the platform gave the sent reply its id.
+    PostStore::remember_platform_id(w.store.as_ref(), &reply)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut echo = ours("sent-77", w.clock.now());
     echo.parent_id = Some("c-1".into());
     let got = w

@@ -26,7 +26,6 @@ fn ref_key(channel: Channel, account: &str, platform_id: &str) -> String {
 const POST: &str = "post";
 
 impl AwsStore {
-    /// Records the post's platform id unless another post claimed it first.
     async fn claim_platform_id(&self, post: &Post) -> PortResult<()> {
         if post.platform_id.is_empty() {
             return Ok(());
@@ -71,23 +70,21 @@ impl AwsStore {
 #[async_trait]
 impl PostStore for AwsStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
-        let inserted = self
-            .put_if(
-                &self.tables.posts,
-                item(post)?,
-                "attribute_not_exists(#pk)",
-                &[("#pk", PK)],
-                vec![],
-            )
-            .await?;
-        // A crash between the two writes leaves the post without its ref until a redelivery,
-        // which finds the post stored and writes the ref then.
-        self.claim_platform_id(post).await?;
-        Ok(inserted)
+        self.put_if(
+            &self.tables.posts,
+            item(post)?,
+            "attribute_not_exists(#pk)",
+            &[("#pk", PK)],
+            vec![],
+        )
+        .await
     }
 
     async fn put(&self, post: &Post) -> PortResult<()> {
-        AwsStore::put(self, &self.tables.posts, item(post)?).await?;
+        AwsStore::put(self, &self.tables.posts, item(post)?).await
+    }
+
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<()> {
         self.claim_platform_id(post).await
     }
 

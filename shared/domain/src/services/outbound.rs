@@ -84,6 +84,10 @@ impl OutboundService {
                     post.platform_id = id.clone();
                 }
                 self.posts.put(&post).await?;
+                // Its echo, and the customer's answer to it, are recognised by this id.
+                if platform_id.is_some() {
+                    self.posts.remember_platform_id(&post).await?;
+                }
                 tracing::info!(case_id = %case.id, post_id = %post.id, channel = %reply.channel, "reply delivered");
                 Ok(Delivered::Sent(platform_id))
             }

@@ -91,14 +91,21 @@ impl ThreadService {
         }
         // A replay finds the post stored already and carries on: the case write below is keyed too.
         self.posts.insert(&post).await?;
-        let customer = self.customer_for(&post).await?;
         let actionable = post.classification.as_ref().is_some_and(|c| c.actionable);
+        // A customer exists once someone needed care: chatter of an unknown author is stored
+        // (with its author id, so it joins their history if they ever ask for help) without one.
+        let customer = match self.customers.customer_of(&post.author.id).await? {
+            Some(id) => id,
+            None if !actionable => return Ok(Threaded::StoredOnly),
+            None => self.create_customer(&post).await?,
+        };
         for _ in 0..MAX_CONFLICT_RETRIES {
             if let Some(case_id) = self.cases.active_case_of(&customer).await? {
                 let Some(mut case) = self.cases.get(&case_id).await? else {
                     continue;
                 };
                 if case.contains(&post.id) {
+                    self.posts.remember_platform_id(&post).await?;
                     self.announce(&case, "post_added").await?;
                     return Ok(Threaded::Joined(case.id));
                 }
@@ -107,6 +114,7 @@ impl ThreadService {
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) => {
+                        self.posts.remember_platform_id(&post).await?;
                         tracing::info!(case_id = %case.id, post_id = %post.id, "post joined case");
                         self.announce(&case, "post_added").await?;
                         return Ok(Threaded::Joined(case.id));
@@ -119,6 +127,7 @@ impl ThreadService {
                 return Ok(Threaded::StoredOnly);
             }
             let case = self.new_case(&post, customer.clone());
+            self.posts.remember_platform_id(&post).await?;
             match self.cases.create(&case).await {
                 Ok(()) => {
                     tracing::info!(case_id = %case.id, post_id = %post.id, customer_id = %customer, priority = %case.priority, "case opened");
@@ -156,6 +165,7 @@ impl ThreadService {
             return Ok(Threaded::Echo(sent));
         }
         self.posts.insert(&post).await?;
+        self.posts.remember_platform_id(&post).await?;
         let Some(customer) = self.addressee(&post).await? else {
             return Ok(Threaded::Outbound);
         };
@@ -207,10 +217,7 @@ impl ThreadService {
         }
     }
 
-    async fn customer_for(&self, post: &Post) -> Result<CustomerId, ServiceError> {
-        if let Some(id) = self.customers.customer_of(&post.author.id).await? {
-            return Ok(id);
-        }
+    async fn create_customer(&self, post: &Post) -> Result<CustomerId, ServiceError> {
         let id = Customer::id_for_first_author(&post.author.id);
         let customer = Customer {
             id: id.clone(),

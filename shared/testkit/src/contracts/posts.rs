@@ -59,8 +59,17 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
     }
     ensure!(stored == 1, "exactly one concurrent insert stores, got {stored}");
 
-    // Platform ids: a stored post is found by (channel, account, platform id); the first post
-    // to claim one keeps it; a put that records a delivered reply's platform id claims that.
+    // Platform ids: a remembered post is found by (channel, account, platform id); the first
+    // post to claim one keeps it; storing a post alone does not remember it.
+    ensure!(
+        store
+            .find_by_platform_id(Channel::Generic, "forum", &p1.platform_id)
+            .await?
+            .is_none(),
+        "not remembered until asked"
+    );
+    store.remember_platform_id(&p1).await?;
+    store.remember_platform_id(&p1).await?;
     let found = store
         .find_by_platform_id(Channel::Generic, "forum", &p1.platform_id)
         .await?;
@@ -84,6 +93,7 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
     store.insert(&reply).await?;
     reply.platform_id = format!("{t}-sent-901");
     store.put(&reply).await?;
+    store.remember_platform_id(&reply).await?;
     let found = store
         .find_by_platform_id(Channel::Generic, "forum", &reply.platform_id)
         .await?;
@@ -94,6 +104,7 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
     let mut echo = post(&format!("generic:forum:{t}-sent-901"), "agent:ana", at(10))?;
     echo.platform_id = reply.platform_id.clone();
     store.insert(&echo).await?;
+    store.remember_platform_id(&echo).await?;
     let found = store
         .find_by_platform_id(Channel::Generic, "forum", &reply.platform_id)
         .await?;

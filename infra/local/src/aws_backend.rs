@@ -1,0 +1,107 @@
+//! The AWS backend of the local stack (`care serve --backend aws`): the same services over the
+//! DynamoDB, SQS and SNS adapters, against moto (`--aws-endpoint`) or a real account (the
+//! default credential chain). Tables, queues (with their DLQs) and the alerts topic are created
+//! under a name prefix when missing, so one endpoint can hold several stacks side by side.
+
+use crate::stack::Ports;
+use anyhow::Context;
+use socialcare_aws::{
+    AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsPublisher, SqsReceiver, TableNames, emulator_config,
+    ensure_queues, ensure_tables, ensure_topic, load_config,
+};
+use socialcare_channels::alerts::FanoutAlertSink;
+use socialcare_domain::Stream;
+use socialcare_domain::ports::{AlertSink, QueueReceiver};
+use socialcare_memory::RecordingAlertSink;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct AwsOptions {
+    /// An emulator's URL (moto); `None` uses the environment's AWS configuration.
+    pub endpoint: Option<String>,
+    /// Every table, queue and the topic are named `{prefix}{name}`.
+    pub prefix: String,
+    /// How long a received message stays invisible before it is redelivered.
+    pub visibility: Duration,
+}
+
+pub struct AwsBackend {
+    pub clients: Clients,
+    pub store: Arc<AwsStore>,
+    pub publisher: Arc<SqsPublisher>,
+    pub receivers: BTreeMap<Stream, Arc<SqsReceiver>>,
+    /// Every request the adapters made, by operation (requests per post are measured with it).
+    pub counters: Arc<Counters>,
+    pub topic_arn: String,
+    /// Every alert also lands here (the SNS topic has no reader locally).
+    pub alerts_seen: Arc<RecordingAlertSink>,
+}
+
+impl AwsBackend {
+    /// Connects, and creates the tables, queues and topic that are missing.
+    pub async fn connect(opts: &AwsOptions) -> anyhow::Result<Self> {
+        let config = match &opts.endpoint {
+            Some(url) => emulator_config(url).await,
+            None => load_config().await,
+        };
+        let clients = Clients::new(&config);
+        let counters = Arc::new(Counters::new());
+        let tables = TableNames::with_prefix(&opts.prefix);
+        ensure_tables(&clients.dynamodb, &tables)
+            .await
+            .context("creating the tables")?;
+        let mut settings = QueueSettings::with_prefix(&opts.prefix);
+        settings.visibility_timeout = opts.visibility;
+        let queues = ensure_queues(&clients.sqs, &settings)
+            .await
+            .context("creating the queues")?;
+        let topic_arn = ensure_topic(&clients.sns, &format!("{}alerts", opts.prefix))
+            .await
+            .context("creating the alerts topic")?;
+        let store = Arc::new(AwsStore::new(clients.dynamodb.clone(), tables).with_counters(counters.clone()));
+        let publisher =
+            Arc::new(SqsPublisher::new(clients.sqs.clone(), queues.queues.clone()).with_counters(counters.clone()));
+        let receivers = queues
+            .queues
+            .iter()
+            .map(|(stream, url)| {
+                let receiver = SqsReceiver::new(clients.sqs.clone(), url).with_counters(counters.clone());
+                (stream, Arc::new(receiver))
+            })
+            .collect();
+        Ok(Self {
+            clients,
+            store,
+            publisher,
+            receivers,
+            counters,
+            topic_arn,
+            alerts_seen: Arc::new(RecordingAlertSink::new()),
+        })
+    }
+
+    pub fn ports(&self) -> Ports {
+        let s = self.store.clone();
+        let sns = SnsAlertSink::new(self.clients.sns.clone(), &self.topic_arn).with_counters(self.counters.clone());
+        let sinks: Vec<Arc<dyn AlertSink>> = vec![Arc::new(sns), self.alerts_seen.clone()];
+        Ports {
+            dedupe: s.clone(),
+            posts: s.clone(),
+            customers: s.clone(),
+            cases: s.clone(),
+            agents: s.clone(),
+            timers: s.clone(),
+            alerts: s.clone(),
+            parking: s,
+            publisher: self.publisher.clone(),
+            receivers: self
+                .receivers
+                .iter()
+                .map(|(s, r)| (*s, r.clone() as Arc<dyn QueueReceiver>))
+                .collect(),
+            alert_sink: Arc::new(FanoutAlertSink::new(sinks)),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! What a post costs on AWS, counted: 100 posts through the whole pipeline on DynamoDB, SQS and
+//! SNS (moto), one in five of them a customer's request that opens or joins a case (the mix of
+//! the README's cost table), the rest praise and chatter that are stored only. Prints requests
+//! per post by operation (the README's cost table is computed from these figures) and fails if
+//! they grow past the recorded bounds, so a design change that doubles the bill cannot land
+//! unnoticed. ReceiveMessage is left out: on Lambda the event source mapping polls, and its
+//! cost does not grow with posts.
+
+use socialcare_aws::{Op, RequestCounts};
+use socialcare_system_tests::{Backend, TestStack, config, created};
+use std::time::Duration;
+
+const POSTS: usize = 100;
+
+fn body(i: usize) -> serde_json::Value {
+    if i.is_multiple_of(5) {
+        // A request: ten customers, two posts each (the second joins the case).
+        let customer = (i / 5) % 10;
+        created(
+            &format!("r-{i}"),
+            &format!("u-customer-{customer}"),
+            &format!("customer{customer}"),
+            "My Acme laptop stopped charging after the update and I need it for work. Can you help me fix it?",
+        )
+    } else {
+        created(
+            &format!("c-{i}"),
+            &format!("u-fan-{i}"),
+            &format!("fan{i}"),
+            "Loving the new Acme phone, the camera is amazing! Great job team 😍",
+        )
+    }
+}
+
+async fn settled(t: &TestStack) -> anyhow::Result<RequestCounts> {
+    let counters = t
+        .counters
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
+    let mut last = counters.snapshot();
+    loop {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = counters.snapshot();
+        let busy = |c: &RequestCounts| c.dynamodb() + c.sns() + c.get(Op::SendMessageBatch) + c.get(Op::SendMessage);
+        if busy(&now) == busy(&last) {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<()> {
+    let Some(backend) = Backend::moto()? else { return Ok(()) };
+    // The ticker runs once at start: on AWS it runs once a minute, whatever the traffic.
+    let t = TestStack::start_ticking(
+        backend,
+        &config("http://127.0.0.1:9/replies", 3600),
+        "http://127.0.0.1:9/a",
+        Default::default(),
+        &[],
+        Duration::from_secs(3600),
+    )
+    .await?;
+    let before = settled(&t).await?;
+    for i in 0..POSTS {
+        let (status, answer) = t.webhook(&format!("load-{i}"), &body(i)).await?;
+        anyhow::ensure!(status == 200, "{status} {answer}");
+    }
+    // Counted once the pipeline is quiet (not while polling the API, whose reads are not per post).
+    let after = settled(&t).await?;
+    t.wait_cases(Duration::from_secs(30), |cs| {
+        // Ben (English, capacity 2) holds two; the rest wait in the queue.
+        cs.len() == 10
+            && cs.iter().all(|c| c["post_ids"].as_array().map(Vec::len) == Some(2))
+            && cs.iter().filter(|c| !c["assignee"].is_null()).count() == 2
+    })
+    .await?;
+
+    let per_post = |op: Op| (after.get(op) - before.get(op)) as f64 / POSTS as f64;
+    println!("requests per post over {POSTS} posts (one in five opens or joins a case):");
+    let mut dynamodb = 0.0;
+    let mut sqs = 0.0;
+    for op in Op::ALL.iter().copied().filter(|op| *op != Op::ReceiveMessage) {
+        let n = per_post(op);
+        if n > 0.0 {
+            println!("  {:<32} {n:>6.2}", op.name());
+        }
+        match op.service() {
+            socialcare_aws::counts::Service::DynamoDb => dynamodb += n,
+            socialcare_aws::counts::Service::Sqs => sqs += n,
+            socialcare_aws::counts::Service::Sns => {}
+        }
+    }
+    println!("  DynamoDB total {dynamodb:.2} · SQS (send + delete) total {sqs:.2}");
+    // Bounds: the figures measured when the README's table was written, plus a margin.
+    assert!(dynamodb <= 6.5, "DynamoDB requests per post grew to {dynamodb:.2}");
+    assert!(sqs <= 4.0, "SQS requests per post grew to {sqs:.2}");
+    t.stack.stop();
+    Ok(())
+}

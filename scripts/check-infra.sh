@@ -7,7 +7,8 @@
 #   4. checkov                 (--skip-download; skips with reasons in infra/checkov-skips.txt)
 #   5. infra consistency test  (infra/tests/test_stack.py: the template against shared/aws, translated
 #                               with aws-sam-translator and deployed into moto's CloudFormation;
-#                               the stack's outputs go to target/infra-outputs.json)
+#                               the stack's outputs go to target/infra-outputs.json), then the
+#                               foundation system test on that stack's tables, queues and topic
 #   6. Lambda zips             (only with CHECK_INFRA_ZIPS=1: a release build, minutes on 2 cores)
 #
 # Tools are pinned in infra/requirements.txt (.venv) and infra/requirements-checkov.txt
@@ -112,7 +113,16 @@ if [[ -z "${SOCIALCARE_MOTO_URL:-}" ]]; then
     fi
     export SOCIALCARE_MOTO_URL
 fi
+stamp=$(mktemp)
 run "infra consistency test (moto at $SOCIALCARE_MOTO_URL)" "$VENV/bin/python" infra/tests/test_stack.py
+# The pipeline on what the template created: the foundation system test, its backend being the
+# deployed stack's tables, queues and topic (names from the outputs the test above wrote).
+pipeline_on_stack() {
+    [[ "$ROOT/target/infra-outputs.json" -nt "$stamp" ]] || { log "no fresh stack outputs"; return 1; }
+    SOCIALCARE_INFRA_OUTPUTS="$ROOT/target/infra-outputs.json" \
+        cargo test --locked -q -p socialcare-system-tests --test pipeline the_same_on_the_deployed_stack
+}
+run "the pipeline on the deployed stack's tables and queues" pipeline_on_stack
 if [[ $started_moto -eq 1 ]]; then
     bash scripts/moto.sh stop
 fi

@@ -65,9 +65,31 @@ pub enum Backend {
     Memory,
     /// DynamoDB, SQS and SNS at this endpoint (moto), under a name prefix of the test's own.
     Aws(String),
+    /// The tables, queues and topic a deployed stack created (moto's CloudFormation), named by
+    /// the variables its functions get (`TABLE_*`, `QUEUE_<STREAM>_URL`, `CARE_ALERTS_TOPIC_ARN`).
+    Stack {
+        endpoint: String,
+        env: HashMap<String, String>,
+    },
 }
 
 impl Backend {
+    /// The stack `scripts/check-infra.sh` deployed into moto, from the outputs file it wrote
+    /// (`SOCIALCARE_INFRA_OUTPUTS`); `None` when that variable is not set (check-infra sets it).
+    pub fn deployed_stack() -> anyhow::Result<Option<Self>> {
+        let Ok(path) = std::env::var("SOCIALCARE_INFRA_OUTPUTS") else {
+            eprintln!(
+                "SOCIALCARE_INFRA_OUTPUTS is not set: the run on the deployed stack is made by scripts/check-infra.sh"
+            );
+            return Ok(None);
+        };
+        let outputs: Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+        let endpoint = outputs["endpoint"].as_str().unwrap_or_default().to_string();
+        let env: HashMap<String, String> = serde_json::from_value(outputs["env"].clone())?;
+        anyhow::ensure!(!endpoint.is_empty() && !env.is_empty(), "{path}: no endpoint or env");
+        Ok(Some(Self::Stack { endpoint, env }))
+    }
+
     /// The AWS backend on moto (`SOCIALCARE_MOTO_URL`, set by the test command), or `None` when
     /// the caller chose to skip moto tests (`SOCIALCARE_SKIP_MOTO=1`). Unset otherwise: an error.
     pub fn moto() -> anyhow::Result<Option<Self>> {
@@ -158,6 +180,10 @@ impl TestStack {
                     visibility,
                 })
                 .await?;
+                (aws.ports(), aws.alerts_seen.clone(), Some(aws.counters.clone()))
+            }
+            Backend::Stack { endpoint, env } => {
+                let aws = AwsBackend::existing(Some(&endpoint), |k| env.get(k).cloned()).await?;
                 (aws.ports(), aws.alerts_seen.clone(), Some(aws.counters.clone()))
             }
         };

@@ -29,6 +29,16 @@ async fn the_same_on_the_aws_backend() -> anyhow::Result<()> {
     }
 }
 
+/// And on the tables and queues that the SAM template created in moto's CloudFormation
+/// (`scripts/check-infra.sh` deploys it, then runs this test with the stack's outputs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_on_the_deployed_stack() -> anyhow::Result<()> {
+    match Backend::deployed_stack()? {
+        Some(backend) => foundation(backend).await,
+        None => Ok(()),
+    }
+}
+
 async fn foundation(backend: Backend) -> anyhow::Result<()> {
     let replies = MockServer::start().await;
     Mock::given(method("POST"))

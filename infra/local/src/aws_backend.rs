@@ -6,8 +6,8 @@
 use crate::stack::Ports;
 use anyhow::Context;
 use socialcare_aws::{
-    AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsPublisher, SqsReceiver, TableNames, emulator_config,
-    ensure_queues, ensure_tables, ensure_topic, load_config,
+    AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsPublisher, SqsReceiver, StreamQueues, TableNames,
+    emulator_config, ensure_queues, ensure_tables, ensure_topic, load_config,
 };
 use socialcare_channels::alerts::FanoutAlertSink;
 use socialcare_domain::Stream;
@@ -27,6 +27,13 @@ pub struct AwsOptions {
     pub visibility: Duration,
 }
 
+async fn clients(endpoint: Option<&str>) -> Clients {
+    match endpoint {
+        Some(url) => Clients::new(&emulator_config(url).await),
+        None => Clients::new(&load_config().await),
+    }
+}
+
 pub struct AwsBackend {
     pub clients: Clients,
     pub store: Arc<AwsStore>,
@@ -42,12 +49,7 @@ pub struct AwsBackend {
 impl AwsBackend {
     /// Connects, and creates the tables, queues and topic that are missing.
     pub async fn connect(opts: &AwsOptions) -> anyhow::Result<Self> {
-        let config = match &opts.endpoint {
-            Some(url) => emulator_config(url).await,
-            None => load_config().await,
-        };
-        let clients = Clients::new(&config);
-        let counters = Arc::new(Counters::new());
+        let clients = clients(opts.endpoint.as_deref()).await;
         let tables = TableNames::with_prefix(&opts.prefix);
         ensure_tables(&clients.dynamodb, &tables)
             .await
@@ -60,18 +62,32 @@ impl AwsBackend {
         let topic_arn = ensure_topic(&clients.sns, &format!("{}alerts", opts.prefix))
             .await
             .context("creating the alerts topic")?;
+        Ok(Self::over(clients, tables, queues.queues, topic_arn))
+    }
+
+    /// Uses tables, queues and a topic that exist already (a deployed stack's, named by its
+    /// outputs: `TABLE_*`, `QUEUE_<STREAM>_URL`, `CARE_ALERTS_TOPIC_ARN` through `lookup`).
+    pub async fn existing(endpoint: Option<&str>, lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let tables = TableNames::from_vars(&lookup).map_err(|e| anyhow::anyhow!(e))?;
+        let streams: Vec<Stream> = Stream::ALL.into_iter().filter(|s| *s != Stream::Alerts).collect();
+        let queues = StreamQueues::from_vars(&streams, &lookup).map_err(|e| anyhow::anyhow!(e))?;
+        let topic_arn = lookup("CARE_ALERTS_TOPIC_ARN").context("CARE_ALERTS_TOPIC_ARN is not given")?;
+        Ok(Self::over(clients(endpoint).await, tables, queues, topic_arn))
+    }
+
+    fn over(clients: Clients, tables: TableNames, queues: StreamQueues, topic_arn: String) -> Self {
+        let counters = Arc::new(Counters::new());
         let store = Arc::new(AwsStore::new(clients.dynamodb.clone(), tables).with_counters(counters.clone()));
         let publisher =
-            Arc::new(SqsPublisher::new(clients.sqs.clone(), queues.queues.clone()).with_counters(counters.clone()));
+            Arc::new(SqsPublisher::new(clients.sqs.clone(), queues.clone()).with_counters(counters.clone()));
         let receivers = queues
-            .queues
             .iter()
             .map(|(stream, url)| {
                 let receiver = SqsReceiver::new(clients.sqs.clone(), url).with_counters(counters.clone());
                 (stream, Arc::new(receiver))
             })
             .collect();
-        Ok(Self {
+        Self {
             clients,
             store,
             publisher,
@@ -79,7 +95,7 @@ impl AwsBackend {
             counters,
             topic_arn,
             alerts_seen: Arc::new(RecordingAlertSink::new()),
-        })
+        }
     }
 
     pub fn ports(&self) -> Ports {

@@ -50,12 +50,17 @@ impl StreamQueues {
 
     /// Reads `QUEUE_<STREAM>_URL` for each of `streams`; the error names each missing one.
     pub fn from_env(streams: &[Stream]) -> Result<Self, String> {
+        Self::from_vars(streams, |var| std::env::var(var).ok())
+    }
+
+    /// Reads `QUEUE_<STREAM>_URL` for each of `streams` through `lookup`.
+    pub fn from_vars(streams: &[Stream], lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut queues = Self::new();
         let mut missing = Vec::new();
         for stream in streams {
             let var = queue_env_var(*stream);
-            match std::env::var(&var) {
-                Ok(url) if !url.is_empty() => queues.insert(*stream, url),
+            match lookup(&var) {
+                Some(url) if !url.is_empty() => queues.insert(*stream, url),
                 _ => missing.push(var),
             }
         }

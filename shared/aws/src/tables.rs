@@ -44,9 +44,14 @@ impl TableNames {
 
     /// Reads every `TABLE_*` variable; the error names each missing one.
     pub fn from_env() -> Result<Self, String> {
+        Self::from_vars(|var| std::env::var(var).ok())
+    }
+
+    /// Reads every `TABLE_*` name through `lookup` (the environment, or a stack's outputs).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut missing = Vec::new();
         let mut get = |var: &str| {
-            std::env::var(var).unwrap_or_else(|_| {
+            lookup(var).filter(|v| !v.is_empty()).unwrap_or_else(|| {
                 missing.push(var.to_string());
                 String::new()
             })

@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use serde_json::json;
 use socialcare_channels::accounts::{Accounts, WebhookSecrets};
 use socialcare_channels::generic::{self, Headers, SignatureError};
-use socialcare_channels::parsed::Parsed;
+use socialcare_channels::parsed::{ParseError, Parsed};
+use socialcare_channels::signature::SignatureError as PlatformSignatureError;
 use socialcare_channels::{meta, x};
 use socialcare_domain::ports::Clock;
 use socialcare_domain::services::ingest::{Inbound, IngestService, Outcome};
@@ -154,18 +155,59 @@ async fn x_crc(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String
     }
 }
 
+/// Checks a signature header over the raw body against any of the secrets.
+type Verify = fn(&[String], Option<&str>, &[u8]) -> Result<(), PlatformSignatureError>;
+/// Parses a verified body into post changes.
+type Parse = fn(&[u8], &Accounts, jiff::Timestamp) -> Result<Parsed, ParseError>;
+
+/// How one platform signs and shapes its deliveries.
+struct Platform {
+    name: &'static str,
+    signature_header: &'static str,
+    verify: Verify,
+    parse: Parse,
+}
+
+const X: Platform = Platform {
+    name: "x",
+    signature_header: x::SIGNATURE_HEADER,
+    verify: x::verify_any::<String>,
+    parse: x::parse,
+};
+
+const META: Platform = Platform {
+    name: "meta",
+    signature_header: meta::SIGNATURE_HEADER,
+    verify: meta::verify_any::<String>,
+    parse: meta::parse,
+};
+
 async fn x_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+    let secrets = &ingest.platforms.secrets.x_consumer;
+    platform_webhook(&X, &ingest, secrets, &headers, body).await
+}
+
+async fn meta_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+    let secrets = &ingest.platforms.secrets.meta_app;
+    platform_webhook(&META, &ingest, secrets, &headers, body).await
+}
+
+/// Verifies the signature over the raw bytes (every configured secret, constant time), then
+/// parses and enqueues.
+async fn platform_webhook(
+    platform: &Platform,
+    ingest: &Ingest,
+    secrets: &[String],
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let result = async {
         let raw = read_body(body).await?;
-        x::verify_any(
-            &ingest.platforms.secrets.x_consumer,
-            header(&headers, x::SIGNATURE_HEADER),
-            &raw,
-        )
-        .map_err(|e| Problem::unauthorized(format!("signature check failed: {e}")))?;
-        let parsed = x::parse(&raw, &ingest.platforms.accounts, ingest.clock.now())
+        (platform.verify)(secrets, header(headers, platform.signature_header), &raw)
+            .map_err(|e| Problem::unauthorized(format!("signature check failed: {e}")))?;
+        let parsed = (platform.parse)(&raw, &ingest.platforms.accounts, ingest.clock.now())
             .map_err(|e| Problem::bad_request(e.to_string()))?;
-        accept_parsed(&ingest, "x", parsed).await
+        accept_parsed(ingest, platform.name, parsed).await
     };
     result.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -178,22 +220,6 @@ async fn meta_challenge(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashM
             Problem::new(status, e.to_string()).into_response()
         }
     }
-}
-
-async fn meta_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
-    let result = async {
-        let raw = read_body(body).await?;
-        meta::verify_any(
-            &ingest.platforms.secrets.meta_app,
-            header(&headers, meta::SIGNATURE_HEADER),
-            &raw,
-        )
-        .map_err(|e| Problem::unauthorized(format!("signature check failed: {e}")))?;
-        let parsed = meta::parse(&raw, &ingest.platforms.accounts, ingest.clock.now())
-            .map_err(|e| Problem::bad_request(e.to_string()))?;
-        accept_parsed(&ingest, "meta", parsed).await
-    };
-    result.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Enqueues every post change of a verified delivery, each deduped on its own key. A failure to

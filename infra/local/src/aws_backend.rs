@@ -99,25 +99,18 @@ impl AwsBackend {
     }
 
     pub fn ports(&self) -> Ports {
-        let s = self.store.clone();
         let sns = SnsAlertSink::new(self.clients.sns.clone(), &self.topic_arn).with_counters(self.counters.clone());
         let sinks: Vec<Arc<dyn AlertSink>> = vec![Arc::new(sns), self.alerts_seen.clone()];
-        Ports {
-            dedupe: s.clone(),
-            posts: s.clone(),
-            customers: s.clone(),
-            cases: s.clone(),
-            agents: s.clone(),
-            timers: s.clone(),
-            alerts: s.clone(),
-            parking: s,
-            publisher: self.publisher.clone(),
-            receivers: self
-                .receivers
-                .iter()
-                .map(|(s, r)| (*s, r.clone() as Arc<dyn QueueReceiver>))
-                .collect(),
-            alert_sink: Arc::new(FanoutAlertSink::new(sinks)),
-        }
+        let receivers = self
+            .receivers
+            .iter()
+            .map(|(s, r)| (*s, r.clone() as Arc<dyn QueueReceiver>))
+            .collect();
+        Ports::over(
+            self.store.clone(),
+            self.publisher.clone(),
+            receivers,
+            Arc::new(FanoutAlertSink::new(sinks)),
+        )
     }
 }

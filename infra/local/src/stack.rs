@@ -82,6 +82,41 @@ pub struct Ports {
     pub alert_sink: Arc<dyn AlertSink>,
 }
 
+/// A store that implements every store port (both backends have one).
+pub trait WholeStore:
+    Dedupe + PostStore + CustomerStore + CaseStore + AgentStore + TimerStore + AlertStore + ParkingLot + 'static
+{
+}
+
+impl<T> WholeStore for T where
+    T: Dedupe + PostStore + CustomerStore + CaseStore + AgentStore + TimerStore + AlertStore + ParkingLot + 'static
+{
+}
+
+impl Ports {
+    /// Every store port from one store, with the queues and the alert sink.
+    pub fn over<S: WholeStore>(
+        store: Arc<S>,
+        publisher: Arc<dyn Publisher>,
+        receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
+        alert_sink: Arc<dyn AlertSink>,
+    ) -> Self {
+        Ports {
+            dedupe: store.clone(),
+            posts: store.clone(),
+            customers: store.clone(),
+            cases: store.clone(),
+            agents: store.clone(),
+            timers: store.clone(),
+            alerts: store.clone(),
+            parking: store,
+            publisher,
+            receivers,
+            alert_sink,
+        }
+    }
+}
+
 /// The memory backend: one store, one in-process queue per stream.
 pub struct MemoryBackend {
     pub store: Arc<MemoryStore>,
@@ -112,24 +147,12 @@ impl MemoryBackend {
             .queues
             .iter()
             .fold(MemoryBus::new(), |bus, (s, q)| bus.with(*s, q.clone()));
-        let s = self.store.clone();
-        Ports {
-            dedupe: s.clone(),
-            posts: s.clone(),
-            customers: s.clone(),
-            cases: s.clone(),
-            agents: s.clone(),
-            timers: s.clone(),
-            alerts: s.clone(),
-            parking: s,
-            publisher: Arc::new(bus),
-            receivers: self
-                .queues
-                .iter()
-                .map(|(s, q)| (*s, q.clone() as Arc<dyn QueueReceiver>))
-                .collect(),
-            alert_sink: self.alerts_seen.clone(),
-        }
+        let receivers = self
+            .queues
+            .iter()
+            .map(|(s, q)| (*s, q.clone() as Arc<dyn QueueReceiver>))
+            .collect();
+        Ports::over(self.store.clone(), Arc::new(bus), receivers, self.alerts_seen.clone())
     }
 }
 

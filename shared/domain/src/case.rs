@@ -176,18 +176,7 @@ impl Case {
         if self.contains(post) {
             return Ok(false);
         }
-        self.posts.push(post.clone());
-        self.record(
-            at,
-            Actor::Agent(agent.clone()),
-            CaseEventKind::Replied { post_id: post.clone() },
-        );
-        if self.first_response_at.is_none() {
-            self.first_response_at = Some(at);
-        }
-        for clock in &mut self.sla {
-            clock.meet(at);
-        }
+        self.add_response(Actor::Agent(agent.clone()), post, at);
         Ok(true)
     }
 
@@ -198,19 +187,20 @@ impl Case {
         if !self.status.is_active() || self.contains(post) {
             return false;
         }
+        self.add_response(Actor::Account(account.to_string()), post, at);
+        true
+    }
+
+    /// Our answer joins the thread and meets the running targets.
+    fn add_response(&mut self, actor: Actor, post: &PostId, at: Timestamp) {
         self.posts.push(post.clone());
-        self.record(
-            at,
-            Actor::Account(account.to_string()),
-            CaseEventKind::Replied { post_id: post.clone() },
-        );
+        self.record(at, actor, CaseEventKind::Replied { post_id: post.clone() });
         if self.first_response_at.is_none() {
             self.first_response_at = Some(at);
         }
         for clock in &mut self.sla {
             clock.meet(at);
         }
-        true
     }
 
     /// The assignee resolves the case. The caller releases the agent's load in the same write.

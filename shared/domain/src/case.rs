@@ -50,13 +50,35 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEventKind {
-    Opened { post_id: PostId },
-    PostAdded { post_id: PostId },
-    Assigned { agent_id: AgentId },
-    Replied { post_id: PostId },
-    DeliveryFailed { post_id: PostId, reason: String },
-    StatusChanged { from: CaseStatus, to: CaseStatus },
-    SlaAlert { target: String, level: String },
+    Opened {
+        post_id: PostId,
+    },
+    PostAdded {
+        post_id: PostId,
+    },
+    Assigned {
+        agent_id: AgentId,
+    },
+    Replied {
+        post_id: PostId,
+    },
+    DeliveryFailed {
+        post_id: PostId,
+        reason: String,
+    },
+    StatusChanged {
+        from: CaseStatus,
+        to: CaseStatus,
+    },
+    SlaAlert {
+        target: String,
+        level: String,
+    },
+    /// The case left its assignee (`reason`: declined, transferred, offline, reassigned).
+    Unassigned {
+        agent_id: AgentId,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,6 +114,9 @@ pub struct Case {
     pub sla: Vec<SlaClock>,
     #[serde(default)]
     pub history: Vec<CaseEvent>,
+    /// Requirements, declines and the explanation of recent routing decisions.
+    #[serde(default, skip_serializing_if = "crate::routing::CaseRouting::is_empty")]
+    pub routing: crate::routing::CaseRouting,
 }
 
 /// Why a case change was refused.
@@ -286,6 +311,7 @@ pub(crate) mod tests {
                 Timestamp::UNIX_EPOCH,
             )],
             history: vec![],
+            routing: Default::default(),
         }
     }
 

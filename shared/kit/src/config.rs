@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
+mod routing;
+
 /// One problem with the configuration, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -57,6 +59,7 @@ struct RawFile {
     agents: Vec<Spanned<RawAgent>>,
     sla: Option<Spanned<RawSla>>,
     alerts: Option<RawAlerts>,
+    routing: Option<Spanned<routing::RawRouting>>,
     // Owned by other crates, read with `section`.
     #[allow(dead_code)]
     classify: Option<toml::Value>,
@@ -87,8 +90,14 @@ struct RawAgent {
     id: AgentId,
     name: Option<String>,
     languages: Spanned<Vec<Language>>,
+    #[serde(default, deserialize_with = "socialcare_domain::routing::profile::skills_de")]
+    skills: BTreeMap<String, u8>,
     #[serde(default)]
-    skills: Vec<String>,
+    secondary_languages: Vec<Language>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    channels: Vec<socialcare_domain::Channel>,
     capacity: Spanned<u32>,
     #[serde(default)]
     role: Role,
@@ -310,6 +319,9 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
             role: r.role,
             load: 0,
             last_assigned_at: None,
+            secondary_languages: r.secondary_languages.clone(),
+            regions: r.regions.clone(),
+            channels: r.channels.clone(),
         });
     }
 
@@ -353,6 +365,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         });
     }
 
+    let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages);
+
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
     }
@@ -365,6 +379,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         agents,
         sla: SlaPolicy { first_response },
         alert_webhooks,
+        routing,
     })
 }
 

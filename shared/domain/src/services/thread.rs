@@ -256,6 +256,7 @@ impl ThreadService {
                     post_id: post.id.clone(),
                 },
             }],
+            routing: Default::default(),
         }
     }
 

@@ -365,7 +365,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         });
     }
 
-    let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages);
+    let default_queue = service.default_queue.clone().unwrap_or_else(|| "general".to_string());
+    let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages, &default_queue);
 
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
@@ -373,7 +374,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
     Ok(Settings {
         languages,
         default_language,
-        default_queue: service.default_queue.unwrap_or_else(|| "general".to_string()),
+        default_queue,
         dedupe_ttl_days,
         sources,
         agents,

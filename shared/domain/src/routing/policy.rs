@@ -83,6 +83,8 @@ pub struct RoutingPolicy {
     pub offline_grace_secs: i64,
     /// Queues a case may be transferred to (the default queue is always one).
     pub queues: BTreeSet<String>,
+    /// The queue new cases wait in (`service.default_queue`): always a valid transfer target.
+    pub default_queue: String,
     /// How many candidates an explanation lists one by one (the rest are counted by reason).
     pub explain_limit: usize,
 }
@@ -101,6 +103,7 @@ impl Default for RoutingPolicy {
             relax: Vec::new(),
             offline_grace_secs: 300,
             queues: BTreeSet::new(),
+            default_queue: "general".to_string(),
             explain_limit: 25,
         }
     }
@@ -116,7 +119,7 @@ impl RoutingPolicy {
             .collect()
     }
 
-    pub fn knows_queue(&self, queue: &str, default_queue: &str) -> bool {
-        queue == default_queue || self.queues.contains(queue)
+    pub fn knows_queue(&self, queue: &str) -> bool {
+        queue == self.default_queue || self.queues.contains(queue)
     }
 }

@@ -75,8 +75,12 @@ pub(super) fn policy(
     raw: Option<&Spanned<RawRouting>>,
     agents: &[Spanned<RawAgent>],
     languages: &[Language],
+    default_queue: &str,
 ) -> RoutingPolicy {
-    let mut policy = RoutingPolicy::default();
+    let mut policy = RoutingPolicy {
+        default_queue: default_queue.to_string(),
+        ..RoutingPolicy::default()
+    };
     let Some(raw) = raw else {
         return policy;
     };
@@ -234,7 +238,7 @@ allow = "any_region"
             p.products[0].aliases,
             vec!["laptop".to_string(), "pavilion".to_string()]
         );
-        assert!(p.knows_queue("vip", "general") && !p.knows_queue("nope", "general"));
+        assert!(p.knows_queue("vip") && p.knows_queue("general") && !p.knows_queue("nope"));
     }
 
     #[test]

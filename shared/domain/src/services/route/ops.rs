@@ -226,7 +226,6 @@ impl RouteService {
         case_id: &CaseId,
         to: &Transfer,
         by: &AgentId,
-        default_queue: &str,
     ) -> Result<(Case, Routed), ServiceError> {
         match to {
             Transfer::Agent(target) => {
@@ -247,7 +246,7 @@ impl RouteService {
                 self.give(case_id, target, Mode::Transfer, by).await
             }
             Transfer::Queue(queue) => {
-                if !self.routing.knows_queue(queue, default_queue) {
+                if !self.routing.knows_queue(queue) {
                     return Err(ServiceError::Invalid(format!("queue `{queue}` is not configured")));
                 }
                 let mut previous = None;

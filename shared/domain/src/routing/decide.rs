@@ -44,6 +44,10 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
+    pub const KEYS: [&'static str; 7] = [
+        "presence", "capacity", "language", "skill", "region", "channel", "declined",
+    ];
+
     pub fn key(&self) -> &'static str {
         match self {
             Exclusion::Presence { .. } => "presence",
@@ -106,6 +110,65 @@ pub fn exclusions(agent: &Agent, ask: &Ask<'_>) -> Vec<Exclusion> {
     }
     out.extend(requirement_misses(agent, ask));
     out
+}
+
+/// Whether `agent` meets the case's requirements (no presence, capacity or decline), without
+/// allocating: the hot path of both decisions. Agrees with [`requirement_misses`] being empty.
+pub fn meets(agent: &Agent, ask: &Ask<'_>) -> bool {
+    requirement_mask(agent, ask) == 0
+}
+
+/// One bit per [`Exclusion::KEYS`] entry that applies; 0 = eligible. Allocates nothing.
+pub fn exclusion_mask(agent: &Agent, ask: &Ask<'_>) -> u8 {
+    let mut mask = requirement_mask(agent, ask);
+    if agent.presence != Presence::Online {
+        mask |= 1;
+    }
+    if !agent.has_room() {
+        mask |= 1 << 1;
+    }
+    if ask.declined.contains(&agent.id) {
+        mask |= 1 << 6;
+    }
+    mask
+}
+
+fn requirement_mask(agent: &Agent, ask: &Ask<'_>) -> u8 {
+    let r = ask.requirements;
+    let mut mask = 0;
+    let language_ok = match language_fit(agent, r.language.as_ref()) {
+        LanguageFit::Any | LanguageFit::Primary => true,
+        LanguageFit::Secondary => ask.relaxed.contains(&Relax::SecondaryLanguage),
+        LanguageFit::None => false,
+    };
+    if !language_ok {
+        mask |= 1 << 2;
+    }
+    if !r.skills.is_empty() && !ask.relaxed.contains(&Relax::AnySkill) {
+        let any_level = ask.relaxed.contains(&Relax::AnySkillLevel);
+        let skills_ok = r.skills.iter().all(|(skill, needed)| {
+            let has = agent.skills.get(skill).copied().unwrap_or(0);
+            if any_level { has >= 1 } else { has >= *needed }
+        });
+        if !skills_ok {
+            mask |= 1 << 3;
+        }
+    }
+    if let Some(region) = &r.region
+        && !agent.regions.is_empty()
+        && !agent.regions.contains(region)
+        && !ask.relaxed.contains(&Relax::AnyRegion)
+    {
+        mask |= 1 << 4;
+    }
+    if ask.match_channel
+        && !agent.channels.is_empty()
+        && !agent.channels.contains(&r.channel)
+        && !ask.relaxed.contains(&Relax::AnyChannel)
+    {
+        mask |= 1 << 5;
+    }
+    mask
 }
 
 /// The requirement checks alone (no presence, capacity or decline).
@@ -253,17 +316,26 @@ pub fn rank<'a>(agents: &'a [Agent], s: &Situation<'_>, policy: &RoutingPolicy) 
     let mut excluded_by: BTreeMap<String, usize> = BTreeMap::new();
     let mut eligible: Vec<&Agent> = Vec::new();
     let mut excluded: Vec<Candidate> = Vec::new();
+    let mut counts = [0usize; 7];
     for agent in agents {
-        let why = exclusions(agent, &ask);
-        if why.is_empty() {
+        let mask = exclusion_mask(agent, &ask);
+        if mask == 0 {
             eligible.push(agent);
             continue;
         }
-        for e in &why {
-            *excluded_by.entry(e.key().to_string()).or_default() += 1;
+        for (i, n) in counts.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                *n += 1;
+            }
         }
+        // The full reasons (allocating) only for the agents the explanation lists.
         if excluded.len() < policy.explain_limit {
-            excluded.push(candidate(agent, s, why));
+            excluded.push(candidate(agent, s, exclusions(agent, &ask)));
+        }
+    }
+    for (i, n) in counts.iter().enumerate() {
+        if *n > 0 {
+            excluded_by.insert(Exclusion::KEYS[i].to_string(), *n);
         }
     }
     let language = s.requirements.language.as_ref();

@@ -108,7 +108,14 @@ fn every_exclusion() {
     let skill: BTreeSet<Relax> = [Relax::AnySkill].into();
     let region: BTreeSet<Relax> = [Relax::AnyRegion].into();
     let channel: BTreeSet<Relax> = [Relax::AnyChannel].into();
-    let table: Vec<(Agent, &super::Requirements, &BTreeSet<Relax>, &[AgentId], Vec<&str>)> = vec![
+    type Row<'a> = (
+        Agent,
+        &'a super::Requirements,
+        &'a BTreeSet<Relax>,
+        &'a [AgentId],
+        Vec<&'a str>,
+    );
+    let table: Vec<Row<'_>> = vec![
         (base.clone(), &r_en, &none, &[], vec![]),
         (
             with(&|a| a.presence = Presence::Away),

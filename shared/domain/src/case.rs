@@ -50,35 +50,14 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEventKind {
-    Opened {
-        post_id: PostId,
-    },
-    PostAdded {
-        post_id: PostId,
-    },
-    Assigned {
-        agent_id: AgentId,
-    },
-    Replied {
-        post_id: PostId,
-    },
-    DeliveryFailed {
-        post_id: PostId,
-        reason: String,
-    },
-    StatusChanged {
-        from: CaseStatus,
-        to: CaseStatus,
-    },
-    SlaAlert {
-        target: String,
-        level: String,
-    },
-    /// The case left its assignee (`reason`: declined, transferred, offline, reassigned).
-    Unassigned {
-        agent_id: AgentId,
-        reason: String,
-    },
+    Opened { post_id: PostId },
+    PostAdded { post_id: PostId },
+    Assigned { agent_id: AgentId },
+    Replied { post_id: PostId },
+    DeliveryFailed { post_id: PostId, reason: String },
+    StatusChanged { from: CaseStatus, to: CaseStatus },
+    SlaAlert { target: String, level: String },
+    Unassigned { agent_id: AgentId, reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

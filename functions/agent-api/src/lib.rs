@@ -1,6 +1,7 @@
 //! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
+mod routing;
 mod views;
 
 use axum::Router;
@@ -56,6 +57,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/queues", get(queues))
         .route("/v1/customers/{id}", get(customer))
         .route("/v1/metrics/sla", get(sla_metrics))
+        .merge(routing::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
 }
@@ -271,6 +273,10 @@ mod tests {
             "/v1/queue/claim",
             "/v1/alerts",
             "/v1/agents",
+            "/v1/cases/{id}/routing",
+            "/v1/cases/{id}/decline",
+            "/v1/cases/{id}/transfer",
+            "/v1/cases/{id}/assign",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }

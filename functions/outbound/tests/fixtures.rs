@@ -73,6 +73,7 @@ async fn setup(server: &MockServer) -> anyhow::Result<(Arc<MemoryStore>, Outboun
         resolved_at: None,
         sla: vec![],
         history: vec![],
+        routing: Default::default(),
     };
     store.create(&case).await?;
     let endpoints: HashMap<String, ReplyEndpoint> = [(

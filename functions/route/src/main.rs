@@ -13,13 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = socialcare_kit::config::parse(&name, &text)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
-    let service = Arc::new(RouteService::new(
-        s.clone(),
-        s.clone(),
-        s.clone(),
-        clock.clone(),
-        settings.sla,
-    ));
+    let service = Arc::new(
+        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla)
+            .with_routing(settings.routing, s.clone()),
+    );
     socialcare_kit::lambda::run_sqs("route", false, s, clock, move |e| {
         let service = service.clone();
         async move { fn_route::handle(&service, e).await }

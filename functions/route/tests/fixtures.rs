@@ -19,12 +19,15 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
             id: AgentId::parse("ben")?,
             name: "Ben".into(),
             languages: vec![Language::parse("en")?],
-            skills: vec![],
+            skills: Default::default(),
             capacity: 1,
             presence: Presence::Online,
             role: Role::Agent,
             load: 0,
             last_assigned_at: None,
+            secondary_languages: vec![],
+            regions: vec![],
+            channels: vec![],
         })
         .await?;
     let case = Case {
@@ -45,6 +48,7 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
         resolved_at: None,
         sla: vec![],
         history: vec![],
+        routing: Default::default(),
     };
     store.create(&case).await?;
     let policy = SlaPolicy {

@@ -39,6 +39,7 @@ async fn the_schedule_event_parses_and_a_window_fires_once() -> anyhow::Result<(
         resolved_at: None,
         sla: vec![SlaClock::new(Target::FirstResponse, now, due)],
         history: vec![],
+        routing: Default::default(),
     };
     store.create(&case).await?;
     store

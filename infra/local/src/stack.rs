@@ -223,13 +223,16 @@ impl Stack {
             clock.clone(),
             settings.default_queue.clone(),
         ));
-        let route = Arc::new(RouteService::new(
-            ports.cases.clone(),
-            ports.agents.clone(),
-            ports.timers.clone(),
-            clock.clone(),
-            settings.sla.clone(),
-        ));
+        let route = Arc::new(
+            RouteService::new(
+                ports.cases.clone(),
+                ports.agents.clone(),
+                ports.timers.clone(),
+                clock.clone(),
+                settings.sla.clone(),
+            )
+            .with_routing(settings.routing.clone(), ports.posts.clone()),
+        );
         let endpoints = HttpSender::endpoints(&settings.sources, |name| (opts.secrets)(name));
         let platform_senders = PlatformSenders::new(
             reqwest::Client::new(),
@@ -339,6 +342,7 @@ impl Stack {
                 Box::pin(async move { fn_thread::handle(&s, e).await })
             }),
         ));
+        let grace_route = route.clone();
         tasks.push(spawn_poller(
             Stream::Cases,
             receiver(Stream::Cases)?,
@@ -360,6 +364,9 @@ impl Stack {
             loop {
                 if let Err(e) = sla.tick().await {
                     tracing::warn!(error = %e, "SLA tick failed; next tick retries");
+                }
+                if let Err(e) = grace_route.return_after_grace().await {
+                    tracing::warn!(error = %e, "offline grace sweep failed; next tick retries");
                 }
                 tokio::time::sleep(every).await;
             }

@@ -1,9 +1,10 @@
 //! Agents and supervisors: who can take which case, and how much they carry.
 
-use crate::channel::Language;
+use crate::channel::{Channel, Language};
 use crate::ids::AgentId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -27,8 +28,10 @@ pub struct Agent {
     pub id: AgentId,
     pub name: String,
     pub languages: Vec<Language>,
-    #[serde(default)]
-    pub skills: Vec<String>,
+    /// Skill → level (1 = can handle, higher = more expert). Read from a list of names (level 1)
+    /// or a table of levels, so older stored agents still load.
+    #[serde(default, deserialize_with = "crate::routing::profile::skills_de")]
+    pub skills: BTreeMap<String, u8>,
     pub capacity: u32,
     pub presence: Presence,
     pub role: Role,
@@ -37,6 +40,15 @@ pub struct Agent {
     /// When the agent last got a case: the round-robin tie-break among equally loaded agents.
     #[serde(default)]
     pub last_assigned_at: Option<Timestamp>,
+    /// Languages the agent can serve, less well: offered only after a relaxation step allows it.
+    #[serde(default)]
+    pub secondary_languages: Vec<Language>,
+    /// Regions the agent serves; empty = every region.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Channels the agent works; empty = every channel.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
 }
 
 impl Agent {

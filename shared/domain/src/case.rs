@@ -57,6 +57,7 @@ pub enum CaseEventKind {
     DeliveryFailed { post_id: PostId, reason: String },
     StatusChanged { from: CaseStatus, to: CaseStatus },
     SlaAlert { target: String, level: String },
+    Unassigned { agent_id: AgentId, reason: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,6 +93,9 @@ pub struct Case {
     pub sla: Vec<SlaClock>,
     #[serde(default)]
     pub history: Vec<CaseEvent>,
+    /// Requirements, declines and the explanation of recent routing decisions.
+    #[serde(default, skip_serializing_if = "crate::routing::CaseRouting::is_empty")]
+    pub routing: crate::routing::CaseRouting,
 }
 
 /// Why a case change was refused.
@@ -276,6 +280,7 @@ pub(crate) mod tests {
                 Timestamp::UNIX_EPOCH,
             )],
             history: vec![],
+            routing: Default::default(),
         }
     }
 

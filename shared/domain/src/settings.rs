@@ -33,6 +33,7 @@ pub struct Settings {
     pub agents: Vec<Agent>,
     pub sla: SlaPolicy,
     pub alert_webhooks: Vec<AlertWebhook>,
+    pub routing: crate::routing::RoutingPolicy,
 }
 
 impl Settings {

@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
+mod routing;
+
 /// One problem with the configuration, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -57,6 +59,7 @@ struct RawFile {
     agents: Vec<Spanned<RawAgent>>,
     sla: Option<Spanned<RawSla>>,
     alerts: Option<RawAlerts>,
+    routing: Option<Spanned<routing::RawRouting>>,
     // Owned by other crates, read with `section`.
     #[allow(dead_code)]
     classify: Option<toml::Value>,
@@ -87,8 +90,14 @@ struct RawAgent {
     id: AgentId,
     name: Option<String>,
     languages: Spanned<Vec<Language>>,
+    #[serde(default, deserialize_with = "socialcare_domain::routing::profile::skills_de")]
+    skills: BTreeMap<String, u8>,
     #[serde(default)]
-    skills: Vec<String>,
+    secondary_languages: Vec<Language>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    channels: Vec<socialcare_domain::Channel>,
     capacity: Spanned<u32>,
     #[serde(default)]
     role: Role,
@@ -310,6 +319,9 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
             role: r.role,
             load: 0,
             last_assigned_at: None,
+            secondary_languages: r.secondary_languages.clone(),
+            regions: r.regions.clone(),
+            channels: r.channels.clone(),
         });
     }
 
@@ -353,18 +365,22 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         });
     }
 
+    let default_queue = service.default_queue.clone().unwrap_or_else(|| "general".to_string());
+    let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages, &default_queue);
+
     if !c.errors.is_empty() {
         return Err(ConfigErrors(c.errors));
     }
     Ok(Settings {
         languages,
         default_language,
-        default_queue: service.default_queue.unwrap_or_else(|| "general".to_string()),
+        default_queue,
         dedupe_ttl_days,
         sources,
         agents,
         sla: SlaPolicy { first_response },
         alert_webhooks,
+        routing,
     })
 }
 

@@ -90,12 +90,15 @@ fn agent(aid: &str, langs: &[&str], capacity: u32) -> Agent {
         id: id(aid),
         name: aid.into(),
         languages: langs.iter().map(|l| lang(l)).collect(),
-        skills: vec![],
+        skills: Default::default(),
         capacity,
         presence: Presence::Online,
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        secondary_languages: vec![],
+        regions: vec![],
+        channels: vec![],
     }
 }
 

@@ -127,6 +127,7 @@ pub fn case(id: &str, customer: &str, created_at: Timestamp) -> anyhow::Result<C
         resolved_at: None,
         sla: vec![],
         history: vec![],
+        routing: Default::default(),
     })
 }
 
@@ -135,12 +136,15 @@ pub fn agent(id: &str, capacity: u32) -> anyhow::Result<Agent> {
         id: agent_id(id)?,
         name: format!("agent {id}"),
         languages: vec![],
-        skills: vec!["billing".into()],
+        skills: [("billing".to_string(), 1)].into_iter().collect(),
         capacity,
         presence: Presence::Online,
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        secondary_languages: vec![],
+        regions: vec![],
+        channels: vec![],
     })
 }
 

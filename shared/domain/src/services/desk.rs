@@ -15,6 +15,8 @@ use crate::post::{Author, Delivery, Direction, Post};
 use crate::sla::Alert;
 use std::sync::Arc;
 
+mod routing;
+
 /// Who is calling, as the token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -237,6 +239,10 @@ impl Desk {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("agent {agent}")))?;
         self.agents.set_presence(agent, presence).await?;
+        if presence == crate::agent::Presence::Offline {
+            let marked = self.router.mark_owner_offline(agent).await?;
+            tracing::info!(agent_id = %agent, marked, "agent offline: unanswered cases return after the grace period");
+        }
         if presence == crate::agent::Presence::Online {
             while let Ok(Some(case)) = self.router.claim_for(agent).await {
                 tracing::info!(case_id = %case.id, agent_id = %agent, "waiting case flowed to an agent coming online");

@@ -5,10 +5,13 @@ use crate::agent::Agent;
 use crate::case::Case;
 use crate::error::{PortError, ServiceError};
 use crate::ids::{AgentId, CaseId};
-use crate::ports::{AgentStore, CaseQuery, CaseStore, Clock, LoadChange, TimerStore};
-use crate::routing::{queue_order, rank_agents};
+use crate::ports::{AgentStore, CaseStore, Clock, LoadChange, PostStore, TimerStore};
+use crate::routing::{Decision, RoutingPolicy};
 use crate::sla::{Level, SlaClock, SlaPolicy, Target, Timer};
 use std::sync::Arc;
+
+mod ops;
+pub use ops::Transfer;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Routed {
@@ -25,6 +28,10 @@ pub struct RouteService {
     timers: Arc<dyn TimerStore>,
     clock: Arc<dyn Clock>,
     policy: SlaPolicy,
+    routing: Arc<RoutingPolicy>,
+    /// Read for the requirements derived from posts (intent, product names); without it a
+    /// case's requirements come from the case alone.
+    posts: Option<Arc<dyn PostStore>>,
 }
 
 impl RouteService {
@@ -41,7 +48,20 @@ impl RouteService {
             timers,
             clock,
             policy,
+            routing: Arc::new(RoutingPolicy::default()),
+            posts: None,
         }
+    }
+
+    /// Routes by `policy` (requirements, stickiness, relaxation), reading case posts from `posts`.
+    pub fn with_routing(mut self, policy: RoutingPolicy, posts: Arc<dyn PostStore>) -> Self {
+        self.routing = Arc::new(policy);
+        self.posts = Some(posts);
+        self
+    }
+
+    pub fn routing_policy(&self) -> &RoutingPolicy {
+        &self.routing
     }
 
     pub async fn on_case_updated(&self, case_id: &CaseId) -> Result<Routed, ServiceError> {
@@ -50,7 +70,8 @@ impl RouteService {
         if !case.is_waiting() {
             return Ok(Routed::Settled);
         }
-        self.assign_best(case).await
+        let case = self.refresh_requirements(case).await?;
+        self.assign_best(case, None).await
     }
 
     async fn load(&self, id: &CaseId) -> Result<Case, ServiceError> {
@@ -104,18 +125,24 @@ impl RouteService {
     }
 
     /// Tries the ranked agents in turn; each try is one conditional write over the case's
-    /// version and the agent's load, so two routers never both win.
-    async fn assign_best(&self, mut case: Case) -> Result<Routed, ServiceError> {
+    /// version and the agent's load, so two routers never both win. `skip` is left out of this
+    /// decision only (the agent who just handed the case to a queue).
+    async fn assign_best(&self, mut case: Case, skip: Option<&AgentId>) -> Result<Routed, ServiceError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let agents = self.agents.list().await?;
-            let ranked: Vec<Agent> = rank_agents(&case, &agents).into_iter().cloned().collect();
-            if ranked.is_empty() {
+            let agents: Vec<Agent> = agents.into_iter().filter(|a| Some(&a.id) != skip).collect();
+            let sticky = self.sticky_for(&case).await?;
+            let ranking = self.rank(&case, &agents, sticky.as_ref(), crate::routing::Mode::Push, None);
+            if ranking.ranked.is_empty() {
                 tracing::info!(case_id = %case.id, "case waits in queue {}", case.queue);
                 return Ok(Routed::Waiting);
             }
+            let ranked: Vec<AgentId> = ranking.ranked.iter().map(|a| a.id.clone()).collect();
             for agent in &ranked {
-                match self.try_assign(&case, &agent.id).await? {
-                    true => return Ok(Routed::Assigned(agent.id.clone())),
+                let mut decision = ranking.decision.clone();
+                decision.chosen = Some(agent.clone());
+                match self.try_assign(&case, agent, Some(decision)).await? {
+                    true => return Ok(Routed::Assigned(agent.clone())),
                     false => {
                         case = self.load(&case.id).await?;
                         if !case.is_waiting() {
@@ -128,12 +155,17 @@ impl RouteService {
         Ok(Routed::Waiting)
     }
 
-    /// One atomic assignment. False when the case moved or the agent filled up meanwhile.
-    async fn try_assign(&self, case: &Case, agent: &AgentId) -> Result<bool, ServiceError> {
+    /// One atomic assignment, with its explanation. False when the case moved or the agent
+    /// filled up meanwhile.
+    async fn try_assign(&self, case: &Case, agent: &AgentId, decision: Option<Decision>) -> Result<bool, ServiceError> {
         let now = self.clock.now();
         let mut next = case.clone();
         if next.assign(agent, now).is_err() {
             return Ok(false);
+        }
+        next.routing.owner_offline_since = None;
+        if let Some(d) = decision {
+            next.routing.record(d);
         }
         next.version += 1;
         match self
@@ -153,38 +185,6 @@ impl RouteService {
 
     /// Pull: the best waiting case that `agent` may take, taken atomically. None when there is none.
     pub async fn claim_for(&self, agent_id: &AgentId) -> Result<Option<Case>, ServiceError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
-            let agent = self
-                .agents
-                .get(agent_id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("agent {agent_id}")))?;
-            if !agent.has_room() {
-                return Err(ServiceError::Conflict(format!(
-                    "agent {agent_id} is at capacity ({})",
-                    agent.capacity
-                )));
-            }
-            let mut waiting = self
-                .cases
-                .list(&CaseQuery {
-                    waiting: true,
-                    ..CaseQuery::default()
-                })
-                .await?;
-            waiting.retain(|c| agent.speaks(c.language.as_ref()));
-            waiting.sort_by(queue_order);
-            let mut lost_any = false;
-            for case in waiting {
-                if self.try_assign(&case, agent_id).await? {
-                    return Ok(self.cases.get(&case.id).await?);
-                }
-                lost_any = true;
-            }
-            if !lost_any {
-                return Ok(None);
-            }
-        }
-        Ok(None)
+        self.claim_best(agent_id).await
     }
 }

@@ -263,6 +263,7 @@ impl ThreadService {
                     post_id: post.id.clone(),
                 },
             }],
+            routing: Default::default(),
         }
     }
 

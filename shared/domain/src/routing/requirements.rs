@@ -1,0 +1,124 @@
+//! What a case needs from its agent, derived from the case, its customer posts' classification
+//! and text, and the configured rules. Pure.
+
+use super::policy::RoutingPolicy;
+use crate::case::Case;
+use crate::channel::{Channel, Language, Priority};
+use crate::post::{Direction, Post};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirements {
+    /// None: the language is unknown and anyone may take it.
+    pub language: Option<Language>,
+    /// Skill → minimum level.
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub channel: Channel,
+    pub priority: Priority,
+    /// Which rule added each requirement, in order (`intent complaint → billing≥2`).
+    #[serde(default)]
+    pub because: Vec<String>,
+}
+
+/// The case's requirements under `policy`. `posts` are the case's posts (any order; only
+/// classified customer posts count for intent, only customer posts' text for products).
+pub fn requirements(case: &Case, posts: &[Post], policy: &RoutingPolicy) -> Requirements {
+    let mut skills: BTreeMap<String, u8> = BTreeMap::new();
+    let mut because = Vec::new();
+    let mut need = |skill: &str, level: u8, why: String, because: &mut Vec<String>| {
+        let entry = skills.entry(skill.to_string()).or_insert(0);
+        if level > *entry {
+            *entry = level;
+        }
+        because.push(why);
+    };
+    let inbound = || posts.iter().filter(|p| p.direction == Direction::Inbound && !p.deleted);
+    let latest_intent = inbound()
+        .filter_map(|p| p.classification.as_ref().map(|c| (p.created_at, c.intent)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, i)| i);
+    if let Some(intent) = latest_intent {
+        for (rule_intent, n) in &policy.intent_skills {
+            if *rule_intent == intent {
+                need(
+                    &n.skill,
+                    n.level,
+                    format!("intent {} → {}≥{}", intent_name(intent), n.skill, n.level),
+                    &mut because,
+                );
+            }
+        }
+    }
+    for product in &policy.products {
+        let hit = inbound().any(|p| product.aliases.iter().any(|a| contains_word(&p.text, a)));
+        if hit {
+            need(
+                &product.need.skill,
+                product.need.level,
+                format!(
+                    "product {} → {}≥{}",
+                    product.name, product.need.skill, product.need.level
+                ),
+                &mut because,
+            );
+        }
+    }
+    let region = match policy.region_by_account.get(&case.account) {
+        Some(r) => {
+            because.push(format!("account {} → region {r}", case.account));
+            Some(r.clone())
+        }
+        None => case
+            .language
+            .as_ref()
+            .and_then(|l| policy.region_by_language.get(l).map(|r| (l, r)))
+            .map(|(l, r)| {
+                because.push(format!("language {l} → region {r}"));
+                r.clone()
+            }),
+    };
+    Requirements {
+        language: case.language.clone(),
+        skills,
+        region,
+        channel: case.channel,
+        priority: case.priority,
+        because,
+    }
+}
+
+fn intent_name(i: crate::post::Intent) -> String {
+    serde_json::to_value(i)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{i:?}").to_lowercase())
+}
+
+/// Whether `needle` (lower case) occurs in `text` as a whole word (or words), ignoring case.
+pub fn contains_word(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    let hay = text.to_lowercase();
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before = hay[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = hay[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before && after {
+            return true;
+        }
+        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// Requirements of a case whose posts are not at hand: language, channel, priority, region.
+pub fn basic_requirements(case: &Case, policy: &RoutingPolicy) -> Requirements {
+    requirements(case, &[], policy)
+}

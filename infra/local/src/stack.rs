@@ -242,6 +242,7 @@ impl Stack {
             ports.alerts.clone(),
             Arc::new(FanoutAlertSink::new(sinks)),
             clock.clone(),
+            settings.sla.clone(),
         ));
         let desk = Arc::new(Desk::new(
             ports.cases.clone(),

@@ -50,13 +50,37 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEventKind {
-    Opened { post_id: PostId },
-    PostAdded { post_id: PostId },
-    Assigned { agent_id: AgentId },
-    Replied { post_id: PostId },
-    DeliveryFailed { post_id: PostId, reason: String },
-    StatusChanged { from: CaseStatus, to: CaseStatus },
-    SlaAlert { target: String, level: String },
+    Opened {
+        post_id: PostId,
+    },
+    PostAdded {
+        post_id: PostId,
+    },
+    Assigned {
+        agent_id: AgentId,
+    },
+    Replied {
+        post_id: PostId,
+    },
+    DeliveryFailed {
+        post_id: PostId,
+        reason: String,
+    },
+    StatusChanged {
+        from: CaseStatus,
+        to: CaseStatus,
+    },
+    SlaAlert {
+        target: String,
+        level: String,
+    },
+    /// SLA level 2: the priority went up and the case went back to its queue.
+    Escalated {
+        target: String,
+        from: crate::channel::Priority,
+        to: crate::channel::Priority,
+        unassigned: Option<AgentId>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,9 +209,7 @@ impl Case {
         if self.first_response_at.is_none() {
             self.first_response_at = Some(at);
         }
-        for clock in &mut self.sla {
-            clock.meet(at);
-        }
+        self.meet_clocks(crate::sla::Target::is_response, at);
         Ok(true)
     }
 
@@ -207,9 +229,7 @@ impl Case {
         if self.first_response_at.is_none() {
             self.first_response_at = Some(at);
         }
-        for clock in &mut self.sla {
-            clock.meet(at);
-        }
+        self.meet_clocks(crate::sla::Target::is_response, at);
         true
     }
 
@@ -222,6 +242,7 @@ impl Case {
             return Err(CaseRuleError::NotAssignee);
         }
         self.resolved_at = Some(at);
+        self.meet_clocks(|t| t == crate::sla::Target::Resolution, at);
         self.set_status(CaseStatus::Resolved, Actor::Agent(agent.clone()), at);
         Ok(())
     }

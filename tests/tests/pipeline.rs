@@ -170,6 +170,22 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
         arrived.duration_since(due).as_secs()
     );
 
+    // Filters, and acknowledgement by a supervisor only (the id's `#` is `%23` in the path).
+    let (_, warnings) = t.get("/v1/alerts?level=warning", "sam", Role::Supervisor).await?;
+    assert_eq!(warnings["alerts"].as_array().map(Vec::len), Some(0));
+    let ack = format!(
+        "/v1/alerts/{}/ack",
+        alerts[0]["id"].as_str().unwrap_or_default().replace('#', "%23")
+    );
+    assert_eq!(t.post(&ack, "ben", Role::Agent, None).await?.0, 403);
+    let (status, acked) = t.post(&ack, "sam", Role::Supervisor, None).await?;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acknowledged_by"], "sam");
+    assert_eq!(
+        t.post("/v1/alerts/nope/ack", "sam", Role::Supervisor, None).await?.0,
+        404
+    );
+
     // Ben resolves his case: his slot is free again.
     let (status, resolved) = t
         .post(&format!("/v1/cases/{en_id}/resolve"), "ben", Role::Agent, None)

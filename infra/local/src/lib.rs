@@ -1,8 +1,9 @@
 //! `care`: socialcare on one machine. `serve` runs every function in-process (the same services
 //! and handlers as the Lambdas) over the memory backend, with in-process queues that keep SQS's
 //! batch semantics and an SLA ticker; `replay` signs and posts webhook payloads; `token` mints
-//! agent tokens. The stack is a library so the system tests start it on port 0.
+//! agent tokens; `sla explain` shows how a policy's deadlines fall. The stack is a library so the system tests start it on port 0.
 
 pub mod commands;
+pub mod explain;
 pub mod replay;
 pub mod stack;

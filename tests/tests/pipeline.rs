@@ -128,6 +128,14 @@ async fn a_post_becomes_a_case_an_agent_answers_and_an_unanswered_one_alerts() -
         "the reply answers the customer's latest post"
     );
 
+    // Ben waits on the customer's serial number: pending (only he may set it).
+    let pending = format!("/v1/cases/{en_id}/pending");
+    assert_eq!(t.post(&pending, "ana", Role::Agent, None).await?.0, 404);
+    let reason = serde_json::json!({"reason": "asked for the serial number"});
+    let (status, case) = t.post(&pending, "ben", Role::Agent, Some(reason)).await?;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["status"], "pending");
+
     // Nobody answers the Portuguese case: exactly one breach alert after its target, none for the other.
     let pt_id = pt_case["id"].as_str().unwrap_or_default().to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(target_secs + 10);

@@ -50,37 +50,14 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEventKind {
-    Opened {
-        post_id: PostId,
-    },
-    PostAdded {
-        post_id: PostId,
-    },
-    Assigned {
-        agent_id: AgentId,
-    },
-    Replied {
-        post_id: PostId,
-    },
-    DeliveryFailed {
-        post_id: PostId,
-        reason: String,
-    },
-    StatusChanged {
-        from: CaseStatus,
-        to: CaseStatus,
-    },
-    SlaAlert {
-        target: String,
-        level: String,
-    },
-    /// SLA level 2: the priority went up and the case went back to its queue.
-    Escalated {
-        target: String,
-        from: crate::channel::Priority,
-        to: crate::channel::Priority,
-        unassigned: Option<AgentId>,
-    },
+    Opened { post_id: PostId },
+    PostAdded { post_id: PostId },
+    Assigned { agent_id: AgentId },
+    Replied { post_id: PostId },
+    DeliveryFailed { post_id: PostId, reason: String },
+    StatusChanged { from: CaseStatus, to: CaseStatus },
+    SlaAlert { target: String, level: String },
+    Escalated(crate::sla::EscalationEvent),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

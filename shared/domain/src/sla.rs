@@ -9,7 +9,7 @@
 mod engine;
 mod policy;
 
-pub use engine::{PENDING_REASON, raise};
+pub use engine::{Applied, EscalationEvent, PENDING_REASON, raise};
 pub use policy::{Escalation, Policy, SlaPolicy, UTC_24X7};
 
 use crate::case::Actor;

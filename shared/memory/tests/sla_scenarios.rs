@@ -244,7 +244,7 @@ async fn warning_then_breach_then_escalation_levels() {
     assert_eq!(w.load_of("ana").await, 0);
     assert!(case.history.iter().any(|e| matches!(
         &e.kind,
-        CaseEventKind::Escalated { from: Priority::P3, to: Priority::P2, unassigned: Some(a), .. } if a.as_str() == "ana"
+        CaseEventKind::Escalated(sla::EscalationEvent { from: Priority::P3, to: Priority::P2, unassigned: Some(a), .. }) if a.as_str() == "ana"
     )));
     // The new priority moved the running resolution deadline (1000 s → 800 s), in a new epoch.
     let resolution = clock(&case, Target::Resolution);

@@ -59,6 +59,17 @@ fn millis(d: SignedDuration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The history entry of an escalation to level 2.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EscalationEvent {
+    /// The clock that escalated (`first_response`, `next_response-2`, …).
+    pub target: String,
+    pub from: Priority,
+    pub to: Priority,
+    /// The agent the case was taken from, if it had one.
+    pub unassigned: Option<AgentId>,
+}
+
 /// What applying a fired level did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Applied {
@@ -263,12 +274,12 @@ impl SlaPolicy {
             case.history.push(CaseEvent {
                 at: now,
                 actor: Actor::System,
-                kind: CaseEventKind::Escalated {
+                kind: CaseEventKind::Escalated(EscalationEvent {
                     target: label,
                     from,
                     to: case.priority,
                     unassigned: released.clone(),
-                },
+                }),
             });
             self.reconcile(case, now);
         }

@@ -154,6 +154,14 @@ async fn foundation(backend: Backend) -> anyhow::Result<()> {
         "the reply answers the customer's latest post"
     );
 
+    // Ben waits on the customer's serial number: pending (only he may set it).
+    let pending = format!("/v1/cases/{en_id}/pending");
+    assert_eq!(t.post(&pending, "ana", Role::Agent, None).await?.0, 404);
+    let reason = serde_json::json!({"reason": "asked for the serial number"});
+    let (status, case) = t.post(&pending, "ben", Role::Agent, Some(reason)).await?;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["status"], "pending");
+
     // Nobody answers the Portuguese case: exactly one breach alert after its target, none for the other.
     let pt_id = pt_case["id"].as_str().unwrap_or_default().to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(target_secs + 10);
@@ -194,6 +202,22 @@ async fn foundation(backend: Backend) -> anyhow::Result<()> {
         arrived.duration_since(due).as_secs() < 5,
         "webhook {} s after the deadline",
         arrived.duration_since(due).as_secs()
+    );
+
+    // Filters, and acknowledgement by a supervisor only (the id's `#` is `%23` in the path).
+    let (_, warnings) = t.get("/v1/alerts?level=warning", "sam", Role::Supervisor).await?;
+    assert_eq!(warnings["alerts"].as_array().map(Vec::len), Some(0));
+    let ack = format!(
+        "/v1/alerts/{}/ack",
+        alerts[0]["id"].as_str().unwrap_or_default().replace('#', "%23")
+    );
+    assert_eq!(t.post(&ack, "ben", Role::Agent, None).await?.0, 403);
+    let (status, acked) = t.post(&ack, "sam", Role::Supervisor, None).await?;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acknowledged_by"], "sam");
+    assert_eq!(
+        t.post("/v1/alerts/nope/ack", "sam", Role::Supervisor, None).await?.0,
+        404
     );
 
     // Ben resolves his case: his slot is free again.

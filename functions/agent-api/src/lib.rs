@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use socialcare_domain::ports::{AlertQuery, CaseQuery, Clock};
 use socialcare_domain::services::desk::{Desk, Principal};
+use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::{CaseId, CaseStatus, Level};
 use socialcare_kit::problem::Problem;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub enum Auth {
 #[derive(Clone)]
 pub struct Api {
     pub desk: Arc<Desk>,
+    /// Pending (the SLA clocks pause) and alert acknowledgement.
+    pub sla: Arc<SlaDesk>,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
 }
@@ -52,6 +55,8 @@ pub fn router(api: Api) -> Router {
         .route("/v1/cases/{id}/resolve", post(resolve))
         .route("/v1/queue/claim", post(claim))
         .route("/v1/alerts", get(alerts))
+        .route("/v1/alerts/{id}/ack", post(ack_alert))
+        .route("/v1/cases/{id}/pending", post(pending))
         .route("/v1/agents", get(agents))
         .route("/v1/agents/{id}/presence", axum::routing::put(presence))
         .route("/v1/queues", get(queues))
@@ -252,6 +257,31 @@ async fn alerts(State(api): State<Api>, Caller(who): Caller, Query(p): Query<Ale
     Ok(axum::Json(serde_json::json!({ "alerts": alerts })).into_response())
 }
 
+async fn ack_alert(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let alert = api.sla.acknowledge(&who, &id).await?;
+    Ok(axum::Json(alert).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PendingBody {
+    reason: Option<String>,
+}
+
+async fn pending(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>, body: Body) -> ApiResult {
+    let id = case_id(&id)?;
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| Problem::too_large(MAX_BODY))?;
+    let body: PendingBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        PendingBody::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?
+    };
+    let case = api.sla.set_pending(&who, &id, body.reason.as_deref()).await?;
+    Ok(axum::Json(CaseSummary::new(&case, api.clock.now())).into_response())
+}
+
 async fn agents(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
     let agents = api.desk.agents(&who).await?;
     Ok(axum::Json(serde_json::json!({ "agents": agents })).into_response())
@@ -272,6 +302,8 @@ mod tests {
             "/v1/cases/{id}/resolve",
             "/v1/queue/claim",
             "/v1/alerts",
+            "/v1/alerts/{id}/ack",
+            "/v1/cases/{id}/pending",
             "/v1/agents",
             "/v1/cases/{id}/routing",
             "/v1/cases/{id}/decline",

@@ -7,6 +7,7 @@ use socialcare_domain::Stream;
 use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::route::RouteService;
+use socialcare_domain::services::sla_desk::SlaDesk;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -25,8 +26,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         s.clone(),
         s.clone(),
         clock.clone(),
-        settings.sla,
+        settings.sla.clone(),
     ));
+    let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
     let publisher = env.publisher(&[Stream::Replies])?;
     let desk = Desk::new(
         s.clone(),
@@ -40,6 +42,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     lambda_http::run(router(Api {
         desk: Arc::new(desk),
+        sla: Arc::new(sla),
         clock,
         auth: Auth::GatewayClaims,
     }))

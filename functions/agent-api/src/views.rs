@@ -11,25 +11,36 @@ use socialcare_domain::{Case, CaseStatus, CustomerId};
 #[derive(Serialize)]
 pub struct SlaView {
     pub target: String,
+    pub cycle: u32,
+    pub policy: Option<String>,
     pub started_at: Timestamp,
     pub due_at: Timestamp,
     pub state: socialcare_domain::sla::ClockState,
     pub met_at: Option<Timestamp>,
+    pub warned_at: Option<Timestamp>,
     pub breached_at: Option<Timestamp>,
-    /// Milliseconds until the deadline (negative when overdue); null once met.
+    /// Milliseconds until the deadline (negative when overdue); while paused, the business time
+    /// left when the clock stopped; null once met.
     pub remaining_ms: Option<i64>,
+    pub escalated: u8,
+    pub pauses: Vec<socialcare_domain::sla::Pause>,
 }
 
 impl SlaView {
     fn new(c: &SlaClock, now: Timestamp) -> Self {
         Self {
             target: c.target.to_string(),
+            cycle: c.cycle,
+            policy: c.policy.clone(),
             started_at: c.started_at,
             due_at: c.due_at,
             state: c.state(),
             met_at: c.met_at,
+            warned_at: c.warned_at,
             breached_at: c.breached_at,
             remaining_ms: c.remaining_ms(now),
+            escalated: c.escalated,
+            pauses: c.pauses.clone(),
         }
     }
 }

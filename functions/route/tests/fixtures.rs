@@ -51,9 +51,7 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
         routing: Default::default(),
     };
     store.create(&case).await?;
-    let policy = SlaPolicy {
-        first_response: Priority::ALL.iter().map(|p| (*p, 60)).collect(),
-    };
+    let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 60)).collect());
     let service = RouteService::new(
         store.clone(),
         store.clone(),
@@ -88,9 +86,7 @@ async fn a_case_that_does_not_exist_is_parked_with_its_reason() -> anyhow::Resul
     let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs/route.json"))?;
     let event: SqsEvent = serde_json::from_str(&raw)?;
     let store = Arc::new(MemoryStore::new());
-    let policy = SlaPolicy {
-        first_response: Priority::ALL.iter().map(|p| (*p, 60)).collect(),
-    };
+    let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 60)).collect());
     let service = RouteService::new(
         store.clone(),
         store.clone(),

@@ -32,6 +32,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         s,
         Arc::new(FanoutAlertSink::new(sinks)),
         clock,
+        settings.sla,
     ));
     lambda_runtime::run(service_fn(move |_: LambdaEvent<CloudWatchEvent>| {
         let service = service.clone();

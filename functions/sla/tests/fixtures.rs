@@ -46,6 +46,7 @@ async fn the_schedule_event_parses_and_a_window_fires_once() -> anyhow::Result<(
         .arm(&Timer {
             case_id: case.id.clone(),
             target: Target::FirstResponse,
+            cycle: 0,
             level: Level::Breach,
             epoch: 0,
             due_at: due,
@@ -58,6 +59,7 @@ async fn the_schedule_event_parses_and_a_window_fires_once() -> anyhow::Result<(
         store.clone(),
         sink.clone(),
         Arc::new(SystemClock),
+        SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 60)).collect()),
     );
     let report = fn_sla::run_window(&service, Duration::from_millis(300), Duration::from_millis(50)).await?;
     assert_eq!(report.alerts, 1);

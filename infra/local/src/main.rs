@@ -7,7 +7,7 @@ use socialcare_local::commands;
 #[command(
     name = "care",
     version,
-    about = "socialcare on one machine: serve, replay, eval, token"
+    about = "socialcare on one machine: serve, replay, eval, token, sla explain"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +25,15 @@ enum Command {
     Eval(commands::EvalArgs),
     /// Print an agent token signed with CARE_JWT_SECRET.
     Token(commands::TokenArgs),
+    /// SLA tools.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Print each deadline of a policy for a start time (and pauses), and why.
+    Explain(socialcare_local::explain::ExplainArgs),
 }
 
 #[tokio::main]
@@ -35,5 +44,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Replay(args) => commands::replay(args).await,
         Command::Eval(args) => commands::eval(args),
         Command::Token(args) => commands::token(args),
+        Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
     }
 }

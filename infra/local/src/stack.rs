@@ -15,6 +15,7 @@ use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
 use socialcare_domain::services::route::RouteService;
 use socialcare_domain::services::sla::SlaService;
+use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::{Settings, Stream};
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
@@ -268,6 +269,7 @@ impl Stack {
             ports.alerts.clone(),
             Arc::new(FanoutAlertSink::new(sinks)),
             clock.clone(),
+            settings.sla.clone(),
         ));
         let desk = Arc::new(Desk::new(
             ports.cases.clone(),
@@ -279,8 +281,16 @@ impl Stack {
             route.clone(),
             clock.clone(),
         ));
+        let sla_desk = Arc::new(SlaDesk::new(
+            ports.cases.clone(),
+            ports.timers.clone(),
+            ports.alerts.clone(),
+            clock.clone(),
+            settings.sla.clone(),
+        ));
         let api = fn_agent_api::Api {
             desk,
+            sla: sla_desk,
             clock: clock.clone(),
             auth: fn_agent_api::Auth::Hs256(Arc::new(opts.jwt_secret.clone())),
         };

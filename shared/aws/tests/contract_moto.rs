@@ -511,9 +511,7 @@ async fn requests_per_post_through_thread_and_route() -> TestResult {
         store.clone(),
         store.clone(),
         clock,
-        SlaPolicy {
-            first_response: Priority::ALL.into_iter().map(|p| (p, 3_600)).collect(),
-        },
+        SlaPolicy::first_response_only(Priority::ALL.into_iter().map(|p| (p, 3_600)).collect()),
     );
     for i in 0..4 {
         socialcare_domain::ports::AgentStore::seed(&*store, &sample::agent(&format!("agent-{i}"), 100)?).await?;

@@ -117,6 +117,7 @@ mod tests {
             priority: Priority::P1,
             delivered: false,
             acknowledged_by: None,
+            acknowledged_at: None,
         }
     }
 

@@ -58,6 +58,7 @@ pub enum CaseEventKind {
     StatusChanged { from: CaseStatus, to: CaseStatus },
     SlaAlert { target: String, level: String },
     Unassigned { agent_id: AgentId, reason: String },
+    Escalated(crate::sla::EscalationEvent),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,9 +203,7 @@ impl Case {
         if self.first_response_at.is_none() {
             self.first_response_at = Some(at);
         }
-        for clock in &mut self.sla {
-            clock.meet(at);
-        }
+        self.meet_clocks(crate::sla::Target::is_response, at);
     }
 
     /// The assignee resolves the case. The caller releases the agent's load in the same write.
@@ -216,6 +215,7 @@ impl Case {
             return Err(CaseRuleError::NotAssignee);
         }
         self.resolved_at = Some(at);
+        self.meet_clocks(|t| t == crate::sla::Target::Resolution, at);
         self.set_status(CaseStatus::Resolved, Actor::Agent(agent.clone()), at);
         Ok(())
     }

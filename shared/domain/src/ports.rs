@@ -152,6 +152,9 @@ pub trait AlertStore: Send + Sync {
     async fn record(&self, alert: &Alert) -> PortResult<bool>;
     async fn get(&self, id: &str) -> PortResult<Option<Alert>>;
     async fn mark_delivered(&self, id: &str) -> PortResult<()>;
+    /// Records who acknowledged the alert and when; an acknowledged alert keeps its first
+    /// acknowledgement. None when there is no such alert.
+    async fn acknowledge(&self, id: &str, by: &AgentId, at: Timestamp) -> PortResult<Option<Alert>>;
     /// Newest first.
     async fn list(&self, query: &AlertQuery) -> PortResult<Vec<Alert>>;
 }

@@ -1,26 +1,47 @@
 //! SLA targets, clocks, timers and alerts.
 //!
-//! A case carries one clock per target. Each clock arms timers (one per alert level);
-//! a timer fires once, and only while its clock is still running in the same epoch.
+//! A case carries one clock per target (and one per next-response cycle). Each clock arms timers
+//! (one per alert level: warning, breach, escalation levels 2 and 3); a timer fires once, and only
+//! while its clock is still running in the same epoch. The policy model (targets per priority,
+//! channel and queue overrides, calendars, warning threshold, escalation ladder) is in
+//! [`policy`]; bringing a case's clocks up to date after an event is [`SlaPolicy::reconcile`].
 
+mod engine;
+mod policy;
+
+pub use engine::{Applied, EscalationEvent, PENDING_REASON, raise};
+pub use policy::{Escalation, Policy, SlaPolicy, UTC_24X7};
+
+use crate::case::Actor;
 use crate::channel::Priority;
 use crate::ids::{AgentId, CaseId, CustomerId};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
+    /// From the case's opening post to the first answer.
     FirstResponse,
+    /// From each customer post after an answer to the next answer.
+    NextResponse,
+    /// From the case's opening post to its resolution.
+    Resolution,
 }
 
 impl Target {
+    pub const ALL: [Target; 3] = [Target::FirstResponse, Target::NextResponse, Target::Resolution];
     pub fn as_str(self) -> &'static str {
         match self {
             Target::FirstResponse => "first_response",
+            Target::NextResponse => "next_response",
+            Target::Resolution => "resolution",
         }
+    }
+    /// Whether an answer to the customer meets it.
+    pub fn is_response(self) -> bool {
+        matches!(self, Target::FirstResponse | Target::NextResponse)
     }
 }
 
@@ -30,33 +51,95 @@ impl fmt::Display for Target {
     }
 }
 
+/// The steps of the ladder, in the order they fire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// The warning threshold of the target has passed (e.g. 75 %): supervisors.
+    Warning,
+    /// Level 1: the target is missed: supervisors.
     Breach,
+    /// Level 2: still missed after a further delay: the priority goes up and the case goes back
+    /// to its queue.
+    #[serde(rename = "escalation_2")]
+    Escalation2,
+    /// Level 3: still missed after a longer delay: the head of support.
+    #[serde(rename = "escalation_3")]
+    Escalation3,
 }
 
 impl Level {
+    pub const ALL: [Level; 4] = [Level::Warning, Level::Breach, Level::Escalation2, Level::Escalation3];
     pub fn as_str(self) -> &'static str {
         match self {
+            Level::Warning => "warning",
             Level::Breach => "breach",
+            Level::Escalation2 => "escalation_2",
+            Level::Escalation3 => "escalation_3",
         }
     }
+    /// Who the alert is for.
+    pub fn audience(self) -> &'static str {
+        match self {
+            Level::Warning | Level::Breach | Level::Escalation2 => "supervisors",
+            Level::Escalation3 => "head_of_support",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stretch during which a clock stood still, with who stopped it and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pause {
+    pub from: Timestamp,
+    /// None while the pause lasts.
+    #[serde(default)]
+    pub to: Option<Timestamp>,
+    pub actor: Actor,
+    pub reason: String,
+    /// Who or what ended it.
+    #[serde(default)]
+    pub resumed_by: Option<Actor>,
 }
 
 /// One target's clock on one case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SlaClock {
     pub target: Target,
+    /// Next-response clocks are numbered 1, 2, … in the order the customer wrote; others are 0.
+    #[serde(default)]
+    pub cycle: u32,
     pub started_at: Timestamp,
     pub due_at: Timestamp,
     #[serde(default)]
     pub met_at: Option<Timestamp>,
     #[serde(default)]
     pub breached_at: Option<Timestamp>,
-    /// Bumped whenever the due time moves, so timers of an older epoch fire nothing.
+    /// Bumped whenever the due time moves or the clock stops or starts again, so timers of an
+    /// older epoch fire nothing.
     #[serde(default)]
     pub epoch: u32,
+    /// The policy whose target this clock keeps (None on clocks made before policies existed).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Business time allowed, in milliseconds.
+    #[serde(default)]
+    pub budget_ms: Option<i64>,
+    #[serde(default)]
+    pub warned_at: Option<Timestamp>,
+    /// The highest escalation level applied (2 or 3; 0 for none).
+    #[serde(default)]
+    pub escalated: u8,
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
+    /// Business time left when the running pause began (None unless paused).
+    #[serde(default)]
+    pub left_at_pause_ms: Option<i64>,
 }
 
 /// A clock's state as an agent sees it.
@@ -64,7 +147,9 @@ pub struct SlaClock {
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     Running,
+    Paused,
     Met,
+    Warned,
     Breached,
 }
 
@@ -72,46 +157,77 @@ impl SlaClock {
     pub fn new(target: Target, started_at: Timestamp, due_at: Timestamp) -> Self {
         Self {
             target,
+            cycle: 0,
             started_at,
             due_at,
             met_at: None,
             breached_at: None,
             epoch: 0,
+            policy: None,
+            budget_ms: None,
+            warned_at: None,
+            escalated: 0,
+            pauses: Vec::new(),
+            left_at_pause_ms: None,
         }
     }
     /// Stops the clock: the target is met (even if late: a breach stays a breach).
     pub fn meet(&mut self, at: Timestamp) {
         if self.met_at.is_none() {
             self.met_at = Some(at);
+            if let Some(open) = self.pauses.iter_mut().find(|p| p.to.is_none()) {
+                open.to = Some(at);
+            }
+            self.left_at_pause_ms = None;
         }
+    }
+    pub fn is_paused(&self) -> bool {
+        self.met_at.is_none() && self.pauses.iter().any(|p| p.to.is_none())
+    }
+    pub fn is_running(&self) -> bool {
+        self.met_at.is_none() && !self.is_paused()
+    }
+    /// The pauses that have ended, as `[from, to)` intervals for the calendar.
+    pub fn closed_pauses(&self) -> Vec<(Timestamp, Timestamp)> {
+        self.pauses.iter().filter_map(|p| p.to.map(|to| (p.from, to))).collect()
     }
     pub fn state(&self) -> ClockState {
-        match (self.met_at, self.breached_at) {
-            (Some(_), _) => ClockState::Met,
-            (None, Some(_)) => ClockState::Breached,
-            (None, None) => ClockState::Running,
+        if self.met_at.is_some() {
+            ClockState::Met
+        } else if self.breached_at.is_some() {
+            ClockState::Breached
+        } else if self.is_paused() {
+            ClockState::Paused
+        } else if self.warned_at.is_some() {
+            ClockState::Warned
+        } else {
+            ClockState::Running
         }
     }
-    /// Milliseconds left until the deadline (negative when overdue); None once stopped.
+    /// Milliseconds left: until the deadline while running (negative when overdue), the business
+    /// time that was left when the clock stopped while paused; None once met.
     pub fn remaining_ms(&self, now: Timestamp) -> Option<i64> {
-        self.met_at
-            .is_none()
-            .then(|| self.due_at.duration_since(now).as_millis() as i64)
+        if self.met_at.is_some() {
+            return None;
+        }
+        if self.is_paused()
+            && let Some(left) = self.left_at_pause_ms
+        {
+            return Some(left);
+        }
+        Some(self.due_at.duration_since(now).as_millis() as i64)
+    }
+    /// `first_response`, or `next_response-2` for the second next-response cycle.
+    pub fn label(&self) -> String {
+        label(self.target, self.cycle)
     }
 }
 
-/// Targets per priority, in seconds of wall-clock time.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SlaPolicy {
-    pub first_response: BTreeMap<Priority, u64>,
-}
-
-impl SlaPolicy {
-    /// The first-response deadline for a case of this priority opened at `start`.
-    pub fn first_response_due(&self, priority: Priority, start: Timestamp) -> Option<Timestamp> {
-        let secs = *self.first_response.get(&priority)?;
-        let secs = i64::try_from(secs).ok()?;
-        start.checked_add(SignedDuration::from_secs(secs)).ok()
+fn label(target: Target, cycle: u32) -> String {
+    if cycle == 0 {
+        target.as_str().to_string()
+    } else {
+        format!("{target}-{cycle}")
     }
 }
 
@@ -120,6 +236,8 @@ impl SlaPolicy {
 pub struct Timer {
     pub case_id: CaseId,
     pub target: Target,
+    #[serde(default)]
+    pub cycle: u32,
     pub level: Level,
     pub epoch: u32,
     pub due_at: Timestamp,
@@ -131,21 +249,27 @@ impl Timer {
         format!(
             "{}#{}#{}#{}",
             self.case_id,
-            self.target,
+            label(self.target, self.cycle),
             self.level.as_str(),
             self.epoch
         )
     }
-    /// Whether firing this timer now would be stale: the clock stopped, or moved to another epoch.
+    /// Whether the timer still means something: its clock runs (not met, not paused) in the same
+    /// epoch, and its level has not been applied.
     pub fn is_live_for(&self, clock: &SlaClock) -> bool {
-        clock.target == self.target && clock.epoch == self.epoch && clock.met_at.is_none()
+        clock.target == self.target
+            && clock.cycle == self.cycle
+            && clock.epoch == self.epoch
+            && clock.is_running()
+            && !engine::level_applied(clock, self.level)
     }
 }
 
 /// `sla.alert.v1`: a target was missed (or is about to be).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
-    /// `case#target#level`: at most one alert per key, ever.
+    /// `case#target#level` (`case#next_response-2#level` for a later next-response cycle): at
+    /// most one alert per key, ever.
     pub id: String,
     pub case_id: CaseId,
     pub customer_id: CustomerId,
@@ -161,11 +285,20 @@ pub struct Alert {
     pub delivered: bool,
     #[serde(default)]
     pub acknowledged_by: Option<AgentId>,
+    #[serde(default)]
+    pub acknowledged_at: Option<Timestamp>,
 }
 
 impl Alert {
     pub fn key(case: &CaseId, target: Target, level: Level) -> String {
-        format!("{case}#{target}#{}", level.as_str())
+        Self::key_for(case, target, 0, level)
+    }
+    pub fn key_for(case: &CaseId, target: Target, cycle: u32, level: Level) -> String {
+        format!("{case}#{}#{}", label(target, cycle), level.as_str())
+    }
+    /// Who the alert is for (`supervisors`, `head_of_support`).
+    pub fn audience(&self) -> &'static str {
+        self.level.audience()
     }
 }
 
@@ -179,9 +312,7 @@ mod tests {
 
     #[test]
     fn first_response_due_per_priority() {
-        let policy = SlaPolicy {
-            first_response: [(Priority::P1, 60), (Priority::P4, 86_400)].into_iter().collect(),
-        };
+        let policy = SlaPolicy::first_response_only([(Priority::P1, 60), (Priority::P4, 86_400)].into_iter().collect());
         // (priority, start, expected due)
         let table = [
             (Priority::P1, ts(1_000), Some(ts(1_060))),
@@ -199,6 +330,7 @@ mod tests {
         let timer = Timer {
             case_id: CaseId::parse("c").unwrap_or_else(|_| unreachable!()),
             target: Target::FirstResponse,
+            cycle: 0,
             level: Level::Breach,
             epoch: 0,
             due_at: ts(60),
@@ -211,5 +343,20 @@ mod tests {
         assert!(!timer.is_live_for(&clock));
         assert_eq!(clock.state(), ClockState::Met);
         assert_eq!(clock.remaining_ms(ts(40)), None);
+    }
+
+    #[test]
+    fn keys_name_case_target_cycle_level() {
+        let case = CaseId::parse("c").unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            Alert::key(&case, Target::FirstResponse, Level::Breach),
+            "c#first_response#breach"
+        );
+        assert_eq!(
+            Alert::key_for(&case, Target::NextResponse, 2, Level::Escalation2),
+            "c#next_response-2#escalation_2"
+        );
+        let json = serde_json::to_string(&Level::Escalation3).unwrap_or_default();
+        assert_eq!(json, "\"escalation_3\"");
     }
 }

@@ -5,12 +5,12 @@
 //! with [`section`], so their errors carry lines too. Secrets never live in the file: it names the
 //! environment variables that hold them.
 
+mod sla;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
-use socialcare_domain::{
-    Agent, AgentId, AlertWebhook, GenericSource, Language, Presence, Priority, Role, Settings, SlaPolicy,
-};
+use socialcare_domain::{Agent, AgentId, AlertWebhook, GenericSource, Language, Presence, Role, Settings};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -57,7 +57,7 @@ struct RawFile {
     sources: Vec<Spanned<RawSource>>,
     #[serde(default)]
     agents: Vec<Spanned<RawAgent>>,
-    sla: Option<Spanned<RawSla>>,
+    sla: Option<Spanned<sla::RawSla>>,
     alerts: Option<RawAlerts>,
     routing: Option<Spanned<routing::RawRouting>>,
     // Owned by other crates, read with `section`.
@@ -117,12 +117,6 @@ struct RawAlerts {
 struct RawWebhook {
     name: String,
     url_env: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSla {
-    first_response: BTreeMap<Priority, Spanned<i64>>,
 }
 
 /// Line (1-based) of a byte offset.
@@ -325,29 +319,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         });
     }
 
-    let mut first_response = BTreeMap::new();
-    match &raw.sla {
-        None => c.push(
-            None,
-            "sla.first_response",
-            "is required: seconds allowed per priority P1..P4",
-        ),
-        Some(sla) => {
-            for p in Priority::ALL {
-                match sla.get_ref().first_response.get(&p) {
-                    None => c.push(Some(sla.span()), format!("sla.first_response.{p}"), "is missing"),
-                    Some(secs) if *secs.get_ref() <= 0 => c.push(
-                        Some(secs.span()),
-                        format!("sla.first_response.{p}"),
-                        "must be a positive number of seconds",
-                    ),
-                    Some(secs) => {
-                        first_response.insert(p, secs.get_ref().unsigned_abs());
-                    }
-                }
-            }
-        }
-    }
+    let sla = sla::sla_policy(&mut c, raw.sla.as_ref());
 
     let mut alert_webhooks = Vec::new();
     for (i, w) in raw.alerts.iter().flat_map(|a| a.webhooks.iter()).enumerate() {
@@ -368,9 +340,9 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
     let default_queue = service.default_queue.clone().unwrap_or_else(|| "general".to_string());
     let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages, &default_queue);
 
-    if !c.errors.is_empty() {
+    let Some(sla) = sla.filter(|_| c.errors.is_empty()) else {
         return Err(ConfigErrors(c.errors));
-    }
+    };
     Ok(Settings {
         languages,
         default_language,
@@ -378,7 +350,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         dedupe_ttl_days,
         sources,
         agents,
-        sla: SlaPolicy { first_response },
+        sla,
         alert_webhooks,
         routing,
     })
@@ -439,7 +411,10 @@ P4 = 3600
     fn good_file_parses() {
         let s = parse("care.toml", GOOD).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.agents.len(), 1);
-        assert_eq!(s.sla.first_response.get(&Priority::P1), Some(&60));
+        let due = s
+            .sla
+            .first_response_due(socialcare_domain::Priority::P1, jiff::Timestamp::UNIX_EPOCH);
+        assert_eq!(due, jiff::Timestamp::from_second(60).ok());
         assert_eq!(
             s.source("forum").and_then(|s| s.reply_url.clone()).as_deref(),
             Some("http://127.0.0.1:1/replies")

@@ -339,6 +339,17 @@ impl AlertStore for MemoryStore {
         alert.delivered = true;
         Ok(())
     }
+    async fn acknowledge(&self, id: &str, by: &AgentId, at: Timestamp) -> PortResult<Option<Alert>> {
+        let mut state = self.lock()?;
+        let Some(alert) = state.alerts.get_mut(id) else {
+            return Ok(None);
+        };
+        if alert.acknowledged_by.is_none() {
+            alert.acknowledged_by = Some(by.clone());
+            alert.acknowledged_at = Some(at);
+        }
+        Ok(Some(alert.clone()))
+    }
     async fn list(&self, q: &AlertQuery) -> PortResult<Vec<Alert>> {
         let state = self.lock()?;
         let mut out: Vec<Alert> = state

@@ -123,9 +123,7 @@ fn world(agents: Vec<Agent>, target_secs: u64) -> World {
             .with(Stream::Cases, cases_queue.clone())
             .with(Stream::Replies, replies),
     );
-    let policy = SlaPolicy {
-        first_response: Priority::ALL.iter().map(|p| (*p, target_secs)).collect(),
-    };
+    let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, target_secs)).collect());
     let thread = Arc::new(ThreadService::new(
         store.clone(),
         store.clone(),
@@ -139,7 +137,7 @@ fn world(agents: Vec<Agent>, target_secs: u64) -> World {
         store.clone(),
         store.clone(),
         clock.clone(),
-        policy,
+        policy.clone(),
     ));
     let sink = Arc::new(RecordingAlertSink::new());
     let sla = Arc::new(SlaService::new(
@@ -148,6 +146,7 @@ fn world(agents: Vec<Agent>, target_secs: u64) -> World {
         store.clone(),
         sink.clone(),
         clock.clone(),
+        policy,
     ));
     let desk = Desk::new(
         store.clone(),
@@ -468,9 +467,7 @@ async fn concurrent_claimers_assign_each_case_exactly_once() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let policy = SlaPolicy {
-        first_response: Priority::ALL.iter().map(|p| (*p, 60)).collect(),
-    };
+    let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 60)).collect());
     let route = Arc::new(RouteService::new(
         store.clone(),
         store.clone(),

@@ -152,6 +152,7 @@ pub fn timer(case: &str, epoch: u32, due_at: Timestamp) -> anyhow::Result<Timer>
     Ok(Timer {
         case_id: case_id(case)?,
         target: Target::FirstResponse,
+        cycle: 0,
         level: Level::Breach,
         epoch,
         due_at,
@@ -174,6 +175,7 @@ pub fn alert(case: &str, queue: &str, fired_at: Timestamp) -> anyhow::Result<Ale
         priority: Priority::P2,
         delivered: false,
         acknowledged_by: None,
+        acknowledged_at: None,
     })
 }
 

@@ -11,12 +11,20 @@ use socialcare_domain::{Alert, PortError, PortResult};
 use std::collections::HashMap;
 
 const SHARD_ALERTS: &str = "alerts";
+/// Who acknowledged the alert and when (top-level, so the first acknowledgement is kept by a
+/// condition).
+const ACK_BY: &str = "ack_by";
+const ACK_AT: &str = "ack_at";
 
 impl AwsStore {
     fn decode_alert(&self, item: &Item) -> PortResult<Alert> {
         let mut alert: Alert =
             from_doc(item).map_err(|e| corrupt(&self.tables.alerts, get_s(item, PK).unwrap_or("?"), e))?;
         alert.delivered = get_bool(item, DELIVERED).unwrap_or(alert.delivered);
+        if let Ok(by) = get_s(item, ACK_BY) {
+            alert.acknowledged_by = socialcare_domain::AgentId::parse(by).ok();
+            alert.acknowledged_at = get_s(item, ACK_AT).ok().and_then(|t| t.parse().ok());
+        }
         Ok(alert)
     }
 }
@@ -64,6 +72,25 @@ impl AlertStore for AwsStore {
         } else {
             Err(PortError::NotFound(format!("alert {id}")))
         }
+    }
+
+    async fn acknowledge(
+        &self,
+        id: &str,
+        by: &socialcare_domain::AgentId,
+        at: jiff::Timestamp,
+    ) -> PortResult<Option<Alert>> {
+        self.update_if(
+            &self.tables.alerts,
+            id,
+            "SET #by = :by, #at = :at",
+            "attribute_exists(#pk) AND attribute_not_exists(#by)",
+            &[("#by", ACK_BY), ("#at", ACK_AT), ("#pk", PK)],
+            vec![(":by", s(by.as_str())), (":at", s(at.to_string()))],
+        )
+        .await?;
+        // Updated, already acknowledged, or absent: the stored alert says which.
+        self.get(id).await
     }
 
     async fn list(&self, q: &AlertQuery) -> PortResult<Vec<Alert>> {

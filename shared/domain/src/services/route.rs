@@ -7,7 +7,7 @@ use crate::error::{PortError, ServiceError};
 use crate::ids::{AgentId, CaseId};
 use crate::ports::{AgentStore, CaseStore, Clock, LoadChange, PostStore, TimerStore};
 use crate::routing::{Decision, RoutingPolicy};
-use crate::sla::{Level, SlaClock, SlaPolicy, Target, Timer};
+use crate::sla::SlaPolicy;
 use std::sync::Arc;
 
 mod ops;
@@ -81,20 +81,13 @@ impl RouteService {
             .ok_or_else(|| ServiceError::NotFound(format!("case {id}")))
     }
 
-    /// Adds the first-response clock to a new case and arms its timer. Arming is idempotent,
-    /// so a crash between the case write and the arm is repaired by the redelivery.
+    /// Brings the case's SLA clocks up to date (start, pause, resume, recompute: see
+    /// [`SlaPolicy::reconcile`]) and arms their timers. Arming is idempotent, so a crash between
+    /// the case write and the arm is repaired by the redelivery.
     async fn start_clocks(&self, mut case: Case) -> Result<Case, ServiceError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let needs_clock = case.status.is_active()
-                && case.first_response_at.is_none()
-                && !case.sla.iter().any(|c| c.target == Target::FirstResponse);
-            let due = needs_clock
-                .then(|| self.policy.first_response_due(case.priority, case.created_at))
-                .flatten();
-            if let Some(due) = due {
-                let expected = case.version;
-                case.sla
-                    .push(SlaClock::new(Target::FirstResponse, case.created_at, due));
+            let expected = case.version;
+            if self.policy.reconcile(&mut case, self.clock.now()) {
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) => {}
@@ -105,18 +98,7 @@ impl RouteService {
                     Err(e) => return Err(e.into()),
                 }
             }
-            for clock in case
-                .sla
-                .iter()
-                .filter(|c| c.met_at.is_none() && c.breached_at.is_none())
-            {
-                let timer = Timer {
-                    case_id: case.id.clone(),
-                    target: clock.target,
-                    level: Level::Breach,
-                    epoch: clock.epoch,
-                    due_at: clock.due_at,
-                };
+            for timer in self.policy.timers(&case) {
                 self.timers.arm(&timer).await?;
             }
             return Ok(case);

@@ -4,7 +4,8 @@ use super::MAX_CONFLICT_RETRIES;
 use crate::case::Case;
 use crate::error::{PortError, ServiceError};
 use crate::ports::{AlertSink, AlertStore, CaseStore, Clock, LoadChange, TimerStore};
-use crate::sla::{Alert, Timer};
+use crate::sla::{Alert, SlaPolicy, Timer};
+use jiff::SignedDuration;
 use std::sync::Arc;
 
 /// What one tick did.
@@ -22,10 +23,16 @@ pub struct SlaService {
     alerts: Arc<dyn AlertStore>,
     sink: Arc<dyn AlertSink>,
     clock: Arc<dyn Clock>,
+    policy: SlaPolicy,
 }
 
 /// Timers handled per tick at most; the rest wait for the next tick (they are late, not lost).
 const TICK_BATCH: usize = 500;
+
+/// An alert recorded but not yet delivered is another ticker's to deliver for this long (it is
+/// publishing it right now); after that it is taken to have crashed and the alert is delivered
+/// again. Longer than a few seconds of clock skew between tickers.
+pub const REDELIVER_AFTER: SignedDuration = SignedDuration::from_secs(30);
 
 impl SlaService {
     pub fn new(
@@ -34,6 +41,7 @@ impl SlaService {
         alerts: Arc<dyn AlertStore>,
         sink: Arc<dyn AlertSink>,
         clock: Arc<dyn Clock>,
+        policy: SlaPolicy,
     ) -> Self {
         Self {
             timers,
@@ -41,6 +49,7 @@ impl SlaService {
             alerts,
             sink,
             clock,
+            policy,
         }
     }
 
@@ -52,31 +61,32 @@ impl SlaService {
             ..TickReport::default()
         };
         for timer in due {
-            if self.fire(&timer).await? {
-                report.alerts += 1;
-            } else {
-                report.stale += 1;
+            match self.fire(&timer).await? {
+                Fired::Alert => report.alerts += 1,
+                Fired::Stale => report.stale += 1,
+                Fired::Elsewhere => {}
             }
         }
         Ok(report)
     }
 
-    /// The alert is recorded (conditional insert by key) before the timer is settled, so a
-    /// crash in between re-fires the timer and finds the alert already there: one alert per key.
-    /// Overlapping tickers race on the same insert; only the winner publishes.
-    async fn fire(&self, timer: &Timer) -> Result<bool, ServiceError> {
+    /// The alert is recorded (conditional insert by key) before it is delivered and the timer
+    /// settled, so a crash in between re-fires the timer and finds the alert already there: one
+    /// alert per key. Of overlapping tickers only the one that recorded it delivers it; the
+    /// others leave the timer armed until it is settled (or the delivery is overdue).
+    async fn fire(&self, timer: &Timer) -> Result<Fired, ServiceError> {
         let now = self.clock.now();
         let Some(case) = self.cases.get(&timer.case_id).await? else {
             self.timers.settle(&timer.key()).await?;
-            return Ok(false);
+            return Ok(Fired::Stale);
         };
         let live = case.status.is_active() && case.sla.iter().any(|c| timer.is_live_for(c));
         if !live {
             self.timers.settle(&timer.key()).await?;
-            return Ok(false);
+            return Ok(Fired::Stale);
         }
         let alert = Alert {
-            id: Alert::key(&case.id, timer.target, timer.level),
+            id: Alert::key_for(&case.id, timer.target, timer.cycle, timer.level),
             case_id: case.id.clone(),
             customer_id: case.customer_id.clone(),
             target: timer.target,
@@ -89,41 +99,52 @@ impl SlaService {
             priority: case.priority,
             delivered: false,
             acknowledged_by: None,
+            acknowledged_at: None,
         };
         let fresh = self.alerts.record(&alert).await?;
-        let pending = if fresh {
+        let deliver = if fresh {
             Some(alert)
         } else {
-            // We crashed after recording it last time: deliver what was recorded, not a new one.
-            self.alerts.get(&alert.id).await?.filter(|a| !a.delivered)
+            match self.alerts.get(&alert.id).await? {
+                Some(a) if a.delivered => None,
+                // Another ticker recorded it moments ago and is delivering it: leave it be.
+                Some(a) if now.duration_since(a.fired_at) < REDELIVER_AFTER => return Ok(Fired::Elsewhere),
+                // Recorded, then the ticker crashed: deliver what was recorded, not a new one.
+                other => other,
+            }
         };
-        if let Some(alert) = &pending {
+        if let Some(alert) = &deliver {
             self.sink.publish(alert).await?;
             self.alerts.mark_delivered(&alert.id).await?;
             tracing::warn!(case_id = %alert.case_id, target = %alert.target, level = alert.level.as_str(), late_by_ms = alert.late_by_ms, "SLA alert");
-            if fresh {
-                self.note_on_case(case, timer).await?;
-            }
         }
+        self.apply(case, timer).await?;
         self.timers.settle(&timer.key()).await?;
-        Ok(fresh)
+        Ok(if fresh { Fired::Alert } else { Fired::Stale })
     }
 
-    async fn note_on_case(&self, mut case: Case, timer: &Timer) -> Result<(), ServiceError> {
+    /// Records the level on the case (idempotent), releasing the agent's load in the same write
+    /// when level 2 returns the case to its queue, then arms the timers the change calls for.
+    async fn apply(&self, mut case: Case, timer: &Timer) -> Result<(), ServiceError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let now = self.clock.now();
             let expected = case.version;
-            for clock in case
-                .sla
-                .iter_mut()
-                .filter(|c| c.target == timer.target && c.breached_at.is_none())
-            {
-                clock.breached_at = Some(now);
+            let applied = self.policy.apply(&mut case, timer, now);
+            if !applied.changed {
+                return Ok(());
             }
-            case.note_alert(timer.target.as_str(), timer.level.as_str(), now);
             case.version += 1;
-            match self.cases.save(&case, expected, LoadChange::None).await {
-                Ok(()) => return Ok(()),
+            let load = applied.released.clone().map_or(LoadChange::None, LoadChange::Release);
+            match self.cases.save(&case, expected, load).await {
+                Ok(()) => {
+                    if let Some(agent) = &applied.released {
+                        tracing::warn!(case_id = %case.id, agent_id = %agent, priority = %case.priority, "SLA escalation: case back in its queue");
+                    }
+                    for next in self.policy.timers(&case) {
+                        self.timers.arm(&next).await?;
+                    }
+                    return Ok(());
+                }
                 Err(PortError::Conflict(_)) => {
                     let Some(fresh) = self.cases.get(&timer.case_id).await? else {
                         return Ok(());
@@ -135,4 +156,13 @@ impl SlaService {
         }
         Err(ServiceError::Conflict(format!("case {} kept changing", timer.case_id)))
     }
+}
+
+enum Fired {
+    /// This ticker raised the alert.
+    Alert,
+    /// Nothing to raise: the target was met, moved, or its alert is out already.
+    Stale,
+    /// Another ticker is delivering it.
+    Elsewhere,
 }

@@ -1,4 +1,5 @@
-//! `AlertStore`: at most one alert per id, ever; delivery mark; newest first with filters.
+//! `AlertStore`: at most one alert per id, ever; delivery mark; acknowledgement (the first
+//! stands); newest first with filters.
 
 use super::concurrently;
 use crate::sample::{alert, at, tag};
@@ -60,6 +61,29 @@ pub async fn alert_store_contract(store: Arc<dyn AlertStore>) -> anyhow::Result<
         })
         .await?);
     ensure!(limited == vec![a3.id.clone(), a2.id.clone()], "limit: {limited:?}");
+
+    // Acknowledgement: the first one is kept; an unknown alert is None.
+    let sam = crate::sample::agent_id("sam")?;
+    let lee = crate::sample::agent_id("lee")?;
+    let acked = store.acknowledge(&a2.id, &sam, at(50)).await?;
+    ensure!(
+        acked
+            .as_ref()
+            .is_some_and(|a| a.acknowledged_by.as_ref() == Some(&sam) && a.acknowledged_at == Some(at(50))),
+        "acknowledged: {acked:?}"
+    );
+    let again = store.acknowledge(&a2.id, &lee, at(60)).await?;
+    ensure!(
+        again.is_some_and(|a| a.acknowledged_by.as_ref() == Some(&sam) && a.acknowledged_at == Some(at(50))),
+        "the first acknowledgement stands"
+    );
+    ensure!(
+        store
+            .get(&a2.id)
+            .await?
+            .is_some_and(|a| a.acknowledged_by.as_ref() == Some(&sam))
+    );
+    ensure!(store.acknowledge(&format!("{t}-none"), &sam, at(60)).await?.is_none());
 
     // Racing tickers recording the same breach: exactly one records it.
     let raced = alert(&format!("case-{t}-raced"), "default", at(40))?;

@@ -48,9 +48,7 @@ where
         store.clone(),
         store.clone(),
         clock.clone(),
-        SlaPolicy {
-            first_response: Priority::ALL.into_iter().map(|p| (p, 3_600)).collect(),
-        },
+        SlaPolicy::first_response_only(Priority::ALL.into_iter().map(|p| (p, 3_600)).collect()),
     )
 }
 

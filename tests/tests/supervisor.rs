@@ -8,7 +8,10 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queues_presence_history_and_attainment() -> anyhow::Result<()> {
-    let t = TestStack::start(&config("http://127.0.0.1:9/replies", 3600)).await?;
+    // No reopen window here: the customer's next request after the resolve opens a second case,
+    // so the history spans two (the window itself is tested in shared/memory/tests/services.rs).
+    let text = config("http://127.0.0.1:9/replies", 3600).replace("[service]\n", "[service]\nreopen_days = 0\n");
+    let t = TestStack::start(&text).await?;
     // Ben goes offline: English cases wait in the queue.
     let (status, ben) = t
         .http_put(

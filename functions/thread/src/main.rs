@@ -15,14 +15,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
     let publisher = env.publisher(&[Stream::Cases])?;
-    let service = Arc::new(ThreadService::new(
-        s.clone(),
-        s.clone(),
-        s.clone(),
-        publisher,
-        clock.clone(),
-        settings.default_queue,
-    ));
+    let service = Arc::new(
+        ThreadService::new(
+            s.clone(),
+            s.clone(),
+            s.clone(),
+            publisher,
+            clock.clone(),
+            settings.default_queue,
+        )
+        .with_reopen_days(settings.reopen_days),
+    );
     socialcare_kit::lambda::run_sqs("thread", true, s, clock, move |e| {
         let service = service.clone();
         async move { fn_thread::handle(&service, e).await }

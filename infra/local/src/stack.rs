@@ -216,14 +216,17 @@ impl Stack {
             ports.publisher.clone(),
             clock.clone(),
         ));
-        let thread = Arc::new(ThreadService::new(
-            ports.posts.clone(),
-            ports.customers.clone(),
-            ports.cases.clone(),
-            ports.publisher.clone(),
-            clock.clone(),
-            settings.default_queue.clone(),
-        ));
+        let thread = Arc::new(
+            ThreadService::new(
+                ports.posts.clone(),
+                ports.customers.clone(),
+                ports.cases.clone(),
+                ports.publisher.clone(),
+                clock.clone(),
+                settings.default_queue.clone(),
+            )
+            .with_reopen_days(settings.reopen_days),
+        );
         let route = Arc::new(
             RouteService::new(
                 ports.cases.clone(),

@@ -140,6 +140,32 @@ impl Case {
         true
     }
 
+    /// The customer writes again soon after the case was resolved: the case opens again with
+    /// the post, waiting for an agent (the previous assignee's slot was freed at the resolve;
+    /// routing prefers them again by stickiness). False unless the case is resolved.
+    pub fn reopen(&mut self, post: &PostId, at: Timestamp) -> bool {
+        if self.status != CaseStatus::Resolved || self.contains(post) {
+            return false;
+        }
+        self.posts.push(post.clone());
+        self.record(at, Actor::Customer, CaseEventKind::PostAdded { post_id: post.clone() });
+        self.set_status(CaseStatus::Open, Actor::Customer, at);
+        self.resolved_at = None;
+        self.assignee = None;
+        true
+    }
+
+    /// A post that needs nothing (a thank-you) after the resolve: kept on the thread, the case
+    /// stays resolved. False when it is there already.
+    pub fn add_to_history(&mut self, post: &PostId, at: Timestamp) -> bool {
+        if self.contains(post) {
+            return false;
+        }
+        self.posts.push(post.clone());
+        self.record(at, Actor::Customer, CaseEventKind::PostAdded { post_id: post.clone() });
+        true
+    }
+
     fn set_status(&mut self, to: CaseStatus, actor: Actor, at: Timestamp) {
         let from = self.status;
         if from != to {

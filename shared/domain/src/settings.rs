@@ -29,6 +29,8 @@ pub struct Settings {
     pub default_queue: String,
     /// How long a platform event id is remembered for dedupe.
     pub dedupe_ttl_days: u32,
+    /// A customer's request within this many days of a case's resolution reopens it (0: never).
+    pub reopen_days: u32,
     pub sources: Vec<GenericSource>,
     pub agents: Vec<Agent>,
     pub sla: SlaPolicy,

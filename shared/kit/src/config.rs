@@ -74,6 +74,7 @@ struct RawService {
     default_language: Option<Spanned<Language>>,
     default_queue: Option<String>,
     dedupe_ttl_days: Option<Spanned<u32>>,
+    reopen_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +181,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         default_language: None,
         default_queue: None,
         dedupe_ttl_days: None,
+        reopen_days: None,
     });
     let languages: Vec<Language> = service
         .languages
@@ -348,6 +350,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         default_language,
         default_queue,
         dedupe_ttl_days,
+        reopen_days: service.reopen_days.unwrap_or(7),
         sources,
         agents,
         sla,

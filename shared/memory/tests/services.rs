@@ -613,3 +613,75 @@ async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_ca
         .await;
     assert_eq!(got.ok(), Some(Threaded::Outbound));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_soon_after_the_resolve_reopens_the_case_and_a_later_one_opens_a_new_one() {
+    let w = world(vec![agent("ben", &["en"], 5)], 60);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let opened = apply(post("t-1", "tara", "en", true, w.clock.now())).await;
+    let Ok(Threaded::Opened(case_id)) = opened else {
+        panic!("{opened:?}")
+    };
+    route_pending(&w).await;
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    let resolved = w.desk.resolve(&ben, &case_id).await;
+    assert!(resolved.is_ok(), "{resolved:?}");
+    let stored = |id: CaseId| {
+        let store = w.store.clone();
+        async move {
+            CaseStore::get(store.as_ref(), &id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("case"))
+        }
+    };
+
+    // A thank-you two days later joins the thread; the case stays resolved.
+    w.clock.advance(2 * 86_400);
+    let thanks = apply(post("t-2", "tara", "en", false, w.clock.now())).await;
+    assert_eq!(thanks.ok(), Some(Threaded::AddedToResolved(case_id.clone())));
+    let case = stored(case_id.clone()).await;
+    assert_eq!((case.status, case.posts.len()), (CaseStatus::Resolved, 2));
+
+    // A new request on day six reopens it, unassigned, and routing takes it up again.
+    w.clock.advance(4 * 86_400);
+    let again = apply(post("t-3", "tara", "en", true, w.clock.now())).await;
+    assert_eq!(again.ok(), Some(Threaded::Reopened(case_id.clone())));
+    let case = stored(case_id.clone()).await;
+    assert_eq!(case.status, CaseStatus::Open);
+    assert_eq!(
+        (case.assignee.clone(), case.resolved_at, case.posts.len()),
+        (None, None, 3)
+    );
+    let routed = route_pending(&w).await;
+    assert!(routed.contains(&Routed::Assigned(id("ben"))), "{routed:?}");
+    let redelivered = apply(post("t-3", "tara", "en", true, w.clock.now())).await;
+    assert_eq!(
+        redelivered.ok(),
+        Some(Threaded::Joined(case_id.clone())),
+        "a redelivery changes nothing"
+    );
+
+    // Resolved again; three weeks later the customer answers: a new case, the old one kept.
+    let resolved = w.desk.resolve(&ben, &case_id).await;
+    assert!(resolved.is_ok(), "{resolved:?}");
+    w.clock.advance(21 * 86_400);
+    let later = apply(post("t-4", "tara", "en", true, w.clock.now())).await;
+    let Ok(Threaded::Opened(new_id)) = later else {
+        panic!("{later:?}")
+    };
+    assert_ne!(new_id, case_id);
+    assert_eq!(stored(case_id).await.status, CaseStatus::Resolved);
+    assert_eq!(
+        stored(new_id).await.customer_id,
+        case.customer_id,
+        "the same customer: history links them"
+    );
+}

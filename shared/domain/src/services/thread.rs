@@ -7,7 +7,7 @@ use crate::customer::{Customer, Evidence, Identity};
 use crate::error::{PortError, ServiceError};
 use crate::events::{CaseUpdated, Envelope, Event, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
-use crate::ports::{CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher};
+use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher};
 use crate::post::{Direction, Post};
 use std::sync::Arc;
 
@@ -24,6 +24,10 @@ pub enum Threaded {
     Echo(PostId),
     /// Our account answered on the platform itself: the message joined the customer's case.
     BrandMessage(CaseId),
+    /// The customer asked again within the reopen window: the resolved case opened again.
+    Reopened(CaseId),
+    /// A post needing nothing, within the reopen window: kept on the resolved case's thread.
+    AddedToResolved(CaseId),
     Edited,
     Redacted,
     /// An edit or delete of a post we never stored (written before the subscription, or by an
@@ -38,7 +42,11 @@ pub struct ThreadService {
     publisher: Arc<dyn Publisher>,
     clock: Arc<dyn Clock>,
     default_queue: String,
+    reopen_window: jiff::SignedDuration,
 }
+
+/// Days after a resolve in which the customer's next request reopens the case, unless configured.
+pub const DEFAULT_REOPEN_DAYS: u32 = 7;
 
 impl ThreadService {
     pub fn new(
@@ -56,7 +64,41 @@ impl ThreadService {
             publisher,
             clock,
             default_queue,
+            reopen_window: jiff::SignedDuration::from_hours(24 * i64::from(DEFAULT_REOPEN_DAYS)),
         }
+    }
+
+    /// A request within `days` of a resolve reopens that case (0: a new case is always opened).
+    pub fn with_reopen_days(mut self, days: u32) -> Self {
+        self.reopen_window = jiff::SignedDuration::from_hours(24 * i64::from(days));
+        self
+    }
+
+    /// The customer's case resolved most recently, if that was within the reopen window of `at`.
+    async fn recently_resolved(
+        &self,
+        customer: &CustomerId,
+        at: jiff::Timestamp,
+    ) -> Result<Option<Case>, ServiceError> {
+        if self.reopen_window.is_zero() {
+            return Ok(None);
+        }
+        let query = CaseQuery {
+            statuses: vec![CaseStatus::Resolved],
+            customer: Some(customer.clone()),
+            ..CaseQuery::default()
+        };
+        let latest = self
+            .cases
+            .list(&query)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.resolved_at
+                    .is_some_and(|r| at.duration_since(r) <= self.reopen_window)
+            })
+            .max_by_key(|c| c.resolved_at);
+        Ok(latest)
     }
 
     pub async fn apply(&self, change: PostChange) -> Result<Threaded, ServiceError> {
@@ -118,6 +160,33 @@ impl ThreadService {
                         tracing::info!(case_id = %case.id, post_id = %post.id, "post joined case");
                         self.announce(&case, "post_added").await?;
                         return Ok(Threaded::Joined(case.id));
+                    }
+                    Err(PortError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let at = post.created_at.min(self.clock.now());
+            if let Some(mut case) = self.recently_resolved(&customer, at).await? {
+                let expected = case.version;
+                let changed = if actionable {
+                    case.reopen(&post.id, self.clock.now())
+                } else {
+                    case.add_to_history(&post.id, self.clock.now())
+                };
+                if !changed {
+                    return Ok(Threaded::AddedToResolved(case.id));
+                }
+                case.version += 1;
+                match self.cases.save(&case, expected, LoadChange::None).await {
+                    Ok(()) if actionable => {
+                        self.posts.remember_platform_id(&post).await?;
+                        tracing::info!(case_id = %case.id, post_id = %post.id, "case reopened");
+                        self.announce(&case, "reopened").await?;
+                        return Ok(Threaded::Reopened(case.id));
+                    }
+                    Ok(()) => {
+                        self.posts.remember_platform_id(&post).await?;
+                        return Ok(Threaded::AddedToResolved(case.id));
                     }
                     Err(PortError::Conflict(_)) => continue,
                     Err(e) => return Err(e.into()),

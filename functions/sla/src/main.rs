@@ -18,11 +18,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let topic = socialcare_kit::env::required("CARE_ALERTS_TOPIC_ARN")?;
     let mut sinks: Vec<Arc<dyn AlertSink>> = vec![Arc::new(SnsAlertSink::new(env.clients.sns.clone(), topic))];
     for w in &settings.alert_webhooks {
-        sinks.push(Arc::new(WebhookAlertSink::new(
-            reqwest::Client::new(),
-            &w.name,
-            &env.secret(&w.url_env).await?,
-        )));
+        let url = env.secret(&w.url_env).await?;
+        let sink = WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url).with_levels(&w.levels);
+        sinks.push(Arc::new(sink));
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();

@@ -264,7 +264,8 @@ impl Stack {
                     w.name, w.url_env
                 )
             })?;
-            sinks.push(Arc::new(WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url)) as Arc<dyn AlertSink>);
+            let sink = WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url).with_levels(&w.levels);
+            sinks.push(Arc::new(sink) as Arc<dyn AlertSink>);
         }
         let sla = Arc::new(SlaService::new(
             ports.timers.clone(),

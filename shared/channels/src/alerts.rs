@@ -8,7 +8,7 @@ use crate::send::send_with_retry;
 use async_trait::async_trait;
 use serde_json::json;
 use socialcare_domain::ports::AlertSink;
-use socialcare_domain::{Alert, PortError, PortResult};
+use socialcare_domain::{Alert, Level, PortError, PortResult};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +18,8 @@ pub struct WebhookAlertSink {
     name: String,
     url: String,
     backoff: Duration,
+    /// The levels this webhook takes; empty: all.
+    levels: Vec<Level>,
 }
 
 impl WebhookAlertSink {
@@ -27,7 +29,13 @@ impl WebhookAlertSink {
             name: name.to_string(),
             url: url.to_string(),
             backoff: Duration::from_millis(200),
+            levels: Vec::new(),
         }
+    }
+    /// Only these levels are posted here (the others are skipped, not failed); empty: all.
+    pub fn with_levels(mut self, levels: &[Level]) -> Self {
+        self.levels = levels.to_vec();
+        self
     }
     pub fn with_backoff(mut self, backoff: Duration) -> Self {
         self.backoff = backoff;
@@ -54,6 +62,9 @@ pub fn alert_text(a: &Alert) -> String {
 #[async_trait]
 impl AlertSink for WebhookAlertSink {
     async fn publish(&self, alert: &Alert) -> PortResult<()> {
+        if !self.levels.is_empty() && !self.levels.contains(&alert.level) {
+            return Ok(());
+        }
         let body = json!({ "text": alert_text(alert), "alert": alert }).to_string();
         send_with_retry(self.backoff, || {
             self.client
@@ -98,7 +109,7 @@ impl AlertSink for FanoutAlertSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socialcare_domain::{CaseId, CustomerId, Level, Priority, Target};
+    use socialcare_domain::{CaseId, CustomerId, Priority, Target};
     use wiremock::matchers::{body_partial_json, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -141,6 +152,25 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| t.contains("case-1") && t.contains("1.5 s late") && t.contains("nobody"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_webhook_for_some_levels_gets_only_those() {
+        let head = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_partial_json(json!({"alert": {"level": "escalation_3"}})))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&head)
+            .await;
+        let sink = WebhookAlertSink::new(reqwest::Client::new(), "head-of-support", &head.uri())
+            .with_levels(&[Level::Escalation3]);
+        let mut a = alert();
+        for level in [Level::Warning, Level::Breach, Level::Escalation2, Level::Escalation3] {
+            a.level = level;
+            assert!(sink.publish(&a).await.is_ok(), "{level:?}");
+        }
+        assert_eq!(head.received_requests().await.map(|r| r.len()), Some(1));
     }
 
     #[tokio::test]

@@ -14,12 +14,15 @@ pub struct GenericSource {
     pub reply_url: Option<String>,
 }
 
-/// An outgoing webhook that receives every SLA alert (Slack-compatible JSON).
+/// An outgoing webhook that receives SLA alerts (Slack-compatible JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertWebhook {
     pub name: String,
     /// The environment variable holding the URL (webhook URLs carry tokens).
     pub url_env: String,
+    /// The levels it receives; empty: every level. A head of support's channel takes
+    /// `escalation_3` only, a team channel `warning` and `breach`.
+    pub levels: Vec<crate::sla::Level>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -118,6 +118,8 @@ struct RawAlerts {
 struct RawWebhook {
     name: String,
     url_env: String,
+    #[serde(default)]
+    levels: Vec<socialcare_domain::Level>,
 }
 
 /// Line (1-based) of a byte offset.
@@ -336,6 +338,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         alert_webhooks.push(AlertWebhook {
             name: r.name.clone(),
             url_env: r.url_env.clone(),
+            levels: r.levels.clone(),
         });
     }
 
@@ -422,6 +425,19 @@ P4 = 3600
             s.source("forum").and_then(|s| s.reply_url.clone()).as_deref(),
             Some("http://127.0.0.1:1/replies")
         );
+    }
+
+    #[test]
+    fn alert_webhooks_take_the_levels_they_ask_for() {
+        let text = format!(
+            "{GOOD}\n[[alerts.webhooks]]\nname = \"team\"\nurl_env = \"TEAM_HOOK\"\n\n\
+             [[alerts.webhooks]]\nname = \"head\"\nurl_env = \"HEAD_HOOK\"\nlevels = [\"escalation_3\"]\n"
+        );
+        let s = parse("care.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let levels: Vec<Vec<socialcare_domain::Level>> = s.alert_webhooks.iter().map(|w| w.levels.clone()).collect();
+        assert_eq!(levels, vec![vec![], vec![socialcare_domain::Level::Escalation3]]);
+        let bad = text.replace("\"escalation_3\"", "\"level_9\"");
+        assert!(parse("care.toml", &bad).is_err_and(|e| e.to_string().contains("level_9")));
     }
 
     fn errors_of(text: &str) -> Vec<String> {

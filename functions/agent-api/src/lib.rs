@@ -365,6 +365,6 @@ async fn sla_metrics(State(api): State<Api>, Caller(who): Caller, Query(p): Quer
             .parse()
             .map_err(|e: String| Problem::bad_request(format!("by: {e}")))?;
     let cases = api.desk.cases_created_between(&who, from, to).await?;
-    let rows = socialcare_domain::metrics::attainment(&cases, by);
+    let rows = socialcare_domain::metrics::attainment(&cases, by, api.sla.policy());
     Ok(axum::Json(serde_json::json!({ "from": from, "to": to, "rows": rows })).into_response())
 }

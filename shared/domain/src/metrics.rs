@@ -1,7 +1,7 @@
 //! SLA attainment: targets met and missed, and response times, grouped for supervisors. Pure.
 
 use crate::case::Case;
-use crate::sla::{ClockState, Target};
+use crate::sla::{ClockState, SlaClock, SlaPolicy, Target};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -36,8 +36,13 @@ pub struct Attainment {
     pub running: usize,
     /// Share of decided targets that were met, 0..=1 (null when none is decided yet).
     pub attainment: Option<f64>,
+    /// Wall-clock time from the clock's start to the answer.
     pub median_response_ms: Option<i64>,
     pub p90_response_ms: Option<i64>,
+    /// The same in business time: on the clock's policy calendar, outside its pauses (what
+    /// the target is measured in).
+    pub median_business_ms: Option<i64>,
+    pub p90_business_ms: Option<i64>,
 }
 
 fn group_of(case: &Case, by: GroupBy) -> String {
@@ -61,30 +66,60 @@ fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-/// Per group and target: met, missed, running, response times.
-type Tally = BTreeMap<(String, Target), (usize, usize, usize, Vec<i64>)>;
+#[derive(Default)]
+struct Tally {
+    met: usize,
+    missed: usize,
+    running: usize,
+    wall: Vec<i64>,
+    business: Vec<i64>,
+}
+
+/// Business time of a met clock: on its policy's calendar (24×7 when the policy is unknown),
+/// outside its pauses.
+fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i64 {
+    let pauses: Vec<(jiff::Timestamp, jiff::Timestamp)> =
+        clock.pauses.iter().map(|p| (p.from, p.to.unwrap_or(met))).collect();
+    match clock.policy.as_deref().and_then(|name| policy.policy(name)) {
+        Some(p) => p
+            .calendar
+            .business_between_with_pauses(clock.started_at, met, &pauses)
+            .as_millis() as i64,
+        None => met.duration_since(clock.started_at).as_millis() as i64,
+    }
+}
 
 /// A target counts as missed when it breached (even if met later), met when met in time.
-pub fn attainment(cases: &[Case], by: GroupBy) -> Vec<Attainment> {
-    let mut groups: Tally = BTreeMap::new();
+/// Response times are given in wall time and in business time (`policy`'s calendars).
+pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attainment> {
+    let mut groups: BTreeMap<(String, Target), Tally> = BTreeMap::new();
     for case in cases {
         for clock in &case.sla {
             let entry = groups.entry((group_of(case, by), clock.target)).or_default();
             let late = clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at);
             match (clock.state(), late) {
-                (_, true) => entry.1 += 1,
-                (ClockState::Met, false) => entry.0 += 1,
-                _ => entry.2 += 1,
+                (_, true) => entry.missed += 1,
+                (ClockState::Met, false) => entry.met += 1,
+                _ => entry.running += 1,
             }
             if let Some(met) = clock.met_at {
-                entry.3.push(met.duration_since(clock.started_at).as_millis() as i64);
+                entry.wall.push(met.duration_since(clock.started_at).as_millis() as i64);
+                entry.business.push(business_ms(clock, met, policy));
             }
         }
     }
     groups
         .into_iter()
-        .map(|((group, target), (met, missed, running, mut times))| {
+        .map(|((group, target), t)| {
+            let Tally {
+                met,
+                missed,
+                running,
+                wall: mut times,
+                mut business,
+            } = t;
             times.sort_unstable();
+            business.sort_unstable();
             let decided = met + missed;
             Attainment {
                 group,
@@ -95,6 +130,8 @@ pub fn attainment(cases: &[Case], by: GroupBy) -> Vec<Attainment> {
                 attainment: (decided > 0).then(|| met as f64 / decided as f64),
                 median_response_ms: percentile(&times, 50),
                 p90_response_ms: percentile(&times, 90),
+                median_business_ms: percentile(&business, 50),
+                p90_business_ms: percentile(&business, 90),
             }
         })
         .collect()
@@ -130,7 +167,7 @@ mod tests {
             with_clock("a", None, false),
             with_clock("b", None, true),
         ];
-        let rows = attainment(&cases, GroupBy::Queue);
+        let rows = attainment(&cases, GroupBy::Queue, &SlaPolicy::first_response_only(BTreeMap::new()));
         assert_eq!(rows.len(), 2);
         let a = &rows[0];
         assert_eq!((a.met, a.missed, a.running), (2, 1, 1));
@@ -141,6 +178,52 @@ mod tests {
             (b.met, b.missed, b.running, b.attainment, b.median_response_ms),
             (0, 1, 0, Some(0.0), None)
         );
+    }
+
+    #[test]
+    fn business_response_time_skips_closed_hours_and_pauses() {
+        use crate::calendar::{Calendar, Shift};
+        use crate::sla::{Pause, Policy};
+        // Weekdays 09:00–17:00 UTC. A post on Friday 2026-11-20 at 16:00, answered on Monday
+        // 23 at 10:00: 66 hours of wall time, 2 hours of business time; a pause on Monday
+        // 09:00–09:30 leaves 1 h 30 m.
+        let nine_to_five = || vec![Shift::new(9 * 3600, 17 * 3600).unwrap_or_else(|| unreachable!())];
+        let week = [
+            nine_to_five(),
+            nine_to_five(),
+            nine_to_five(),
+            nine_to_five(),
+            nine_to_five(),
+            vec![],
+            vec![],
+        ];
+        let calendar = Calendar::new(jiff::tz::TimeZone::UTC, week, []).unwrap_or_else(|e| panic!("{e}"));
+        let mut office = Policy::first_response_only("office", &BTreeMap::new());
+        office.calendar = calendar;
+        let policy = SlaPolicy::single(office);
+        let at = |s: &str| s.parse::<Timestamp>().unwrap_or_else(|e| panic!("{e}"));
+        let mut c = case();
+        let mut clock = SlaClock::new(
+            Target::FirstResponse,
+            at("2026-11-20T16:00:00Z"),
+            at("2026-11-23T12:00:00Z"),
+        );
+        clock.policy = Some("office".into());
+        clock.met_at = Some(at("2026-11-23T10:00:00Z"));
+        c.sla = vec![clock.clone()];
+        let rows = attainment(std::slice::from_ref(&c), GroupBy::Queue, &policy);
+        assert_eq!(rows[0].median_response_ms, Some(66 * 3_600_000));
+        assert_eq!(rows[0].median_business_ms, Some(2 * 3_600_000));
+        clock.pauses = vec![Pause {
+            from: at("2026-11-23T09:00:00Z"),
+            to: Some(at("2026-11-23T09:30:00Z")),
+            actor: crate::case::Actor::System,
+            reason: "waiting on the customer".into(),
+            resumed_by: None,
+        }];
+        c.sla = vec![clock];
+        let rows = attainment(&[c], GroupBy::Queue, &policy);
+        assert_eq!(rows[0].median_business_ms, Some(90 * 60_000));
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub struct SlaDesk {
 }
 
 impl SlaDesk {
+    /// The SLA policies (for attainment in business time).
+    pub fn policy(&self) -> &SlaPolicy {
+        &self.policy
+    }
+
     pub fn new(
         cases: Arc<dyn CaseStore>,
         timers: Arc<dyn TimerStore>,

@@ -1,5 +1,5 @@
 //! Supervisors through HTTP: queues, presence (coming online pulls waiting cases), customer
-//! history with previous cases, SLA attainment.
+//! history with previous cases, SLA attainment, agents managed through the API.
 
 use serde_json::json;
 use socialcare_domain::Role;
@@ -148,6 +148,77 @@ async fn queues_presence_history_and_attainment() -> anyhow::Result<()> {
         .sum();
     assert_eq!(running, 3);
     assert_eq!(t.get("/v1/metrics/sla?by=mood", "sam", Role::Supervisor).await?.0, 400);
+    t.stack.stop();
+    Ok(())
+}
+
+/// Supervisors manage agents through the API: a new agent, a profile change that keeps the
+/// live load, and the refusals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisors_create_and_update_agents() -> anyhow::Result<()> {
+    let t = TestStack::start(&config("http://127.0.0.1:9/replies", 3600)).await?;
+    let dan = serde_json::json!({"name": "Dan", "languages": ["fr"], "capacity": 3});
+    let (status, made) = t
+        .http_put("/v1/agents/dan", "sam", Role::Supervisor, dan.clone())
+        .await?;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(
+        (made["presence"].as_str(), made["capacity"].as_u64()),
+        (Some("offline"), Some(3))
+    );
+    let (status, _) = t.http_put("/v1/agents/dan", "ben", Role::Agent, dan.clone()).await?;
+    assert_eq!(status, 403, "agents do not manage agents");
+    let unknown_skill = serde_json::json!({"languages": ["fr"], "capacity": 3, "skills": ["juggling"]});
+    let (status, problem) = t
+        .http_put("/v1/agents/dan", "sam", Role::Supervisor, unknown_skill)
+        .await?;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| d.contains("juggling")),
+        "{problem}"
+    );
+    let (status, _) = t
+        .http_put(
+            "/v1/agents/dan",
+            "sam",
+            Role::Supervisor,
+            serde_json::json!({"languages": [], "capacity": 3}),
+        )
+        .await?;
+    assert_eq!(status, 422, "an agent speaks at least one language");
+
+    // Ben takes a case; a new profile for him keeps his load.
+    t.webhook(
+        "m1",
+        &created(
+            "p1",
+            "u1",
+            "tara",
+            "My laptop died after the update, please help me fix it",
+        ),
+    )
+    .await?;
+    t.wait_cases(Duration::from_secs(10), |cs| cs.iter().any(|c| c["assignee"] == "ben"))
+        .await?;
+    let (status, ben) = t
+        .http_put(
+            "/v1/agents/ben",
+            "sam",
+            Role::Supervisor,
+            serde_json::json!({"name": "Ben Ross", "languages": ["en", "fr"], "capacity": 5}),
+        )
+        .await?;
+    assert_eq!(status, 200, "{ben}");
+    assert_eq!(
+        (ben["name"].as_str(), ben["capacity"].as_u64(), ben["load"].as_u64()),
+        (Some("Ben Ross"), Some(5), Some(1))
+    );
+    let (_, agents) = t.get("/v1/agents", "sam", Role::Supervisor).await?;
+    assert!(
+        agents["agents"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == "dan"))
+    );
     t.stack.stop();
     Ok(())
 }

@@ -58,6 +58,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/alerts/{id}/ack", post(ack_alert))
         .route("/v1/cases/{id}/pending", post(pending))
         .route("/v1/agents", get(agents))
+        .route("/v1/agents/{id}", axum::routing::put(save_agent))
         .route("/v1/agents/{id}/presence", axum::routing::put(presence))
         .route("/v1/queues", get(queues))
         .route("/v1/customers/{id}", get(customer))
@@ -282,6 +283,58 @@ async fn pending(State(api): State<Api>, Caller(who): Caller, Path(id): Path<Str
     Ok(axum::Json(CaseSummary::new(&case, api.clock.now())).into_response())
 }
 
+/// A skill list (`["billing"]`, level 1 each) or a table of levels (`{"billing": 2}`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SkillsBody {
+    Levels(std::collections::BTreeMap<String, u8>),
+    List(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentBody {
+    name: Option<String>,
+    languages: Vec<socialcare_domain::Language>,
+    #[serde(default)]
+    secondary_languages: Vec<socialcare_domain::Language>,
+    skills: Option<SkillsBody>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    channels: Vec<socialcare_domain::Channel>,
+    capacity: u32,
+    #[serde(default)]
+    role: Option<socialcare_domain::Role>,
+}
+
+async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>, body: Body) -> ApiResult {
+    let id = socialcare_domain::AgentId::parse(id).map_err(|e| Problem::bad_request(format!("agent id: {e}")))?;
+    let b: AgentBody = json_body(body).await?;
+    let skills = match b.skills {
+        None => Default::default(),
+        Some(SkillsBody::Levels(levels)) => levels,
+        Some(SkillsBody::List(names)) => names.into_iter().map(|n| (n, 1)).collect(),
+    };
+    let agent = socialcare_domain::Agent {
+        name: b.name.unwrap_or_else(|| id.to_string()),
+        id,
+        languages: b.languages,
+        secondary_languages: b.secondary_languages,
+        skills,
+        regions: b.regions,
+        channels: b.channels,
+        capacity: b.capacity,
+        presence: socialcare_domain::Presence::Offline,
+        role: b.role.unwrap_or(socialcare_domain::Role::Agent),
+        load: 0,
+        last_assigned_at: None,
+    };
+    let (agent, created) = api.desk.save_agent(&who, agent).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(agent)).into_response())
+}
+
 async fn agents(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
     let agents = api.desk.agents(&who).await?;
     Ok(axum::Json(serde_json::json!({ "agents": agents })).into_response())
@@ -305,6 +358,7 @@ mod tests {
             "/v1/alerts/{id}/ack",
             "/v1/cases/{id}/pending",
             "/v1/agents",
+            "/v1/agents/{id}",
             "/v1/cases/{id}/routing",
             "/v1/cases/{id}/decline",
             "/v1/cases/{id}/transfer",

@@ -123,6 +123,9 @@ pub trait AgentStore: Send + Sync {
     async fn list(&self) -> PortResult<Vec<Agent>>;
     /// Inserts an agent from the seed; an existing agent (and its load) is kept.
     async fn seed(&self, agent: &Agent) -> PortResult<()>;
+    /// Creates the agent, or replaces its profile (name, languages, skills, regions, channels,
+    /// capacity, role) keeping its live state (load, presence, last assignment). True when created.
+    async fn save_profile(&self, agent: &Agent) -> PortResult<bool>;
     async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()>;
     /// Records when the agent last got a case (round-robin tie-break).
     async fn touch_assigned(&self, id: &AgentId, at: Timestamp) -> PortResult<()>;

@@ -266,6 +266,23 @@ impl AgentStore for MemoryStore {
             .or_insert_with(|| agent.clone());
         Ok(())
     }
+    async fn save_profile(&self, agent: &Agent) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        match state.agents.get_mut(&agent.id) {
+            Some(stored) => {
+                let (load, presence, last) = (stored.load, stored.presence, stored.last_assigned_at);
+                *stored = agent.clone();
+                stored.load = load;
+                stored.presence = presence;
+                stored.last_assigned_at = last;
+                Ok(false)
+            }
+            None => {
+                state.agents.insert(agent.id.clone(), agent.clone());
+                Ok(true)
+            }
+        }
+    }
     async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()> {
         let mut state = self.lock()?;
         let agent = state

@@ -94,6 +94,29 @@ impl AgentStore for AwsStore {
         Ok(())
     }
 
+    async fn save_profile(&self, agent: &Agent) -> PortResult<bool> {
+        // The profile lives in `doc` and `capacity`; load, presence and the last assignment are
+        // their own attributes (decode_agent reads them over the doc), so they are kept.
+        let updated = self
+            .update_if(
+                &self.tables.agents,
+                agent.id.as_str(),
+                "SET #doc = :doc, #cap = :cap",
+                "attribute_exists(#pk)",
+                &[("#doc", DOC), ("#cap", CAPACITY), ("#pk", PK)],
+                vec![(":doc", to_doc(agent)?), (":cap", n(agent.capacity))],
+            )
+            .await?;
+        if updated {
+            return Ok(false);
+        }
+        let mut fresh = agent.clone();
+        fresh.load = 0;
+        fresh.last_assigned_at = None;
+        self.seed(&fresh).await?;
+        Ok(true)
+    }
+
     async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()> {
         let updated = self
             .update_if(

@@ -80,6 +80,9 @@ fn rule_error(e: CaseRuleError) -> ServiceError {
     }
 }
 
+/// The most cases one agent may hold at once (a guard against a typo in the API).
+pub const MAX_AGENT_CAPACITY: u32 = 1_000;
+
 impl Desk {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -402,6 +405,43 @@ impl Desk {
             return Err(ServiceError::Forbidden("alerts are for supervisors".into()));
         }
         Ok(self.alerts.list(query).await?)
+    }
+
+    /// Creates an agent or replaces its profile (supervisors); its live state (load, presence,
+    /// last assignment) is kept. Skills must be ones the routing configuration knows. Room that
+    /// opens up (a higher capacity, new languages or skills) pulls waiting cases at once; a
+    /// capacity under the current load takes no more cases until the load falls under it.
+    /// Returns the agent as stored and whether it was created.
+    pub async fn save_agent(&self, who: &Principal, agent: Agent) -> Result<(Agent, bool), ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("agents are managed by supervisors".into()));
+        }
+        if agent.languages.is_empty() {
+            return Err(ServiceError::Invalid("languages: at least one".into()));
+        }
+        if agent.capacity > MAX_AGENT_CAPACITY {
+            return Err(ServiceError::Invalid(format!("capacity: at most {MAX_AGENT_CAPACITY}")));
+        }
+        let known = &self.router.routing_policy().skills;
+        if let Some(skill) = agent.skills.keys().find(|s| !known.contains(*s)) {
+            return Err(ServiceError::Invalid(format!(
+                "skills.{skill}: unknown skill (the configuration's [routing] skills list the known ones)"
+            )));
+        }
+        let created = self.agents.save_profile(&agent).await?;
+        tracing::info!(agent_id = %agent.id, created, "agent profile saved");
+        let stored = self
+            .agents
+            .get(&agent.id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agent {}", agent.id)))?;
+        if stored.presence == crate::agent::Presence::Online {
+            while let Ok(Some(case)) = self.router.claim_for(&agent.id).await {
+                tracing::info!(case_id = %case.id, agent_id = %agent.id, "waiting case flowed to an agent with new room");
+            }
+        }
+        let stored = self.agents.get(&agent.id).await?.unwrap_or(stored);
+        Ok((stored, created))
     }
 
     pub async fn agents(&self, who: &Principal) -> Result<Vec<Agent>, ServiceError> {

@@ -26,6 +26,29 @@ pub async fn agent_store_contract(store: Arc<dyn AgentStore>) -> anyhow::Result<
     );
     ensure!(store.get(&agent_id(&format!("nobody-{t}"))?).await?.is_none());
 
+    // A profile update replaces the profile and keeps the live state; a new id is created.
+    let mut profile = ana.clone();
+    profile.name = "Ana Lima".into();
+    profile.capacity = 4;
+    profile.regions = vec!["latam".into()];
+    profile.load = 3;
+    profile.presence = Presence::Offline;
+    ensure!(!store.save_profile(&profile).await?, "an existing agent is updated");
+    let got = store.get(&ana.id).await?;
+    let got = got.ok_or_else(|| anyhow::anyhow!("agent gone"))?;
+    ensure!(
+        (got.name.as_str(), got.capacity, got.regions.clone()) == ("Ana Lima", 4, vec!["latam".to_string()]),
+        "profile replaced: {got:?}"
+    );
+    ensure!(
+        (got.load, got.presence) == (ana.load, ana.presence),
+        "live state kept: {got:?}"
+    );
+    let cara = agent(&format!("cara-{t}"), 2)?;
+    ensure!(store.save_profile(&cara).await?, "a new agent is created");
+    ensure!(store.get(&cara.id).await?.map(|a| a.capacity) == Some(2));
+    let ana = got;
+
     let listed: Vec<_> = store
         .list()
         .await?

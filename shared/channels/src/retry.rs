@@ -151,3 +151,76 @@ mod tests {
         assert_eq!(wait_asked(&x, now), Some(Duration::ZERO));
     }
 }
+
+/// A JSON API reached with bearer tokens: its base URL, retry policy and how its answers are
+/// judged. The X and Graph clients are each one of these plus their own request bodies.
+#[derive(Clone)]
+pub(crate) struct JsonApi {
+    client: reqwest::Client,
+    base_url: String,
+    policy: RetryPolicy,
+    /// For messages: `X API`, `Graph API`.
+    name: &'static str,
+    /// For logs: `x`, `graph`.
+    label: &'static str,
+    classify: Classify,
+}
+
+impl std::fmt::Debug for JsonApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(self.name).field("base_url", &self.base_url).finish()
+    }
+}
+
+impl JsonApi {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        base_url: &str,
+        name: &'static str,
+        label: &'static str,
+        classify: Classify,
+    ) -> Self {
+        Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            policy: RetryPolicy::default(),
+            name,
+            label,
+            classify,
+        }
+    }
+
+    pub(crate) fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The base URL with `segments` appended, each percent-encoded.
+    pub(crate) fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SendError> {
+        let mut url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| SendError::Permanent(format!("{} base URL is invalid: {e}", self.name)))?;
+        url.path_segments_mut()
+            .map_err(|_| SendError::Permanent(format!("{} base URL cannot take a path", self.name)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// POSTs `body` as JSON with the bearer `token`, retrying as the policy says.
+    pub(crate) async fn post(&self, url: reqwest::Url, token: &str, body: Value) -> Result<Value, SendError> {
+        let body = body.to_string();
+        send_json(
+            self.policy,
+            self.label,
+            || {
+                self.client
+                    .post(url.clone())
+                    .bearer_auth(token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            },
+            self.classify,
+        )
+        .await
+    }
+}

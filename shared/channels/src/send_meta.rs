@@ -12,7 +12,7 @@
 //! `SendError::Permanent` with the Graph API's `error.message` and code.
 
 use crate::parsed::DM_PREFIX;
-use crate::retry::{RetryPolicy, Verdict, send_json, short};
+use crate::retry::{JsonApi, RetryPolicy, Verdict, short};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use socialcare_domain::ports::SendError;
@@ -79,17 +79,9 @@ fn classify(status: StatusCode, body: &Value) -> Verdict {
 }
 
 /// A client of the Graph API for replies.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct GraphClient {
-    client: reqwest::Client,
-    base_url: String,
-    policy: RetryPolicy,
-}
-
-impl std::fmt::Debug for GraphClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphClient").field("base_url", &self.base_url).finish()
-    }
+    api: JsonApi,
 }
 
 impl GraphClient {
@@ -97,42 +89,13 @@ impl GraphClient {
     /// Instagram Login tokens), a fake's address in tests.
     pub fn new(client: reqwest::Client, base_url: &str) -> Self {
         Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            policy: RetryPolicy::default(),
+            api: JsonApi::new(client, base_url, "Graph API", "graph", classify),
         }
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
+        self.api = self.api.with_policy(policy);
         self
-    }
-
-    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SendError> {
-        let mut url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| SendError::Permanent(format!("Graph API base URL is invalid: {e}")))?;
-        url.path_segments_mut()
-            .map_err(|_| SendError::Permanent("Graph API base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .extend(segments);
-        Ok(url)
-    }
-
-    async fn post(&self, url: reqwest::Url, token: &str, body: Value) -> Result<Value, SendError> {
-        let body = body.to_string();
-        send_json(
-            self.policy,
-            "graph",
-            || {
-                self.client
-                    .post(url.clone())
-                    .bearer_auth(token)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            },
-            classify,
-        )
-        .await
     }
 
     fn id_of(v: &Value, key: &str) -> Result<String, SendError> {
@@ -145,7 +108,8 @@ impl GraphClient {
     /// Comments under a Facebook post or comment. Returns the new comment's id.
     pub async fn reply_to_comment(&self, token: &str, comment_id: &str, text: &str) -> Result<String, SendError> {
         let v = self
-            .post(self.url(&[comment_id, "comments"])?, token, comment_body(text))
+            .api
+            .post(self.api.url(&[comment_id, "comments"])?, token, comment_body(text))
             .await?;
         Self::id_of(&v, "id")
     }
@@ -158,7 +122,8 @@ impl GraphClient {
         text: &str,
     ) -> Result<String, SendError> {
         let v = self
-            .post(self.url(&[comment_id, "replies"])?, token, comment_body(text))
+            .api
+            .post(self.api.url(&[comment_id, "replies"])?, token, comment_body(text))
             .await?;
         Self::id_of(&v, "id")
     }
@@ -167,7 +132,12 @@ impl GraphClient {
     /// `message_id` (the `mid` its echo will carry).
     pub async fn send_message(&self, token: &str, recipient_id: &str, text: &str) -> Result<String, SendError> {
         let v = self
-            .post(self.url(&["me", "messages"])?, token, message_body(recipient_id, text))
+            .api
+            .post(
+                self.api.url(&["me", "messages"])?,
+                token,
+                message_body(recipient_id, text),
+            )
             .await?;
         Self::id_of(&v, "message_id")
     }

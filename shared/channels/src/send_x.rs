@@ -8,7 +8,7 @@
 //! own message (`detail`, `title` or `errors[0].message`).
 
 use crate::parsed::DM_PREFIX;
-use crate::retry::{RetryPolicy, Verdict, send_json, short};
+use crate::retry::{JsonApi, RetryPolicy, Verdict, short};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use socialcare_domain::ports::SendError;
@@ -58,65 +58,29 @@ fn classify(status: StatusCode, body: &Value) -> Verdict {
 }
 
 /// A client of the X API v2 for replies.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct XClient {
-    client: reqwest::Client,
-    base_url: String,
-    policy: RetryPolicy,
-}
-
-impl std::fmt::Debug for XClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XClient").field("base_url", &self.base_url).finish()
-    }
+    api: JsonApi,
 }
 
 impl XClient {
     /// `base_url` is [`X_API`] in production, a fake's address in tests.
     pub fn new(client: reqwest::Client, base_url: &str) -> Self {
         Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            policy: RetryPolicy::default(),
+            api: JsonApi::new(client, base_url, "X API", "x", classify),
         }
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
-        self.policy = policy;
+        self.api = self.api.with_policy(policy);
         self
-    }
-
-    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SendError> {
-        let mut url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| SendError::Permanent(format!("X API base URL is invalid: {e}")))?;
-        url.path_segments_mut()
-            .map_err(|_| SendError::Permanent("X API base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .extend(segments);
-        Ok(url)
-    }
-
-    async fn post(&self, url: reqwest::Url, token: &str, body: Value) -> Result<Value, SendError> {
-        let body = body.to_string();
-        send_json(
-            self.policy,
-            "x",
-            || {
-                self.client
-                    .post(url.clone())
-                    .bearer_auth(token)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            },
-            classify,
-        )
-        .await
     }
 
     /// Posts `text`, in reply to `in_reply_to` when given. Returns the new post's id.
     pub async fn post_tweet(&self, token: &str, text: &str, in_reply_to: Option<&str>) -> Result<String, SendError> {
         let v = self
-            .post(self.url(&["2", "tweets"])?, token, tweet_body(text, in_reply_to))
+            .api
+            .post(self.api.url(&["2", "tweets"])?, token, tweet_body(text, in_reply_to))
             .await?;
         v.pointer("/data/id")
             .and_then(Value::as_str)
@@ -127,8 +91,10 @@ impl XClient {
     /// Sends a direct message to `participant_id`. Returns `dm:<dm_event_id>` (the form the
     /// webhook parser gives DMs, so the echo of this message lands on the same platform id).
     pub async fn send_dm(&self, token: &str, participant_id: &str, text: &str) -> Result<String, SendError> {
-        let url = self.url(&["2", "dm_conversations", "with", participant_id, "messages"])?;
-        let v = self.post(url, token, dm_body(text)).await?;
+        let url = self
+            .api
+            .url(&["2", "dm_conversations", "with", participant_id, "messages"])?;
+        let v = self.api.post(url, token, dm_body(text)).await?;
         v.pointer("/data/dm_event_id")
             .and_then(Value::as_str)
             .map(|id| format!("{DM_PREFIX}{id}"))

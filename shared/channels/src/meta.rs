@@ -18,7 +18,7 @@ use crate::parsed::{
     AccountLink, DM_PREFIX, FetchText, ParseError, Parsed, ParsedEvent, Referral, TEXT_TO_FETCH, as_array, author_id,
     clip, id_of, int_of, kind_of, label, object, post_id, rfc3339, str_of, unix_any, unknown_author,
 };
-use crate::signature::{SignatureError, hmac_sha256, verify_tag};
+use crate::signature::{SignatureError, hmac_sha256, sha256_value, verify_with_any};
 use jiff::Timestamp;
 use serde_json::Value;
 use socialcare_domain::ids::stable_hash;
@@ -101,21 +101,9 @@ pub fn verify_any<S: AsRef<[u8]>>(
     header: Option<&str>,
     raw_body: &[u8],
 ) -> Result<(), SignatureError> {
-    let value = header.ok_or(SignatureError::Missing(SIGNATURE_HEADER))?.trim();
-    let hexed = value
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("sha256="))
-        .and_then(|_| value.get(7..))
-        .ok_or(SignatureError::Malformed(SIGNATURE_HEADER))?;
-    let tag = hex::decode(hexed.trim()).map_err(|_| SignatureError::Malformed(SIGNATURE_HEADER))?;
-    if app_secrets.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
-    let mut ok = false;
-    for secret in app_secrets {
-        ok |= verify_tag(secret.as_ref(), raw_body, &tag);
-    }
-    if ok { Ok(()) } else { Err(SignatureError::Mismatch) }
+    let hexed = sha256_value(header, SIGNATURE_HEADER)?;
+    let tag = hex::decode(hexed).map_err(|_| SignatureError::Malformed(SIGNATURE_HEADER))?;
+    verify_with_any(app_secrets, raw_body, &tag)
 }
 
 /// Parses a verified body into post changes and everything else it says.

@@ -41,6 +41,30 @@ pub fn verify_tag(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
     mac.verify_slice(tag).is_ok()
 }
 
+/// The value after `sha256=` (any case) of a signature header; `name` names the header in errors.
+pub fn sha256_value<'a>(header: Option<&'a str>, name: &'static str) -> Result<&'a str, SignatureError> {
+    let value = header.ok_or(SignatureError::Missing(name))?.trim();
+    value
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("sha256="))
+        .and_then(|_| value.get(7..))
+        .map(str::trim)
+        .ok_or(SignatureError::Malformed(name))
+}
+
+/// Whether `tag` is the HMAC-SHA256 of `message` under any of `secrets`. Every secret is
+/// tried (no early exit on the first match) so timing says nothing about which one matched.
+pub fn verify_with_any<S: AsRef<[u8]>>(secrets: &[S], message: &[u8], tag: &[u8]) -> Result<(), SignatureError> {
+    if secrets.is_empty() {
+        return Err(SignatureError::NoSecret);
+    }
+    let mut ok = false;
+    for secret in secrets {
+        ok |= verify_tag(secret.as_ref(), message, tag);
+    }
+    if ok { Ok(()) } else { Err(SignatureError::Mismatch) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use crate::parsed::{
     DM_PREFIX, HandleChange, ParseError, Parsed, ParsedEvent, as_array, author_id, clip, id_of, int_of, label, object,
     rfc3339, str_of, unix_ms,
 };
-use crate::signature::{SignatureError, hmac_sha256, verify_tag};
+use crate::signature::{SignatureError, hmac_sha256, sha256_value, verify_with_any};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::Timestamp;
@@ -50,24 +50,11 @@ pub fn verify_any<S: AsRef<[u8]>>(
     header_value: Option<&str>,
     raw_body: &[u8],
 ) -> Result<(), SignatureError> {
-    let value = header_value.ok_or(SignatureError::Missing(SIGNATURE_HEADER))?.trim();
-    let b64 = value
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("sha256="))
-        .and_then(|_| value.get(7..))
-        .ok_or(SignatureError::Malformed(SIGNATURE_HEADER))?;
+    let b64 = sha256_value(header_value, SIGNATURE_HEADER)?;
     let tag = B64
-        .decode(b64.trim())
+        .decode(b64)
         .map_err(|_| SignatureError::Malformed(SIGNATURE_HEADER))?;
-    if consumer_secrets.is_empty() {
-        return Err(SignatureError::NoSecret);
-    }
-    // Every secret is tried (no early exit on the first mismatch) so timing says nothing.
-    let mut ok = false;
-    for secret in consumer_secrets {
-        ok |= verify_tag(secret.as_ref(), raw_body, &tag);
-    }
-    if ok { Ok(()) } else { Err(SignatureError::Mismatch) }
+    verify_with_any(consumer_secrets, raw_body, &tag)
 }
 
 /// Parses a verified body (either API family) into post changes and everything else it says.

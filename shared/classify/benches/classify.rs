@@ -6,41 +6,18 @@
 //! first build pays for them, as a Lambda cold start does).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use jiff::Timestamp;
 use socialcare_classify::{ClassifyConfig, RuleClassifier, load_eval_set};
-use socialcare_domain::ids::{AuthorId, PostId};
+use socialcare_domain::Post;
 use socialcare_domain::ports::Classifier;
-use socialcare_domain::{Author, Channel, Direction, Post};
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn post(text: &str) -> Post {
-    Post {
-        id: PostId::parse("x:acmehelp:1").unwrap_or_else(|e| panic!("{e}")),
-        channel: Channel::X,
-        account: "AcmeHelp".into(),
-        platform_id: "1".into(),
-        conversation_id: None,
-        parent_id: None,
-        author: Author {
-            id: AuthorId::parse("x:42").unwrap_or_else(|e| panic!("{e}")),
-            handle: "someone".into(),
-            name: None,
-            followers: Some(1_200),
-            verified: Some(false),
-        },
-        text: text.into(),
-        created_at: Timestamp::UNIX_EPOCH,
-        received_at: Timestamp::UNIX_EPOCH,
-        private: false,
-        direction: Direction::Inbound,
-        edits: vec![],
-        deleted: false,
-        classification: None,
-        delivery: None,
-        recipient: None,
-    }
+    common::post(text, Some(1_200))
 }
 
 /// Built once, timed: the first build in the process loads the language models.

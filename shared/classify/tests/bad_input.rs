@@ -1,46 +1,13 @@
 //! Bad and odd input through the front door: whatever the text, a classification comes back
 //! (low confidence when there is nothing to go on), never a panic.
 
-use jiff::Timestamp;
 use proptest::prelude::*;
-use socialcare_classify::{ClassifyConfig, Context, RuleClassifier};
-use socialcare_domain::ids::{AuthorId, PostId};
+use socialcare_classify::Context;
 use socialcare_domain::ports::Classifier;
-use socialcare_domain::{Author, Channel, Classification, Direction, Intent, Post, Priority};
-use std::sync::OnceLock;
+use socialcare_domain::{Classification, Intent, Priority};
 
-fn classifier() -> &'static RuleClassifier {
-    static C: OnceLock<RuleClassifier> = OnceLock::new();
-    C.get_or_init(|| RuleClassifier::new(ClassifyConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn post(text: &str, followers: Option<u64>) -> Post {
-    Post {
-        id: PostId::parse("x:acmehelp:1").unwrap_or_else(|e| panic!("{e}")),
-        channel: Channel::X,
-        account: "AcmeHelp".into(),
-        platform_id: "1".into(),
-        conversation_id: None,
-        parent_id: None,
-        author: Author {
-            id: AuthorId::parse("x:42").unwrap_or_else(|e| panic!("{e}")),
-            handle: "someone".into(),
-            name: None,
-            followers,
-            verified: None,
-        },
-        text: text.into(),
-        created_at: Timestamp::UNIX_EPOCH,
-        received_at: Timestamp::UNIX_EPOCH,
-        private: false,
-        direction: Direction::Inbound,
-        edits: vec![],
-        deleted: false,
-        classification: None,
-        delivery: None,
-        recipient: None,
-    }
-}
+mod common;
+use common::{classifier, post};
 
 fn classify(text: &str) -> Classification {
     classifier().classify(&post(text, None))

@@ -5,43 +5,11 @@ use jiff::{Timestamp, ToSpan};
 use socialcare_classify::{
     ClassifyConfig, ClassifyError, Context, DuplicateTextTracker, KeywordLists, RULES_VERSION, RuleClassifier,
 };
-use socialcare_domain::ids::{AuthorId, PostId};
 use socialcare_domain::ports::Classifier;
-use socialcare_domain::{Author, Channel, Direction, Intent, Post, Priority, Sentiment};
-use std::sync::OnceLock;
+use socialcare_domain::{Intent, Priority, Sentiment};
 
-fn classifier() -> &'static RuleClassifier {
-    static C: OnceLock<RuleClassifier> = OnceLock::new();
-    C.get_or_init(|| RuleClassifier::new(ClassifyConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn post(text: &str, followers: Option<u64>) -> Post {
-    Post {
-        id: PostId::parse("x:acmehelp:1").unwrap_or_else(|e| panic!("{e}")),
-        channel: Channel::X,
-        account: "AcmeHelp".into(),
-        platform_id: "1".into(),
-        conversation_id: None,
-        parent_id: None,
-        author: Author {
-            id: AuthorId::parse("x:42").unwrap_or_else(|e| panic!("{e}")),
-            handle: "someone".into(),
-            name: None,
-            followers,
-            verified: None,
-        },
-        text: text.into(),
-        created_at: Timestamp::UNIX_EPOCH,
-        received_at: Timestamp::UNIX_EPOCH,
-        private: false,
-        direction: Direction::Inbound,
-        edits: vec![],
-        deleted: false,
-        classification: None,
-        delivery: None,
-        recipient: None,
-    }
-}
+mod common;
+use common::{classifier, post};
 
 #[test]
 fn outage_from_an_influencer_is_p1_with_reasons() {

@@ -94,7 +94,8 @@ async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<(
     }
     println!("  DynamoDB total {dynamodb:.2} · SQS (send + delete) total {sqs:.2}");
     // Bounds: the figures measured when the README's table was written, plus a margin.
-    assert!(dynamodb <= 6.5, "DynamoDB requests per post grew to {dynamodb:.2}");
+    // (7.2 since classify reads the author's customer and case: ≈ +1.2 GetItem per post.)
+    assert!(dynamodb <= 7.5, "DynamoDB requests per post grew to {dynamodb:.2}");
     assert!(sqs <= 4.0, "SQS requests per post grew to {sqs:.2}");
     t.stack.stop();
     Ok(())

@@ -1,7 +1,7 @@
 //! Lambda entry point of `classify`: wiring only. The language models load once, at init.
 
 use socialcare_aws::LambdaEnv;
-use socialcare_classify::{ClassifyConfig, RuleClassifier};
+use socialcare_classify::{ClassifyConfig, RuleClassifier, TRACKED_TEXTS, TrackingClassifier};
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{Clock, SystemClock};
 use socialcare_domain::services::classify::ClassifyService;
@@ -13,10 +13,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let config: ClassifyConfig = socialcare_kit::config::section(&name, &text, "classify")?;
-    let classifier = Arc::new(RuleClassifier::new(config)?);
+    let classifier = Arc::new(TrackingClassifier::new(RuleClassifier::new(config)?, TRACKED_TEXTS));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let publisher = env.publisher(&[Stream::Classified])?;
-    let service = Arc::new(ClassifyService::new(classifier, publisher, clock.clone()));
+    let service = Arc::new(
+        ClassifyService::new(classifier, publisher, clock.clone()).with_history(env.store.clone(), env.store.clone()),
+    );
     socialcare_kit::lambda::run_sqs("classify", false, env.store.clone(), clock, move |e| {
         let service = service.clone();
         async move { fn_classify::handle(&service, e).await }

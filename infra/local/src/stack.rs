@@ -28,9 +28,13 @@ use tokio::task::JoinHandle;
 /// Reads a secret by the name of the environment variable that holds it.
 pub type SecretSource = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// Builds the rule classifier from the `[classify]` section of the configuration text.
+/// Builds the classifier the `classify` function runs (rules + the instance's duplicate-text
+/// tracker) from the `[classify]` section of the configuration text.
 pub fn classifier(config_name: &str, config_text: &str) -> anyhow::Result<Arc<dyn Classifier>> {
-    Ok(Arc::new(rule_classifier(config_name, config_text)?))
+    Ok(Arc::new(socialcare_classify::TrackingClassifier::new(
+        rule_classifier(config_name, config_text)?,
+        socialcare_classify::TRACKED_TEXTS,
+    )))
 }
 
 /// The rule classifier itself (for `care eval`).
@@ -211,11 +215,10 @@ impl Stack {
             ),
             clock: clock.clone(),
         });
-        let classify = Arc::new(ClassifyService::new(
-            opts.classifier.clone(),
-            ports.publisher.clone(),
-            clock.clone(),
-        ));
+        let classify = Arc::new(
+            ClassifyService::new(opts.classifier.clone(), ports.publisher.clone(), clock.clone())
+                .with_history(ports.customers.clone(), ports.cases.clone()),
+        );
         let thread = Arc::new(
             ThreadService::new(
                 ports.posts.clone(),

@@ -9,7 +9,7 @@ use crate::rules::{Evidence, Urgency, gather};
 use crate::text::{Analyzed, analyze, fold};
 use jiff::Timestamp;
 use socialcare_domain::ports::Classifier;
-use socialcare_domain::{Classification, Intent, Language, Post, Priority, Sentiment};
+use socialcare_domain::{Classification, Intent, Language, Post, PostContext, Priority, Sentiment};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
@@ -573,9 +573,22 @@ impl RuleClassifier {
     }
 }
 
+impl Context {
+    /// The classifier's context from what the classify service looked up.
+    pub fn from_post_context(known: &PostContext) -> Self {
+        Self {
+            previous_language: known.previous_language.clone(),
+            existing_customer: known.existing_customer,
+            previous_contacts: known.previous_contacts,
+            now: known.now,
+            ..Self::default()
+        }
+    }
+}
+
 impl Classifier for RuleClassifier {
-    fn classify(&self, post: &Post) -> Classification {
-        self.classify_with(post, &Context::default())
+    fn classify_in(&self, post: &Post, context: &PostContext) -> Classification {
+        self.classify_with(post, &Context::from_post_context(context))
     }
 }
 

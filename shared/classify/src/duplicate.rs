@@ -20,11 +20,17 @@
 //! accents and removing links, mentions, hashtags and numbers (spam varies them per copy);
 //! texts of fewer than four words are never counted (many people write "thank you!").
 
+use crate::classifier::{Context, RuleClassifier};
 use crate::text::analyze;
+use socialcare_domain::ports::Classifier;
+use socialcare_domain::{Classification, Post, PostContext};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 
 /// Distinct authors remembered per text: enough to cross any sensible threshold.
 const AUTHORS_PER_TEXT: usize = 16;
+/// Distinct texts a function instance remembers (≈ 1.5 MB at most).
+pub const TRACKED_TEXTS: usize = 10_000;
 /// Texts shorter than this (in words) are not tracked.
 const MIN_WORDS: usize = 4;
 
@@ -102,6 +108,39 @@ impl DuplicateTextTracker {
 
     pub fn is_empty(&self) -> bool {
         self.texts.is_empty()
+    }
+}
+
+/// The classifier as a function instance runs it: the rules plus one [`DuplicateTextTracker`]
+/// shared by every post the instance sees, so that the same text from many authors counts.
+#[derive(Debug)]
+pub struct TrackingClassifier {
+    rules: RuleClassifier,
+    tracker: Mutex<DuplicateTextTracker>,
+}
+
+impl TrackingClassifier {
+    /// `capacity`: distinct texts remembered (the oldest are forgotten first).
+    pub fn new(rules: RuleClassifier, capacity: usize) -> Self {
+        Self {
+            rules,
+            tracker: Mutex::new(DuplicateTextTracker::new(capacity)),
+        }
+    }
+
+    pub fn rules(&self) -> &RuleClassifier {
+        &self.rules
+    }
+}
+
+impl Classifier for TrackingClassifier {
+    fn classify_in(&self, post: &Post, context: &PostContext) -> Classification {
+        let mut ctx = Context::from_post_context(context);
+        // A poisoned lock only means another post panicked mid-count: the counts are still usable.
+        let mut tracker = self.tracker.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        ctx.duplicate_authors = tracker.observe(&post.text, post.author.id.as_str());
+        drop(tracker);
+        self.rules.classify_with(post, &ctx)
     }
 }
 

@@ -62,7 +62,7 @@ pub use config::{
     ClassifyConfig, ConfigError, DetectionConfig, FollowerTier, KeywordLists, PriorityWeights, ProductRule,
     SUPPORTED_LANGUAGES, SpamConfig,
 };
-pub use duplicate::DuplicateTextTracker;
+pub use duplicate::{DuplicateTextTracker, TRACKED_TEXTS, TrackingClassifier};
 pub use eval::{Binary, EvalError, EvalReport, GroupStats, Labelled, Miss, evaluate, load_eval_set, parse_eval_set};
 pub use lexicon::TermError;
 pub use text::{MAX_ANALYZED_CHARS, sanitize, word_count};

@@ -149,3 +149,26 @@ fn invalid_configuration_names_the_key() {
     let text = ClassifyError::Invalid(errors).to_string();
     assert!(text.contains("classify.products[2].skill"), "{text}");
 }
+
+#[test]
+fn the_function_classifier_counts_the_same_text_from_many_authors_as_spam() {
+    use socialcare_classify::TrackingClassifier;
+    use socialcare_domain::{AuthorId, PostContext};
+    let rules = RuleClassifier::new(ClassifyConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let tracking = TrackingClassifier::new(rules, 100);
+    let text = "Loving my new sneakers from the summer sale, check my profile for details";
+    let by = |n: u32| {
+        let mut p = post(text, Some(300));
+        p.author.id = AuthorId::parse(format!("x:{n}")).unwrap_or_else(|e| panic!("{e}"));
+        p
+    };
+    assert!(!tracking.classify_in(&by(1), &PostContext::default()).spam);
+    assert!(!tracking.classify_in(&by(2), &PostContext::default()).spam);
+    let third = tracking.classify_in(&by(3), &PostContext::default());
+    assert!(third.spam, "{:?}", third.reasons);
+    assert!(
+        third.reasons.iter().any(|r| r.contains("same text from 3 authors")),
+        "{:?}",
+        third.reasons
+    );
+}

@@ -50,15 +50,41 @@ pub enum Actor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEventKind {
-    Opened { post_id: PostId },
-    PostAdded { post_id: PostId },
-    Assigned { agent_id: AgentId },
-    Replied { post_id: PostId },
-    DeliveryFailed { post_id: PostId, reason: String },
-    StatusChanged { from: CaseStatus, to: CaseStatus },
-    SlaAlert { target: String, level: String },
-    Unassigned { agent_id: AgentId, reason: String },
+    Opened {
+        post_id: PostId,
+    },
+    PostAdded {
+        post_id: PostId,
+    },
+    Assigned {
+        agent_id: AgentId,
+    },
+    Replied {
+        post_id: PostId,
+    },
+    DeliveryFailed {
+        post_id: PostId,
+        reason: String,
+    },
+    StatusChanged {
+        from: CaseStatus,
+        to: CaseStatus,
+    },
+    SlaAlert {
+        target: String,
+        level: String,
+    },
+    Unassigned {
+        agent_id: AgentId,
+        reason: String,
+    },
     Escalated(crate::sla::EscalationEvent),
+    /// A more urgent post of the customer joined: the case takes its priority (SLA targets follow).
+    PriorityRaised {
+        from: Priority,
+        to: Priority,
+        post_id: PostId,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,6 +150,39 @@ impl Case {
     fn record(&mut self, at: Timestamp, actor: Actor, kind: CaseEventKind) {
         self.history.push(CaseEvent { at, actor, kind });
         self.updated_at = at;
+    }
+
+    /// How many of the customer's posts the case holds, leaving `except` out (the post being
+    /// classified, when it is a replay): the measure of repeated contact.
+    pub fn customer_posts(&self, except: &PostId) -> usize {
+        self.history
+            .iter()
+            .filter(|e| e.actor == Actor::Customer)
+            .filter(|e| match &e.kind {
+                CaseEventKind::Opened { post_id } | CaseEventKind::PostAdded { post_id } => post_id != except,
+                _ => false,
+            })
+            .count()
+    }
+
+    /// A post of the customer that classification found more urgent than the case (a repeated
+    /// contact, an outage, a legal threat) raises the case to its priority; never lowers it.
+    /// False when the case is as urgent already.
+    pub fn raise_priority(&mut self, to: Priority, post: &PostId, at: Timestamp) -> bool {
+        if to >= self.priority {
+            return false;
+        }
+        let from = std::mem::replace(&mut self.priority, to);
+        self.record(
+            at,
+            Actor::Customer,
+            CaseEventKind::PriorityRaised {
+                from,
+                to,
+                post_id: post.clone(),
+            },
+        );
+        true
     }
 
     /// A customer's post joins the case. A pending case (waiting on the customer) opens again.
@@ -308,6 +367,33 @@ pub(crate) mod tests {
             history: vec![],
             routing: Default::default(),
         }
+    }
+
+    #[test]
+    fn a_more_urgent_post_raises_the_priority_and_nothing_lowers_it() {
+        let t = Timestamp::UNIX_EPOCH;
+        let mut c = case();
+        c.history.push(CaseEvent {
+            at: t,
+            actor: Actor::Customer,
+            kind: CaseEventKind::Opened { post_id: id("p1") },
+        });
+        assert!(!c.raise_priority(Priority::P4, &id("p2"), t), "never lowered");
+        assert!(!c.raise_priority(Priority::P3, &id("p2"), t), "same priority: no event");
+        assert!(c.add_customer_post(&id("p2"), t));
+        assert!(c.raise_priority(Priority::P1, &id("p2"), t));
+        assert_eq!(c.priority, Priority::P1);
+        assert!(matches!(
+            c.history.last().map(|e| &e.kind),
+            Some(CaseEventKind::PriorityRaised {
+                from: Priority::P3,
+                to: Priority::P1,
+                ..
+            })
+        ));
+        // Repeated contact counts the customer's posts, not the one being classified (a replay).
+        assert_eq!(c.customer_posts(&id("p9")), 2);
+        assert_eq!(c.customer_posts(&id("p2")), 1);
     }
 
     #[test]

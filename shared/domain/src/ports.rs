@@ -10,7 +10,7 @@ use crate::customer::Customer;
 use crate::error::PortResult;
 use crate::events::Envelope;
 use crate::ids::{AgentId, AuthorId, CaseId, CustomerId, PostId};
-use crate::post::{Author, Classification, Post};
+use crate::post::{Author, Classification, Post, PostContext};
 use crate::sla::{Alert, Level, Timer};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -238,5 +238,11 @@ pub trait ReplySender: Send + Sync {
 
 /// Language, sentiment, intent, spam, urgency and priority of a post. Pure and synchronous.
 pub trait Classifier: Send + Sync {
-    fn classify(&self, post: &Post) -> Classification;
+    /// Classifies the post with what is known of its author and their case.
+    fn classify_in(&self, post: &Post, context: &PostContext) -> Classification;
+
+    /// Classifies the post knowing nothing beyond it.
+    fn classify(&self, post: &Post) -> Classification {
+        self.classify_in(post, &PostContext::default())
+    }
 }

@@ -127,6 +127,21 @@ pub struct Post {
     pub recipient: Option<AuthorId>,
 }
 
+/// What is known about a post's author and their case when it is classified: the classifier's
+/// fallbacks and signals beyond the text. `Default` knows nothing (a stranger's first post).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PostContext {
+    /// The language of the customer's case (active, else latest): the first fallback when
+    /// detection abstains on a short post.
+    pub previous_language: Option<Language>,
+    /// The author is a known customer (someone we have helped before).
+    pub existing_customer: bool,
+    /// Posts the customer already wrote on their active case: 2 or more is a repeated contact.
+    pub previous_contacts: u32,
+    /// When the classification happens (waiting-time points); `None`: the post's `received_at`.
+    pub now: Option<Timestamp>,
+}
+
 /// The text kept in place of a deleted post's text, everywhere it is stored.
 pub const REDACTED: &str = "[deleted by the author]";
 

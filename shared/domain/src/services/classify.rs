@@ -1,14 +1,27 @@
 //! Classify: attach a classification to each new (or edited) post and pass it on.
+//!
+//! With the customer and case stores ([`ClassifyService::with_history`]) the classifier also
+//! knows the author: a known customer, the language of their case (the fallback for a short
+//! post), and how many times they already wrote about the active case (repeated contact).
+//! A stranger's post costs one read (the author index); a known customer's two or three more.
 
 use crate::error::ServiceError;
 use crate::events::{Envelope, Event, PostChange};
-use crate::ports::{Classifier, Clock, Publisher};
+use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, Publisher};
+use crate::post::{Direction, Post, PostContext};
 use std::sync::Arc;
+
+/// Where the context of a post is looked up.
+struct History {
+    customers: Arc<dyn CustomerStore>,
+    cases: Arc<dyn CaseStore>,
+}
 
 pub struct ClassifyService {
     classifier: Arc<dyn Classifier>,
     publisher: Arc<dyn Publisher>,
     clock: Arc<dyn Clock>,
+    history: Option<History>,
 }
 
 impl ClassifyService {
@@ -17,7 +30,14 @@ impl ClassifyService {
             classifier,
             publisher,
             clock,
+            history: None,
         }
+    }
+
+    /// Looks up the author's customer and case for every inbound post (see the module doc).
+    pub fn with_history(mut self, customers: Arc<dyn CustomerStore>, cases: Arc<dyn CaseStore>) -> Self {
+        self.history = Some(History { customers, cases });
+        self
     }
 
     /// Every change goes on to `thread`, in order: non-actionable posts are kept there for
@@ -25,13 +45,15 @@ impl ClassifyService {
     pub async fn handle(&self, change: PostChange) -> Result<(), ServiceError> {
         let change = match change {
             PostChange::Created { mut post } => {
-                let c = self.classifier.classify(&post);
+                let context = self.context_of(&post).await?;
+                let c = self.classifier.classify_in(&post, &context);
                 tracing::info!(
                     post_id = %post.id,
                     language = c.language.as_ref().map(|l| l.as_str()).unwrap_or("?"),
                     actionable = c.actionable,
                     spam = c.spam,
                     priority = %c.priority,
+                    known_customer = context.existing_customer,
                     "post classified"
                 );
                 post.classification = Some(c);
@@ -42,5 +64,43 @@ impl ClassifyService {
         let envelope = Envelope::new(Event::PostClassified(change), self.clock.now());
         self.publisher.publish(&envelope).await?;
         Ok(())
+    }
+
+    /// What is known of the post's author: nothing for our own posts or without the stores.
+    pub async fn context_of(&self, post: &Post) -> Result<PostContext, ServiceError> {
+        let mut context = PostContext {
+            now: Some(self.clock.now()),
+            ..PostContext::default()
+        };
+        let Some(history) = &self.history else {
+            return Ok(context);
+        };
+        if post.direction == Direction::Outbound {
+            return Ok(context);
+        }
+        let Some(customer) = history.customers.customer_of(&post.author.id).await? else {
+            return Ok(context);
+        };
+        context.existing_customer = true;
+        if let Some(case_id) = history.cases.active_case_of(&customer).await?
+            && let Some(case) = history.cases.get(&case_id).await?
+        {
+            context.previous_language = case.language.clone();
+            context.previous_contacts = u32::try_from(case.customer_posts(&post.id)).unwrap_or(u32::MAX);
+            return Ok(context);
+        }
+        // No active case: the language of the customer's latest case is still the best guess.
+        let query = CaseQuery {
+            customer: Some(customer),
+            ..CaseQuery::default()
+        };
+        context.previous_language = history
+            .cases
+            .list(&query)
+            .await?
+            .into_iter()
+            .max_by_key(|c| c.created_at)
+            .and_then(|c| c.language);
+        Ok(context)
     }
 }

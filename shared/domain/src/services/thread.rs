@@ -35,6 +35,15 @@ pub enum Threaded {
     Unknown,
 }
 
+/// An actionable post more urgent than its case raises the case's priority (see
+/// [`Case::raise_priority`]); chatter never does.
+fn raise_to_post(case: &mut Case, post: &Post, at: jiff::Timestamp) -> bool {
+    match &post.classification {
+        Some(c) if c.actionable => case.raise_priority(c.priority, &post.id, at),
+        _ => false,
+    }
+}
+
 pub struct ThreadService {
     posts: Arc<dyn PostStore>,
     customers: Arc<dyn CustomerStore>,
@@ -153,6 +162,7 @@ impl ThreadService {
                 }
                 let expected = case.version;
                 case.add_customer_post(&post.id, self.clock.now());
+                raise_to_post(&mut case, &post, self.clock.now());
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) => {
@@ -169,7 +179,7 @@ impl ThreadService {
             if let Some(mut case) = self.recently_resolved(&customer, at).await? {
                 let expected = case.version;
                 let changed = if actionable {
-                    case.reopen(&post.id, self.clock.now())
+                    case.reopen(&post.id, self.clock.now()) | raise_to_post(&mut case, &post, self.clock.now())
                 } else {
                     case.add_to_history(&post.id, self.clock.now())
                 };

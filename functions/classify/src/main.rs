@@ -17,7 +17,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let classifier = Arc::new(RuleClassifier::new(config)?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let outbox = Arc::new(Deferred::new(env.publisher(&[Stream::Classified])?));
-    let service = Arc::new(ClassifyService::new(classifier, outbox.clone(), clock.clone()));
+    let service = Arc::new(
+        ClassifyService::new(classifier, outbox.clone(), clock.clone())
+            .with_store_only_chatter(env.store.clone(), env.store.clone()),
+    );
     socialcare_kit::lambda::run_sqs_deferred("classify", false, env.store.clone(), clock, Some(outbox), move |e| {
         let service = service.clone();
         async move { fn_classify::handle(&service, e).await }

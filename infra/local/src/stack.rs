@@ -215,11 +215,10 @@ impl Stack {
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
         let classify_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
         let thread_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
-        let classify = Arc::new(ClassifyService::new(
-            opts.classifier.clone(),
-            classify_outbox.clone(),
-            clock.clone(),
-        ));
+        let classify = Arc::new(
+            ClassifyService::new(opts.classifier.clone(), classify_outbox.clone(), clock.clone())
+                .with_store_only_chatter(ports.posts.clone(), ports.customers.clone()),
+        );
         let thread = Arc::new(
             ThreadService::new(
                 ports.posts.clone(),

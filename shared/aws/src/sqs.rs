@@ -311,9 +311,9 @@ impl Publisher for SqsPublisher {
             };
             let mut failed_groups: HashSet<String> = HashSet::new();
             for round in rounds(messages) {
-                let (held, send): (Vec<_>, Vec<_>) = round.into_iter().partition(|(_, m)| {
-                    m.fifo.as_ref().is_some_and(|(g, _)| failed_groups.contains(g))
-                });
+                let (held, send): (Vec<_>, Vec<_>) = round
+                    .into_iter()
+                    .partition(|(_, m)| m.fifo.as_ref().is_some_and(|(g, _)| failed_groups.contains(g)));
                 for (i, _) in held {
                     results[i] = Some(Err(unsent_after_failure()));
                 }

@@ -443,7 +443,10 @@ mod tests {
             if c.case_id.as_str() == "unsendable" {
                 return Err(PortError::Unavailable("throttled".into()));
             }
-            self.sent.lock().unwrap_or_else(|p| p.into_inner()).push(c.case_id.to_string());
+            self.sent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(c.case_id.to_string());
             Ok(())
         }
 
@@ -483,9 +486,10 @@ mod tests {
             msg("4", &case_event("retry"), Some("g3")),
             msg("5", &case_event("c"), Some("g1")),
         ]);
-        let (resp, report) = run_batch_deferred("t", event.clone(), true, &store, &SystemClock, Some(&outbox), republish)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (resp, report) =
+            run_batch_deferred("t", event.clone(), true, &store, &SystemClock, Some(&outbox), republish)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
         // 2's event did not go out: 2 is retried, and so is 3, after it in its group; 4 failed
         // in its handler; 1 and 5 are done. One flush for the whole batch.
         assert_eq!(failed_ids(&resp), vec!["2", "3", "4"]);
@@ -501,8 +505,16 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(failed_ids(&resp), vec!["2", "4"]);
         // Outside a batch, the outbox publishes at once.
-        outbox.publish(&serde_json::from_str(&case_event("now")).unwrap_or_else(|e| panic!("{e}"))).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(sink.sent.lock().unwrap_or_else(|p| p.into_inner()).contains(&"now".to_string()));
+        outbox
+            .publish(&serde_json::from_str(&case_event("now")).unwrap_or_else(|e| panic!("{e}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            sink.sent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&"now".to_string())
+        );
     }
 
     #[tokio::test]

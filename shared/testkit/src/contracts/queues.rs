@@ -166,7 +166,12 @@ pub async fn queue_contract(setup: QueueSetup) -> anyhow::Result<()> {
         r?;
     }
     let got = collect(&*classified, fifo.len(), patience, true).await?;
-    ensure!(got.len() == fifo.len(), "received {} of {} FIFO messages", got.len(), fifo.len());
+    ensure!(
+        got.len() == fifo.len(),
+        "received {} of {} FIFO messages",
+        got.len(),
+        fifo.len()
+    );
     let mut per_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &got {
         let e: Envelope = serde_json::from_str(&m.body)?;

@@ -52,14 +52,20 @@ where
                 handler,
             )
             .await?;
-            tracing::info!(
-                ok = report.ok,
-                parked = report.parked,
-                failed = report.failed,
-                held = report.held,
-                unpublished = report.unpublished,
-                "batch done"
-            );
+            // A clean batch is a debug line: its posts have their info line already (logs are
+            // billed per byte); a batch with failures or parked messages says so at warn.
+            if report.failed + report.parked + report.held > 0 {
+                tracing::warn!(
+                    ok = report.ok,
+                    parked = report.parked,
+                    failed = report.failed,
+                    held = report.held,
+                    unpublished = report.unpublished,
+                    "batch done with failures"
+                );
+            } else {
+                tracing::debug!(ok = report.ok, "batch done");
+            }
             Ok::<_, lambda_runtime::Error>(response)
         }
     }))

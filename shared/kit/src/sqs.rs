@@ -184,10 +184,10 @@ async fn flush(
     let results = outbox.sink().publish_all(&events).await;
     let mut unsent: HashSet<usize> = HashSet::new();
     for (n, result) in owners.iter().zip(results) {
-        if let Err(e) = result {
-            if unsent.insert(*n) {
-                tracing::warn!(source, message_id = %done[*n].0, error = %e, "events not published; the message will be retried");
-            }
+        if let Err(e) = result
+            && unsent.insert(*n)
+        {
+            tracing::warn!(source, message_id = %done[*n].0, error = %e, "events not published; the message will be retried");
         }
     }
     let mut failed_groups: HashSet<String> = HashSet::new();
@@ -265,6 +265,7 @@ pub fn to_event(messages: &[Received]) -> SqsEvent {
 /// A local poller: receive a batch, run it (with `outbox`: sending its events together at the
 /// end), delete what succeeded (or was parked), forever.
 /// Failed records stay and come back after their visibility timeout, as on SQS.
+#[expect(clippy::too_many_arguments, reason = "the poller's wiring, called from one place")]
 pub async fn poll<F, Fut>(
     source: String,
     queue: Arc<dyn QueueReceiver>,

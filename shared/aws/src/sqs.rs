@@ -1,6 +1,7 @@
 //! SQS: `SqsPublisher` (events → the queue of their stream) and `SqsReceiver` (a poller's view
 //! of one queue). FIFO streams send with MessageGroupId = the event's group and
 //! MessageDeduplicationId = the envelope id, so a resend within five minutes is dropped by SQS.
+//! `publish_all` sends with SendMessageBatch (10 per request) and answers per envelope.
 
 use crate::batch::{BatchOutcome, RetryPolicy, SQS_BATCH_LIMIT, drive};
 use crate::counts::{Counters, Op};

@@ -6,6 +6,8 @@
 //! FIFO: after a record of a group fails, the group's later records are reported failed
 //! unprocessed, so order within a group is kept. An item identifier is never empty: a record
 //! without a message id fails the whole batch instead (SQS then redelivers all of it).
+//! With an outbox ([`crate::outbox::Deferred`]), the events the handlers publish go out together
+//! at the end of the batch, and a record whose events did not go out is reported failed.
 
 use crate::outbox::{Deferred, collecting};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};

@@ -5,6 +5,7 @@ use socialcare_classify::{ClassifyConfig, RuleClassifier, TRACKED_TEXTS, Trackin
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{Clock, SystemClock};
 use socialcare_domain::services::classify::ClassifyService;
+use socialcare_kit::outbox::Deferred;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -15,11 +16,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config: ClassifyConfig = socialcare_kit::config::section(&name, &text, "classify")?;
     let classifier = Arc::new(TrackingClassifier::new(RuleClassifier::new(config)?, TRACKED_TEXTS));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let publisher = env.publisher(&[Stream::Classified])?;
+    let outbox = Arc::new(Deferred::new(env.publisher(&[Stream::Classified])?));
     let service = Arc::new(
-        ClassifyService::new(classifier, publisher, clock.clone()).with_history(env.store.clone(), env.store.clone()),
+        ClassifyService::new(classifier, outbox.clone(), clock.clone())
+            .with_history(env.store.clone(), env.store.clone())
+            .with_store_only_chatter(env.store.clone()),
     );
-    socialcare_kit::lambda::run_sqs("classify", false, env.store.clone(), clock, move |e| {
+    socialcare_kit::lambda::run_sqs_deferred("classify", false, env.store.clone(), clock, Some(outbox), move |e| {
         let service = service.clone();
         async move { fn_classify::handle(&service, e).await }
     })

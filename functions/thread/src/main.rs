@@ -4,6 +4,7 @@ use socialcare_aws::LambdaEnv;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{Clock, SystemClock};
 use socialcare_domain::services::thread::ThreadService;
+use socialcare_kit::outbox::Deferred;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -14,19 +15,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = socialcare_kit::config::parse(&name, &text)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
-    let publisher = env.publisher(&[Stream::Cases])?;
+    let outbox = Arc::new(Deferred::new(env.publisher(&[Stream::Cases])?));
     let service = Arc::new(
         ThreadService::new(
             s.clone(),
             s.clone(),
             s.clone(),
-            publisher,
+            outbox.clone(),
             clock.clone(),
             settings.default_queue,
         )
         .with_reopen_days(settings.reopen_days),
     );
-    socialcare_kit::lambda::run_sqs("thread", true, s, clock, move |e| {
+    socialcare_kit::lambda::run_sqs_deferred("thread", true, s, clock, Some(outbox), move |e| {
         let service = service.clone();
         async move { fn_thread::handle(&service, e).await }
     })

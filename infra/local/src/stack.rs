@@ -18,6 +18,7 @@ use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::{Settings, Stream};
+use socialcare_kit::outbox::Deferred;
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -215,16 +216,20 @@ impl Stack {
             ),
             clock: clock.clone(),
         });
+        // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
+        let classify_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
+        let thread_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
         let classify = Arc::new(
-            ClassifyService::new(opts.classifier.clone(), ports.publisher.clone(), clock.clone())
-                .with_history(ports.customers.clone(), ports.cases.clone()),
+            ClassifyService::new(opts.classifier.clone(), classify_outbox.clone(), clock.clone())
+                .with_history(ports.customers.clone(), ports.cases.clone())
+                .with_store_only_chatter(ports.posts.clone()),
         );
         let thread = Arc::new(
             ThreadService::new(
                 ports.posts.clone(),
                 ports.customers.clone(),
                 ports.cases.clone(),
-                ports.publisher.clone(),
+                thread_outbox.clone(),
                 clock.clone(),
                 settings.default_queue.clone(),
             )
@@ -324,6 +329,7 @@ impl Stack {
         };
         let spawn_poller = |stream: Stream,
                             queue: Arc<dyn QueueReceiver>,
+                            outbox: Option<Arc<Deferred>>,
                             handler: Arc<
             dyn Fn(
                     socialcare_domain::Envelope,
@@ -340,12 +346,14 @@ impl Stack {
                 parking,
                 clock,
                 10,
+                outbox,
                 move |e| handler(e),
             ))
         };
         tasks.push(spawn_poller(
             Stream::Received,
             receiver(Stream::Received)?,
+            Some(classify_outbox),
             Arc::new(move |e| {
                 let s = classify.clone();
                 Box::pin(async move { fn_classify::handle(&s, e).await })
@@ -354,6 +362,7 @@ impl Stack {
         tasks.push(spawn_poller(
             Stream::Classified,
             receiver(Stream::Classified)?,
+            Some(thread_outbox),
             Arc::new(move |e| {
                 let s = thread.clone();
                 Box::pin(async move { fn_thread::handle(&s, e).await })
@@ -363,6 +372,7 @@ impl Stack {
         tasks.push(spawn_poller(
             Stream::Cases,
             receiver(Stream::Cases)?,
+            None,
             Arc::new(move |e| {
                 let s = route.clone();
                 Box::pin(async move { fn_route::handle(&s, e).await })
@@ -371,6 +381,7 @@ impl Stack {
         tasks.push(spawn_poller(
             Stream::Replies,
             receiver(Stream::Replies)?,
+            None,
             Arc::new(move |e| {
                 let s = outbound.clone();
                 Box::pin(async move { fn_outbound::handle(&s, e).await })

@@ -1,6 +1,7 @@
 //! SQS: `SqsPublisher` (events → the queue of their stream) and `SqsReceiver` (a poller's view
 //! of one queue). FIFO streams send with MessageGroupId = the event's group and
 //! MessageDeduplicationId = the envelope id, so a resend within five minutes is dropped by SQS.
+//! `publish_all` sends with SendMessageBatch (10 per request) and answers per envelope.
 
 use crate::batch::{BatchOutcome, RetryPolicy, SQS_BATCH_LIMIT, drive};
 use crate::counts::{Counters, Op};
@@ -9,9 +10,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
-use socialcare_domain::ports::{Publisher, QueueReceiver, Received};
+use socialcare_domain::ports::{Publisher, QueueReceiver, Received, unsent_after_failure};
 use socialcare_domain::{Envelope, PortError, PortResult, Stream};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,13 +99,13 @@ fn type_attribute(type_name: &str) -> PortResult<MessageAttributeValue> {
 }
 
 /// Splits one stream's messages into rounds that may go out together. On a FIFO stream a
-/// round holds at most one message per group, so a failed entry is resent before anything
+/// round holds at most one message per group, so a failed entry is known before anything
 /// after it in its group is sent: order per group survives partial failures.
-fn rounds(messages: Vec<Outgoing>) -> Vec<Vec<Outgoing>> {
-    let mut rounds: Vec<Vec<Outgoing>> = Vec::new();
+fn rounds(messages: Vec<(usize, Outgoing)>) -> Vec<Vec<(usize, Outgoing)>> {
+    let mut rounds: Vec<Vec<(usize, Outgoing)>> = Vec::new();
     let mut depth: HashMap<String, usize> = HashMap::new();
     for m in messages {
-        let round = match &m.fifo {
+        let round = match &m.1.fifo {
             None => 0,
             Some((group, _)) => {
                 let d = depth.entry(group.clone()).or_insert(0);
@@ -157,72 +158,112 @@ impl SqsPublisher {
             .ok_or_else(|| PortError::Invalid(format!("no queue for stream {}", stream.as_str())))
     }
 
-    /// Publishes many envelopes with SendMessageBatch (10 per call), resending only the
-    /// `Failed` entries that SQS says may succeed; entries refused for good make it `Invalid`
-    /// after the others went out. FIFO order per group is kept (see [`rounds`]).
+    /// Publishes many envelopes with SendMessageBatch (10 per call); the first error, if any,
+    /// after everything that could go out went out. See [`Publisher::publish_all`].
     pub async fn publish_batch(&self, envelopes: &[Envelope]) -> PortResult<()> {
-        let mut by_stream: BTreeMap<Stream, Vec<Outgoing>> = BTreeMap::new();
-        for envelope in envelopes {
-            by_stream
-                .entry(envelope.event.stream())
-                .or_default()
-                .push(outgoing(envelope)?);
-        }
-        for (stream, messages) in by_stream {
-            let url = self.url(stream)?;
-            for round in rounds(messages) {
-                self.send_round(url, round).await?;
-            }
-        }
-        Ok(())
+        self.publish_all(envelopes).await.into_iter().collect()
     }
 
-    async fn send_round(&self, url: &str, messages: Vec<Outgoing>) -> PortResult<()> {
-        drive(messages, SQS_BATCH_LIMIT, self.policy, |part| async move {
-            let mut entries = Vec::with_capacity(part.len());
-            for (i, m) in part.iter().enumerate() {
-                let mut entry = SendMessageBatchRequestEntry::builder()
-                    .id(format!("m{i}"))
-                    .message_body(&m.body)
-                    .message_attributes("type", type_attribute(m.type_name)?);
-                if let Some((group, dedup)) = &m.fifo {
-                    entry = entry.message_group_id(group).message_deduplication_id(dedup);
-                }
-                entries.push(
-                    entry
-                        .build()
-                        .map_err(|e| PortError::Invalid(format!("batch entry: {e}")))?,
-                );
+    /// Sends one round (at most one message per FIFO group) in calls of 10, resending the
+    /// `Failed` entries SQS says may succeed, with backoff. One result per message index.
+    async fn send_round(&self, url: &str, messages: Vec<(usize, Outgoing)>) -> Vec<(usize, PortResult<()>)> {
+        let mut results = Vec::with_capacity(messages.len());
+        let mut pending = messages;
+        let mut round = 0;
+        while !pending.is_empty() {
+            if round >= self.policy.max_rounds {
+                results.extend(pending.into_iter().map(|(i, _)| {
+                    (
+                        i,
+                        Err(PortError::Unavailable(format!(
+                            "SendMessageBatch: still failing after {round} rounds"
+                        ))),
+                    )
+                }));
+                break;
             }
-            self.counters.add(Op::SendMessageBatch);
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| map_sdk("SendMessageBatch", e))?;
-            let mut part: Vec<Option<Outgoing>> = part.into_iter().map(Some).collect();
-            let mut outcome = BatchOutcome::done();
-            for failed in out.failed {
-                let index = failed.id.strip_prefix('m').and_then(|i| i.parse::<usize>().ok());
-                let Some(message) = index.and_then(|i| part.get_mut(i)).and_then(Option::take) else {
-                    return Err(PortError::Unknown(anyhow::anyhow!(
-                        "SendMessageBatch reported an unknown entry {}",
-                        failed.id
-                    )));
-                };
-                if failed.sender_fault {
-                    let why = format!("{}: {}", failed.code, failed.message.unwrap_or_default());
-                    outcome.rejected.push((message, why));
-                } else {
-                    outcome.retry.push(message);
+            if round > 0 {
+                tokio::time::sleep(self.policy.delay(round - 1)).await;
+            }
+            let mut retry = Vec::new();
+            let mut rest = pending.into_iter().peekable();
+            while rest.peek().is_some() {
+                let part: Vec<(usize, Outgoing)> = rest.by_ref().take(SQS_BATCH_LIMIT).collect();
+                match self.send_part(url, &part).await {
+                    Ok(failed) => {
+                        let mut part: Vec<Option<(usize, Outgoing)>> = part.into_iter().map(Some).collect();
+                        for (entry, refused) in failed {
+                            let Some((i, m)) = part.get_mut(entry).and_then(Option::take) else {
+                                continue;
+                            };
+                            match refused {
+                                Some(why) => results.push((i, Err(PortError::Invalid(why)))),
+                                None => retry.push((i, m)),
+                            }
+                        }
+                        results.extend(part.into_iter().flatten().map(|(i, _)| (i, Ok(()))));
+                    }
+                    Err(e) => {
+                        let why = e.to_string();
+                        let retryable = matches!(e, PortError::Unavailable(_));
+                        results.extend(part.into_iter().map(|(i, _)| {
+                            let e = if retryable {
+                                PortError::Unavailable(why.clone())
+                            } else {
+                                PortError::Unknown(anyhow::anyhow!("{why}"))
+                            };
+                            (i, Err(e))
+                        }));
+                    }
                 }
             }
-            Ok(outcome)
-        })
-        .await
+            pending = retry;
+            round += 1;
+        }
+        results
+    }
+
+    /// One SendMessageBatch call; answers the failed entries by position, with the reason when
+    /// SQS refused them for good (the sender's fault) and `None` when they may be resent.
+    async fn send_part(&self, url: &str, part: &[(usize, Outgoing)]) -> PortResult<Vec<(usize, Option<String>)>> {
+        let mut entries = Vec::with_capacity(part.len());
+        for (i, (_, m)) in part.iter().enumerate() {
+            let mut entry = SendMessageBatchRequestEntry::builder()
+                .id(format!("m{i}"))
+                .message_body(&m.body)
+                .message_attributes("type", type_attribute(m.type_name)?);
+            if let Some((group, dedup)) = &m.fifo {
+                entry = entry.message_group_id(group).message_deduplication_id(dedup);
+            }
+            entries.push(
+                entry
+                    .build()
+                    .map_err(|e| PortError::Invalid(format!("batch entry: {e}")))?,
+            );
+        }
+        self.counters.add(Op::SendMessageBatch);
+        let out = self
+            .client
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| map_sdk("SendMessageBatch", e))?;
+        let mut failed = Vec::new();
+        for f in out.failed {
+            let Some(index) = f.id.strip_prefix('m').and_then(|i| i.parse::<usize>().ok()) else {
+                return Err(PortError::Unknown(anyhow::anyhow!(
+                    "SendMessageBatch reported an unknown entry {}",
+                    f.id
+                )));
+            };
+            let refused = f
+                .sender_fault
+                .then(|| format!("{}: {}", f.code, f.message.unwrap_or_default()));
+            failed.push((index, refused));
+        }
+        Ok(failed)
     }
 }
 
@@ -243,6 +284,58 @@ impl Publisher for SqsPublisher {
         self.counters.add(Op::SendMessage);
         request.send().await.map_err(|e| map_sdk("SendMessage", e))?;
         Ok(())
+    }
+
+    /// SendMessageBatch, 10 per request; a single envelope goes with SendMessage (same price).
+    async fn publish_all(&self, envelopes: &[Envelope]) -> Vec<PortResult<()>> {
+        if let [one] = envelopes {
+            return vec![self.publish(one).await];
+        }
+        let mut results: Vec<Option<PortResult<()>>> = envelopes.iter().map(|_| None).collect();
+        let mut by_stream: BTreeMap<Stream, Vec<(usize, Outgoing)>> = BTreeMap::new();
+        for (i, envelope) in envelopes.iter().enumerate() {
+            match outgoing(envelope) {
+                Ok(m) => by_stream.entry(envelope.event.stream()).or_default().push((i, m)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        for (stream, messages) in by_stream {
+            let url = match self.url(stream) {
+                Ok(url) => url.to_string(),
+                Err(e) => {
+                    let why = e.to_string();
+                    for (i, _) in messages {
+                        results[i] = Some(Err(PortError::Invalid(why.clone())));
+                    }
+                    continue;
+                }
+            };
+            let mut failed_groups: HashSet<String> = HashSet::new();
+            for round in rounds(messages) {
+                let (held, send): (Vec<_>, Vec<_>) = round
+                    .into_iter()
+                    .partition(|(_, m)| m.fifo.as_ref().is_some_and(|(g, _)| failed_groups.contains(g)));
+                for (i, _) in held {
+                    results[i] = Some(Err(unsent_after_failure()));
+                }
+                let groups: HashMap<usize, String> = send
+                    .iter()
+                    .filter_map(|(i, m)| m.fifo.as_ref().map(|(g, _)| (*i, g.clone())))
+                    .collect();
+                for (i, result) in self.send_round(&url, send).await {
+                    if result.is_err()
+                        && let Some(g) = groups.get(&i)
+                    {
+                        failed_groups.insert(g.clone());
+                    }
+                    results[i] = Some(result);
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(PortError::Unknown(anyhow::anyhow!("message neither sent nor failed")))))
+            .collect()
     }
 }
 
@@ -364,12 +457,15 @@ impl QueueReceiver for SqsReceiver {
 mod tests {
     use super::*;
 
-    fn m(group: Option<&str>, n: u32) -> Outgoing {
-        Outgoing {
-            body: n.to_string(),
-            type_name: "t",
-            fifo: group.map(|g| (g.to_string(), n.to_string())),
-        }
+    fn m(group: Option<&str>, n: u32) -> (usize, Outgoing) {
+        (
+            n as usize,
+            Outgoing {
+                body: n.to_string(),
+                type_name: "t",
+                fifo: group.map(|g| (g.to_string(), n.to_string())),
+            },
+        )
     }
 
     #[test]
@@ -383,7 +479,7 @@ mod tests {
         ]);
         let bodies: Vec<Vec<&str>> = r
             .iter()
-            .map(|round| round.iter().map(|m| m.body.as_str()).collect())
+            .map(|round| round.iter().map(|(_, m)| m.body.as_str()).collect())
             .collect();
         assert_eq!(bodies, vec![vec!["1", "3"], vec!["2", "5"], vec!["4"]]);
     }

@@ -554,3 +554,100 @@ async fn requests_per_post_through_thread_and_route() -> TestResult {
     anyhow::ensure!(opened == 10 && joined + stored_only == 10);
     Ok(())
 }
+
+/// Marks the entry `m1` of a SendMessageBatch answer as refused by SQS (moto refuses entries
+/// only for a bad DelaySeconds, which the publisher never sets).
+#[derive(Debug)]
+struct RefuseSecondEntry;
+
+impl Intercept for RefuseSecondEntry {
+    fn name(&self) -> &'static str {
+        "refuse-second-entry"
+    }
+
+    fn modify_before_completion(
+        &self,
+        context: &mut aws_sdk_sqs::config::interceptors::FinalizerInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Ok(output)) = context.output_or_error_mut() else {
+            return Ok(());
+        };
+        let Some(out) = output.downcast_mut::<aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput>()
+        else {
+            return Ok(());
+        };
+        let Some(at) = out.successful.iter().position(|e| e.id == "m1") else {
+            return Ok(());
+        };
+        out.successful.remove(at);
+        out.failed.push(
+            aws_sdk_sqs::types::BatchResultErrorEntry::builder()
+                .id("m1")
+                .sender_fault(true)
+                .code("InvalidMessageContents")
+                .message("injected")
+                .build()?,
+        );
+        Ok(())
+    }
+}
+
+/// publish_all when SQS refuses an entry: that entry and the later ones of its FIFO group fail,
+/// everything else goes out, one result each.
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_all_reports_refused_entries_and_holds_their_group() -> TestResult {
+    let env = env!("refused");
+    let provisioned = env.queues(Duration::from_secs(30), 5).await?;
+    let config = emulator_config(&env.url).await;
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&config)
+            .interceptor(RefuseSecondEntry)
+            .build(),
+    );
+    let publisher = SqsPublisher::new(sqs, provisioned.queues.clone());
+    let classified = |pid: &str, author: &str, i: i64| -> anyhow::Result<Envelope> {
+        let p = sample::post(&format!("generic:forum:{pid}"), author, sample::at(i))?;
+        Ok(Envelope::new(
+            Event::PostClassified(PostChange::Created { post: Box::new(p) }),
+            sample::at(i),
+        ))
+    };
+    let (a, b) = ("generic:forum:author-a", "generic:forum:author-b");
+    // Round one sends r1 (m0) and r2 (m1, refused); round two r4, and r3 is held back.
+    let envelopes = vec![
+        classified("r1", a, 1)?,
+        classified("r2", b, 2)?,
+        classified("r3", b, 3)?,
+        classified("r4", a, 4)?,
+    ];
+    let results = publisher.publish_all(&envelopes).await;
+    let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    anyhow::ensure!(ok == vec![true, false, false, true], "results {results:?}");
+    anyhow::ensure!(
+        matches!(&results[1], Err(PortError::Invalid(why)) if why.contains("InvalidMessageContents")),
+        "refused for good: {:?}",
+        results[1]
+    );
+    let fifo = env.receiver(provisioned.queues.get(Stream::Classified).unwrap_or_default());
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let batch = fifo.receive(10, Duration::from_secs(1)).await?;
+        fifo.delete(&batch.iter().map(|m| m.receipt.clone()).collect::<Vec<_>>())
+            .await?;
+        for m in batch {
+            got.push(serde_json::from_str::<Envelope>(&m.body)?.id);
+        }
+    }
+    anyhow::ensure!(
+        got.contains(&envelopes[0].id) && got.contains(&envelopes[3].id),
+        "author a's posts went out"
+    );
+    anyhow::ensure!(
+        !got.contains(&envelopes[2].id),
+        "r3 was held behind its refused predecessor"
+    );
+    Ok(())
+}

@@ -172,6 +172,41 @@ pub trait AlertSink: Send + Sync {
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, envelope: &Envelope) -> PortResult<()>;
+
+    /// Publishes `envelopes` in order and answers one result per envelope, in the same order, so
+    /// a caller can retry exactly the sources of the ones that failed. Within a FIFO stream's
+    /// group, the envelopes after a failed one are not sent (and fail too): order per group holds.
+    /// Adapters with a batch API send several envelopes per request (SQS: 10).
+    async fn publish_all(&self, envelopes: &[Envelope]) -> Vec<PortResult<()>> {
+        let mut failed_groups = std::collections::HashSet::new();
+        let mut results = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let group = envelope
+                .event
+                .stream()
+                .is_fifo()
+                .then(|| (envelope.event.stream(), envelope.event.group()));
+            if let Some(g) = &group
+                && failed_groups.contains(g)
+            {
+                results.push(Err(unsent_after_failure()));
+                continue;
+            }
+            let result = self.publish(envelope).await;
+            if result.is_err()
+                && let Some(g) = group
+            {
+                failed_groups.insert(g);
+            }
+            results.push(result);
+        }
+        results
+    }
+}
+
+/// The error of an envelope held back because an earlier one of its FIFO group failed.
+pub fn unsent_after_failure() -> crate::error::PortError {
+    crate::error::PortError::Unavailable("not sent: an earlier message of its group failed".into())
 }
 
 /// A message taken from a queue, as the poller sees it.

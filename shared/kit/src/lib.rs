@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod env;
 pub mod lambda;
+pub mod outbox;
 pub mod problem;
 pub mod sqs;
 pub mod telemetry;

@@ -6,7 +6,10 @@
 //! FIFO: after a record of a group fails, the group's later records are reported failed
 //! unprocessed, so order within a group is kept. An item identifier is never empty: a record
 //! without a message id fails the whole batch instead (SQS then redelivers all of it).
+//! With an outbox ([`crate::outbox::Deferred`]), the events the handlers publish go out together
+//! at the end of the batch, and a record whose events did not go out is reported failed.
 
+use crate::outbox::{Deferred, collecting};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::FutureExt;
 use socialcare_domain::ports::{Clock, Parked, ParkingLot, QueueReceiver, Received};
@@ -26,6 +29,9 @@ pub struct BatchReport {
     pub failed: usize,
     /// FIFO records not tried because an earlier record of their group failed.
     pub held: usize,
+    /// Records handled, then reported failed because their events did not all go out (or, FIFO,
+    /// an earlier record of their group's did not): counted in `failed` too.
+    pub unpublished: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +53,34 @@ where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), ServiceError>>,
 {
+    run_batch_deferred(source, event, fifo, parking, clock, None, handler).await
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Ok,
+    Parked,
+    Failed,
+    Held,
+}
+
+/// Runs `handler` on every record of `event`; with an `outbox`, the events the handlers publish
+/// through it are sent together at the end (see [`crate::outbox`]) and a record whose events
+/// did not all go out is reported failed, as are (FIFO) the later records of its group.
+pub async fn run_batch_deferred<F, Fut>(
+    source: &str,
+    event: SqsEvent,
+    fifo: bool,
+    parking: &dyn ParkingLot,
+    clock: &dyn Clock,
+    outbox: Option<&Deferred>,
+    handler: F,
+) -> Result<(SqsBatchResponse, BatchReport), BatchError>
+where
+    F: Fn(Envelope) -> Fut,
+    Fut: Future<Output = Result<(), ServiceError>>,
+{
     if event
         .records
         .iter()
@@ -54,9 +88,10 @@ where
     {
         return Err(BatchError::MissingMessageId);
     }
-    let mut failures = Vec::new();
     let mut report = BatchReport::default();
     let mut failed_groups: HashSet<String> = HashSet::new();
+    // Per record: id, FIFO group, what became of it, the events it published (deferred).
+    let mut done: Vec<(String, Option<String>, Status, Vec<Envelope>)> = Vec::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let group = record.attributes.get("MessageGroupId").cloned();
@@ -65,16 +100,17 @@ where
             && failed_groups.contains(g)
         {
             report.held += 1;
-            failures.push(item_failure(id));
+            done.push((id, group, Status::Held, Vec::new()));
             continue;
         }
         let span = tracing::info_span!("message", source, message_id = %id);
-        let outcome = handle_one(&record, &handler).instrument(span.clone()).await;
-        let failed = match outcome {
-            Ok(()) => {
-                report.ok += 1;
-                false
-            }
+        let work = handle_one(&record, &handler).instrument(span.clone());
+        let (outcome, events) = match outbox {
+            Some(_) => collecting(work).await,
+            None => (work.await, Vec::new()),
+        };
+        let status = match outcome {
+            Ok(()) => Status::Ok,
             Err(Disposition::Drop(reason)) => {
                 let parked = Parked {
                     source: source.to_string(),
@@ -86,31 +122,89 @@ where
                 match parking.park(&parked).await {
                     Ok(()) => {
                         span.in_scope(|| tracing::error!(%reason, "message parked: it can never succeed"));
-                        report.parked += 1;
-                        false
+                        Status::Parked
                     }
                     Err(e) => {
                         span.in_scope(
                             || tracing::error!(error = %e, %reason, "could not park a message; it will be retried"),
                         );
-                        true
+                        Status::Failed
                     }
                 }
             }
-            Err(Disposition::Retry) => true,
-            Err(Disposition::Fatal) => true,
+            Err(Disposition::Retry) | Err(Disposition::Fatal) => Status::Failed,
         };
-        if failed {
-            report.failed += 1;
-            if let Some(g) = group {
-                failed_groups.insert(g);
+        if status == Status::Failed
+            && let Some(g) = &group
+        {
+            failed_groups.insert(g.clone());
+        }
+        done.push((id, group, status, events));
+    }
+    if let Some(outbox) = outbox {
+        flush(source, outbox, fifo, &mut done, &mut report).await;
+    }
+    let mut failures = Vec::new();
+    for (id, _, status, _) in done {
+        match status {
+            Status::Ok => report.ok += 1,
+            Status::Parked => report.parked += 1,
+            Status::Failed => {
+                report.failed += 1;
+                failures.push(item_failure(id));
             }
-            failures.push(item_failure(id));
+            Status::Held => failures.push(item_failure(id)),
         }
     }
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     Ok((response, report))
+}
+
+/// Sends the events of the records that succeeded or were parked (a failed record's events are
+/// published again when it is retried) and fails the records whose events did not all go out.
+async fn flush(
+    source: &str,
+    outbox: &Deferred,
+    fifo: bool,
+    done: &mut [(String, Option<String>, Status, Vec<Envelope>)],
+    report: &mut BatchReport,
+) {
+    let mut owners = Vec::new();
+    let mut events = Vec::new();
+    for (n, (_, _, status, published)) in done.iter_mut().enumerate() {
+        if matches!(status, Status::Ok | Status::Parked) {
+            for e in published.drain(..) {
+                owners.push(n);
+                events.push(e);
+            }
+        }
+    }
+    if events.is_empty() {
+        return;
+    }
+    let results = outbox.sink().publish_all(&events).await;
+    let mut unsent: HashSet<usize> = HashSet::new();
+    for (n, result) in owners.iter().zip(results) {
+        if let Err(e) = result
+            && unsent.insert(*n)
+        {
+            tracing::warn!(source, message_id = %done[*n].0, error = %e, "events not published; the message will be retried");
+        }
+    }
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    for (n, (_, group, status, _)) in done.iter_mut().enumerate() {
+        let held_back = fifo && group.as_ref().is_some_and(|g| failed_groups.contains(g));
+        if unsent.contains(&n) || (held_back && matches!(status, Status::Ok | Status::Parked)) {
+            *status = Status::Failed;
+            report.unpublished += 1;
+        }
+        if *status == Status::Failed
+            && let Some(g) = group
+        {
+            failed_groups.insert(g.clone());
+        }
+    }
 }
 
 fn item_failure(id: String) -> BatchItemFailure {
@@ -170,8 +264,10 @@ pub fn to_event(messages: &[Received]) -> SqsEvent {
     event
 }
 
-/// A local poller: receive a batch, run it, delete what succeeded (or was parked), forever.
+/// A local poller: receive a batch, run it (with `outbox`: sending its events together at the
+/// end), delete what succeeded (or was parked), forever.
 /// Failed records stay and come back after their visibility timeout, as on SQS.
+#[expect(clippy::too_many_arguments, reason = "the poller's wiring, called from one place")]
 pub async fn poll<F, Fut>(
     source: String,
     queue: Arc<dyn QueueReceiver>,
@@ -179,6 +275,7 @@ pub async fn poll<F, Fut>(
     parking: Arc<dyn ParkingLot>,
     clock: Arc<dyn Clock>,
     batch_size: usize,
+    outbox: Option<Arc<Deferred>>,
     handler: F,
 ) where
     F: Fn(Envelope) -> Fut,
@@ -200,12 +297,13 @@ pub async fn poll<F, Fut>(
             .iter()
             .map(|m| (m.message_id.clone(), m.receipt.clone()))
             .collect();
-        match run_batch(
+        match run_batch_deferred(
             &source,
             to_event(&messages),
             fifo,
             parking.as_ref(),
             clock.as_ref(),
+            outbox.as_deref(),
             &handler,
         )
         .await
@@ -297,7 +395,8 @@ mod tests {
                 ok: 2,
                 parked: 2,
                 failed: 2,
-                held: 0
+                held: 0,
+                unpublished: 0
             }
         );
         let parked = store.list(10).await.unwrap_or_default();
@@ -331,6 +430,94 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(failed_ids(&resp), vec!["a1"], "a standard queue does not hold groups");
+    }
+
+    /// Keeps what it is asked to publish; refuses the events of case `unsendable`.
+    #[derive(Default)]
+    struct Sink {
+        sent: std::sync::Mutex<Vec<String>>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl socialcare_domain::ports::Publisher for Sink {
+        async fn publish(&self, e: &Envelope) -> socialcare_domain::PortResult<()> {
+            let Event::CaseUpdated(c) = &e.event else { return Ok(()) };
+            if c.case_id.as_str() == "unsendable" {
+                return Err(PortError::Unavailable("throttled".into()));
+            }
+            self.sent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(c.case_id.to_string());
+            Ok(())
+        }
+
+        async fn publish_all(&self, envelopes: &[Envelope]) -> Vec<socialcare_domain::PortResult<()>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut out = Vec::new();
+            for e in envelopes {
+                out.push(self.publish(e).await);
+            }
+            out
+        }
+    }
+
+    #[tokio::test]
+    async fn deferred_events_go_out_once_per_batch_and_failures_return_to_their_records() {
+        use crate::outbox::Deferred;
+        use socialcare_domain::ports::Publisher;
+        let store = MemoryStore::new();
+        let sink = Arc::new(Sink::default());
+        let outbox = Deferred::new(sink.clone());
+        // The handler republishes what it reads (as classify and thread do), through the outbox.
+        let republish = |e: Envelope| {
+            let outbox = &outbox;
+            async move {
+                let Event::CaseUpdated(c) = &e.event else { return Ok(()) };
+                if c.case_id.as_str() == "retry" {
+                    return Err(ServiceError::Port(PortError::Unavailable("throttled".into())));
+                }
+                outbox.publish(&e).await?;
+                Ok(())
+            }
+        };
+        let event = to_event(&[
+            msg("1", &case_event("a"), Some("g1")),
+            msg("2", &case_event("unsendable"), Some("g2")),
+            msg("3", &case_event("b"), Some("g2")),
+            msg("4", &case_event("retry"), Some("g3")),
+            msg("5", &case_event("c"), Some("g1")),
+        ]);
+        let (resp, report) =
+            run_batch_deferred("t", event.clone(), true, &store, &SystemClock, Some(&outbox), republish)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        // 2's event did not go out: 2 is retried, and so is 3, after it in its group; 4 failed
+        // in its handler; 1 and 5 are done. One flush for the whole batch.
+        assert_eq!(failed_ids(&resp), vec!["2", "3", "4"]);
+        assert_eq!(sink.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(report.unpublished, 2);
+        assert_eq!(report.ok, 2);
+        assert_eq!(report.failed, 3);
+        let sent = sink.sent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert!(sent.contains(&"a".to_string()) && sent.contains(&"c".to_string()));
+        // On a standard queue only the record whose event failed is retried.
+        let (resp, _) = run_batch_deferred("t", event, false, &store, &SystemClock, Some(&outbox), republish)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(failed_ids(&resp), vec!["2", "4"]);
+        // Outside a batch, the outbox publishes at once.
+        outbox
+            .publish(&serde_json::from_str(&case_event("now")).unwrap_or_else(|e| panic!("{e}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            sink.sent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&"now".to_string())
+        );
     }
 
     #[tokio::test]

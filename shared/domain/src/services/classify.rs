@@ -4,10 +4,13 @@
 //! knows the author: a known customer, the language of their case (the fallback for a short
 //! post), and how many times they already wrote about the active case (repeated contact).
 //! A stranger's post costs one read (the author index); a known customer's two or three more.
+//!
+//! With the post store as well ([`ClassifyService::with_store_only_chatter`]) the chatter of
+//! authors who are not customers is stored here instead of passing through `thread`.
 
 use crate::error::ServiceError;
 use crate::events::{Envelope, Event, PostChange};
-use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, Publisher};
+use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, PostStore, Publisher};
 use crate::post::{Direction, Post, PostContext};
 use std::sync::Arc;
 
@@ -22,6 +25,7 @@ pub struct ClassifyService {
     publisher: Arc<dyn Publisher>,
     clock: Arc<dyn Clock>,
     history: Option<History>,
+    chatter: Option<Arc<dyn PostStore>>,
 }
 
 impl ClassifyService {
@@ -31,6 +35,7 @@ impl ClassifyService {
             publisher,
             clock,
             history: None,
+            chatter: None,
         }
     }
 
@@ -38,6 +43,32 @@ impl ClassifyService {
     pub fn with_history(mut self, customers: Arc<dyn CustomerStore>, cases: Arc<dyn CaseStore>) -> Self {
         self.history = Some(History { customers, cases });
         self
+    }
+
+    /// Keeps the chatter of unknown authors here instead of passing it to `thread`, which would
+    /// only store it (a non-actionable post of someone who is not a customer opens nothing and
+    /// joins nothing): the same post write, and the customer read is the one the context needs
+    /// anyway; one queue hop less (an SQS send, receive and delete and a `thread` invocation per
+    /// post). The trade: such a post is not ordered behind its author's earlier posts still on
+    /// their way through `thread`, so chatter written seconds after a first request may be stored
+    /// without joining its case. Needs [`ClassifyService::with_history`] (who is a customer).
+    pub fn with_store_only_chatter(mut self, posts: Arc<dyn PostStore>) -> Self {
+        self.chatter = Some(posts);
+        self
+    }
+
+    /// True when the post was stored here as chatter of an unknown author (nothing to pass on).
+    async fn kept_as_chatter(&self, post: &Post, context: &PostContext) -> Result<bool, ServiceError> {
+        let Some(posts) = &self.chatter else {
+            return Ok(false);
+        };
+        let actionable = post.classification.as_ref().is_none_or(|c| c.actionable);
+        if actionable || post.direction != Direction::Inbound || context.existing_customer || self.history.is_none() {
+            return Ok(false);
+        }
+        // A replay finds the post stored already: nothing changes.
+        posts.insert(post).await?;
+        Ok(true)
     }
 
     /// Every change goes on to `thread`, in order: non-actionable posts are kept there for
@@ -57,6 +88,10 @@ impl ClassifyService {
                     "post classified"
                 );
                 post.classification = Some(c);
+                if self.kept_as_chatter(&post, &context).await? {
+                    tracing::debug!(post_id = %post.id, "chatter of an unknown author stored");
+                    return Ok(());
+                }
                 PostChange::Created { post }
             }
             other => other,

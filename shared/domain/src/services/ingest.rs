@@ -54,9 +54,14 @@ impl IngestService {
             }
             Seen::New => {}
         }
-        for change in &inbound.changes {
-            let envelope = Envelope::new(Event::PostReceived(change.clone()), now);
-            self.publisher.publish(&envelope).await?;
+        // A delivery of several posts (X batches them) goes out in batched sends.
+        let envelopes: Vec<Envelope> = inbound
+            .changes
+            .iter()
+            .map(|change| Envelope::new(Event::PostReceived(change.clone()), now))
+            .collect();
+        for result in self.publisher.publish_all(&envelopes).await {
+            result?;
         }
         let expires = now
             .checked_add(self.ttl)

@@ -1,5 +1,6 @@
 //! `Publisher` + `QueueReceiver`: round trip, delete, redelivery after the visibility timeout
-//! with a growing receive count, FIFO order per group and FIFO deduplication by envelope id.
+//! with a growing receive count, FIFO order per group and FIFO deduplication by envelope id,
+//! and `publish_all` (one result per envelope, order per group kept).
 
 use crate::sample::{at, case_id, post, tag};
 use anyhow::ensure;
@@ -142,5 +143,46 @@ pub async fn queue_contract(setup: QueueSetup) -> anyhow::Result<()> {
         want.entry(e.event.group()).or_default().push(e.id.clone());
     }
     ensure!(per_group == want, "each author's posts in the order sent");
+
+    // publish_all: one result per envelope; 13 FIFO posts of two authors and 12 case events in
+    // one call arrive complete, each author's posts in the order given.
+    let (c, d) = (format!("generic:forum:{t}-c"), format!("generic:forum:{t}-d"));
+    let mut mixed = Vec::new();
+    let mut fifo = Vec::new();
+    for n in 0..25_i64 {
+        if n % 2 == 0 {
+            let author = if n % 4 == 0 { &c } else { &d };
+            let p = post(&format!("{author}-all-{n}"), author, at(n))?;
+            let e = Envelope::new(Event::PostClassified(PostChange::Created { post: Box::new(p) }), at(n));
+            fifo.push(e.clone());
+            mixed.push(e);
+        } else {
+            mixed.push(case_event(&format!("{t}-all"), usize::try_from(n)?)?);
+        }
+    }
+    let results = publisher.publish_all(&mixed).await;
+    ensure!(results.len() == mixed.len(), "one result per envelope");
+    for r in results {
+        r?;
+    }
+    let got = collect(&*classified, fifo.len(), patience, true).await?;
+    ensure!(
+        got.len() == fifo.len(),
+        "received {} of {} FIFO messages",
+        got.len(),
+        fifo.len()
+    );
+    let mut per_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in &got {
+        let e: Envelope = serde_json::from_str(&m.body)?;
+        per_group.entry(e.event.group()).or_default().push(e.id);
+    }
+    let mut want: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &fifo {
+        want.entry(e.event.group()).or_default().push(e.id.clone());
+    }
+    ensure!(per_group == want, "publish_all keeps each author's order");
+    let standard = collect(&*cases, 12, patience, true).await?;
+    ensure!(standard.len() == 12, "received {} of 12 case events", standard.len());
     Ok(())
 }

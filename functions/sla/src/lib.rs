@@ -1,10 +1,43 @@
 //! The sla function: the ticker. On AWS a schedule invokes it every minute and it ticks each
 //! second of that minute, so a timer fires within about a second of its due time; locally
-//! `care serve` ticks it in-process.
+//! `care serve` ticks it in-process. Once a minute it also returns to the queue the unanswered
+//! cases of agents offline for longer than the routing grace ([`run_minute`]).
 
 use socialcare_domain::ServiceError;
+use socialcare_domain::services::route::RouteService;
 use socialcare_domain::services::sla::{SlaService, TickReport};
 use std::time::Duration;
+
+/// What one scheduled invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MinuteReport {
+    #[serde(flatten)]
+    pub ticks: TickReport,
+    /// Cases of agents offline past the grace, returned to the queue and routed again.
+    pub returned_offline: usize,
+}
+
+/// One scheduled invocation: the offline-grace sweep once (a failed sweep is logged and tried
+/// again next minute: the SLA ticks matter more), then [`run_window`].
+pub async fn run_minute(
+    sla: &SlaService,
+    route: &RouteService,
+    window: Duration,
+    every: Duration,
+) -> Result<MinuteReport, ServiceError> {
+    let returned_offline = match route.return_after_grace().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "offline grace sweep failed; the next minute retries");
+            0
+        }
+    };
+    let ticks = run_window(sla, window, every).await?;
+    Ok(MinuteReport {
+        ticks,
+        returned_offline,
+    })
+}
 
 /// Ticks every `every` until `window` has passed; returns the sum of the reports.
 pub async fn run_window(service: &SlaService, window: Duration, every: Duration) -> Result<TickReport, ServiceError> {

@@ -5,6 +5,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use socialcare_aws::{LambdaEnv, SnsAlertSink};
 use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
 use socialcare_domain::ports::{AlertSink, Clock, SystemClock};
+use socialcare_domain::services::route::RouteService;
 use socialcare_domain::services::sla::SlaService;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
+    let route = Arc::new(
+        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
+            .with_routing(settings.routing, s.clone()),
+    );
     let service = Arc::new(SlaService::new(
         s.clone(),
         s.clone(),
@@ -33,9 +38,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings.sla,
     ));
     lambda_runtime::run(service_fn(move |_: LambdaEvent<CloudWatchEvent>| {
-        let service = service.clone();
+        let (service, route) = (service.clone(), route.clone());
         async move {
-            let report = fn_sla::run_window(&service, Duration::from_secs(58), Duration::from_secs(1)).await;
+            let report = fn_sla::run_minute(&service, &route, Duration::from_secs(58), Duration::from_secs(1)).await;
             report.map_err(lambda_runtime::Error::from)
         }
     }))

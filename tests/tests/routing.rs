@@ -1,6 +1,6 @@
 //! Routing through HTTP: the explanation (who may read it), decline once, transfer to an
 //! unknown agent or queue, transfer to a queue, supervisor force-assign, and the offline grace
-//! returning an unanswered case to the queue.
+//! returning an unanswered case to the queue; stickiness to the agent who served the customer.
 
 use serde_json::{Value, json};
 use socialcare_domain::Role;
@@ -134,5 +134,72 @@ async fn explain_decline_transfer_force_and_offline_grace() -> anyhow::Result<()
         loads.iter().all(|(_, l)| *l == 0),
         "loads exact after every move: {loads:?}"
     );
+    Ok(())
+}
+
+/// Stickiness through HTTP: a customer who comes back within `sticky_days` goes to the agent who
+/// served them, even when another eligible agent carries less; the explanation says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returning_customer_goes_back_to_their_agent() -> anyhow::Result<()> {
+    let text = format!(
+        "{}\n[[agents]]\nid = \"eve\"\nlanguages = [\"en\"]\ncapacity = 2\n\n[routing]\nsticky_days = 14\n",
+        config("http://127.0.0.1:9/replies", 3600).replace("[service]\n", "[service]\nreopen_days = 0\n")
+    );
+    let t = TestStack::start(&text).await?;
+    let ask = "My Acme laptop does not start after the update, can you please help me with a repair?";
+    let assignee_of = |post: &'static str| {
+        let t = &t;
+        async move {
+            let cases = t
+                .wait_cases(Duration::from_secs(10), |cs| {
+                    cs.iter().any(|c| c["post_ids"][0] == post && c["assignee"].is_string())
+                })
+                .await?;
+            let case = cases
+                .iter()
+                .find(|c| c["post_ids"][0] == post)
+                .cloned()
+                .unwrap_or_default();
+            anyhow::Ok((
+                case["id"].as_str().unwrap_or_default().to_string(),
+                case["assignee"].as_str().unwrap_or_default().to_string(),
+            ))
+        }
+    };
+    // Tara's first case goes to one of the two English agents (A); Ole's to the other (B).
+    t.webhook("s1", &created("s-p1", "u-tara", "tara", ask)).await?;
+    let (first, a) = assignee_of("generic:forum:s-p1").await?;
+    t.webhook("s2", &created("s-p2", "u-ole", "ole", ask)).await?;
+    let (ole_case, b) = assignee_of("generic:forum:s-p2").await?;
+    assert_ne!(a, b, "least loaded: the second case goes to the other agent");
+    // A resolves Tara's case; a third customer's case goes to A (now less loaded); B resolves Ole's.
+    let resolve = |id: String, who: String| {
+        let t = &t;
+        async move {
+            t.post(&format!("/v1/cases/{id}/resolve"), &who, Role::Agent, None)
+                .await
+        }
+    };
+    assert_eq!(resolve(first, a.clone()).await?.0, 200);
+    t.webhook("s3", &created("s-p3", "u-kim", "kim", ask)).await?;
+    assert_eq!(assignee_of("generic:forum:s-p3").await?.1, a);
+    assert_eq!(resolve(ole_case, b.clone()).await?.0, 200);
+
+    // Tara comes back: A carries one case, B none, and A gets it for having served her.
+    t.webhook("s4", &created("s-p4", "u-tara", "tara", ask)).await?;
+    let (again, who) = assignee_of("generic:forum:s-p4").await?;
+    assert_eq!(who, a, "sticky to the agent who served her");
+    let (status, why) = t
+        .get(&format!("/v1/cases/{again}/routing"), "sam", Role::Supervisor)
+        .await?;
+    assert_eq!(status, 200, "{why}");
+    let decision = &why["decisions"][0];
+    assert_eq!(decision["sticky_agent"], a.as_str(), "{decision}");
+    let other = decision["candidates"]
+        .as_array()
+        .and_then(|c| c.iter().find(|x| x["agent_id"] == b.as_str()))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(other["load"], 0, "{decision}");
     Ok(())
 }

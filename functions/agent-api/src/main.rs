@@ -6,7 +6,7 @@ use socialcare_aws::LambdaEnv;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
 use socialcare_domain::services::desk::Desk;
-use socialcare_domain::services::route::RouteService;
+use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
 use std::sync::Arc;
 
@@ -21,13 +21,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     for agent in &settings.agents {
         s.seed(agent).await?;
     }
-    let router_service = Arc::new(RouteService::new(
-        s.clone(),
-        s.clone(),
-        s.clone(),
-        clock.clone(),
-        settings.sla.clone(),
-    ));
+    let router_service = Arc::new(
+        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
+            .with_routing(settings.routing.clone(), s.clone())
+            .with_claim_index_ttl(CLAIM_INDEX_TTL),
+    );
     let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
     let publisher = env.publisher(&[Stream::Replies])?;
     let desk = Desk::new(

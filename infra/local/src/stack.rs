@@ -13,7 +13,7 @@ use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
-use socialcare_domain::services::route::RouteService;
+use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
@@ -243,7 +243,8 @@ impl Stack {
                 clock.clone(),
                 settings.sla.clone(),
             )
-            .with_routing(settings.routing.clone(), ports.posts.clone()),
+            .with_routing(settings.routing.clone(), ports.posts.clone())
+            .with_claim_index_ttl(CLAIM_INDEX_TTL),
         );
         let endpoints = HttpSender::endpoints(&settings.sources, |name| (opts.secrets)(name));
         let platform_senders = PlatformSenders::new(

@@ -10,6 +10,12 @@ use crate::routing::{Decision, RoutingPolicy};
 use crate::sla::SlaPolicy;
 use std::sync::Arc;
 
+mod claim;
+
+/// How long the process that serves claims keeps its pull index (see `route/claim.rs`): a case
+/// that starts waiting is claimable from it within this long (at once when nothing else is).
+pub const CLAIM_INDEX_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 mod ops;
 pub use ops::Transfer;
 
@@ -32,6 +38,8 @@ pub struct RouteService {
     /// Read for the requirements derived from posts (intent, product names); without it a
     /// case's requirements come from the case alone.
     posts: Option<Arc<dyn PostStore>>,
+    /// The pull index, kept between claims for [`RouteService::with_claim_index_ttl`].
+    claim_index: claim::ClaimIndex,
 }
 
 impl RouteService {
@@ -50,7 +58,16 @@ impl RouteService {
             policy,
             routing: Arc::new(RoutingPolicy::default()),
             posts: None,
+            claim_index: claim::ClaimIndex::new(jiff::SignedDuration::ZERO),
         }
+    }
+
+    /// Keeps the pull index between claims for up to `ttl` (zero, the default: rebuilt for every
+    /// claim). For the process that serves claims (the agent API); see `route/claim.rs`.
+    pub fn with_claim_index_ttl(mut self, ttl: std::time::Duration) -> Self {
+        let ttl = jiff::SignedDuration::try_from(ttl).unwrap_or(jiff::SignedDuration::ZERO);
+        self.claim_index = claim::ClaimIndex::new(ttl);
+        self
     }
 
     /// Routes by `policy` (requirements, stickiness, relaxation), reading case posts from `posts`.

@@ -1,7 +1,8 @@
 //! Routing under contention: `RouteService` over one store, half the tasks pulling
 //! (`claim_for`, an agent taking the next case) and half pushing (`on_case_updated`, the
 //! router picking the best agent), all at once. Every case ends assigned exactly once and
-//! every agent's load equals its cases, within capacity.
+//! every agent's load equals its cases, within capacity. The pullers keep their pull index
+//! between claims (never expiring here), so stale picks are exercised too.
 
 use super::concurrently;
 use crate::clock::FixedClock;
@@ -81,7 +82,12 @@ where
     let agents = Arc::new(agents);
 
     let results = concurrently(scale.claimers, |task| {
-        let route = service(&store, &clock);
+        // Pullers keep their pull index (as the agent API does) and the clock stands still, so it
+        // never expires: every case the pushers take meanwhile is a stale entry that must lose.
+        let route = match task % 2 {
+            0 => service(&store, &clock).with_claim_index_ttl(Duration::from_secs(3_600)),
+            _ => service(&store, &clock),
+        };
         let ids = ids.clone();
         let agents = agents.clone();
         async move {

@@ -13,7 +13,6 @@ use crate::case::{Actor, Case};
 use crate::error::{PortError, ServiceError};
 use crate::ids::{AgentId, CaseId};
 use crate::ports::{CaseQuery, LoadChange};
-use crate::routing::index::WaitingIndex;
 use crate::routing::record::{sticky_agent, unassign, waited_secs};
 use crate::routing::requirements::{basic_requirements, requirements};
 use crate::routing::{Mode, Ranking, Requirements, Situation, rank};
@@ -110,7 +109,7 @@ impl RouteService {
     /// Pull: the best waiting case `agent_id` may take (priority, then age, within what its
     /// requirements and declines allow), taken atomically.
     pub(super) async fn claim_best(&self, agent_id: &AgentId) -> Result<Option<Case>, ServiceError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
+        for attempt in 0..MAX_CONFLICT_RETRIES {
             let agents = self.agents.list().await?;
             let agent = agents
                 .iter()
@@ -123,30 +122,21 @@ impl RouteService {
                     agent.capacity
                 )));
             }
-            let waiting = self
-                .cases
-                .list(&CaseQuery {
-                    waiting: true,
-                    ..CaseQuery::default()
-                })
-                .await?;
-            let mut index = WaitingIndex::new();
-            let mut by_id = std::collections::HashMap::new();
-            for case in waiting {
-                index.insert(
-                    case.id.clone(),
-                    self.requirements_of(&case),
-                    case.created_at,
-                    case.routing.waiting_since.unwrap_or(case.created_at),
-                    case.routing.declined.clone(),
-                );
-                by_id.insert(case.id.clone(), case);
-            }
             let now = self.clock.now();
+            // The kept index serves the first attempt while it is live; a retry always rebuilds.
+            let fresh = attempt > 0 || !self.claim_index.is_live(now);
+            if fresh {
+                let waiting = self
+                    .cases
+                    .list(&CaseQuery {
+                        waiting: true,
+                        ..CaseQuery::default()
+                    })
+                    .await?;
+                self.claim_index.rebuild(waiting, |c| self.requirements_of(c), now);
+            }
             let mut lost_any = false;
-            while let Some(id) = index.best_for(&agent, &self.routing, now).cloned() {
-                index.remove(&id);
-                let Some(case) = by_id.remove(&id) else { continue };
+            while let Some(case) = self.claim_index.take_best(&agent, &self.routing, now) {
                 let mut decision = self.rank(&case, &agents, None, Mode::Claim, Some(agent_id)).decision;
                 decision.chosen = Some(agent_id.clone());
                 if self.try_assign(&case, agent_id, Some(decision)).await? {
@@ -154,7 +144,7 @@ impl RouteService {
                 }
                 lost_any = true;
             }
-            if !lost_any {
+            if fresh && !lost_any {
                 return Ok(None);
             }
         }

@@ -304,6 +304,9 @@ struct AgentBody {
     #[serde(default)]
     channels: Vec<socialcare_domain::Channel>,
     capacity: u32,
+    /// Limits per channel within `capacity`.
+    #[serde(default)]
+    channel_capacity: std::collections::BTreeMap<socialcare_domain::Channel, u32>,
     #[serde(default)]
     role: Option<socialcare_domain::Role>,
 }
@@ -325,6 +328,8 @@ async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<
         regions: b.regions,
         channels: b.channels,
         capacity: b.capacity,
+        channel_capacity: b.channel_capacity,
+        channel_load: Default::default(),
         presence: socialcare_domain::Presence::Offline,
         role: b.role.unwrap_or(socialcare_domain::Role::Agent),
         load: 0,

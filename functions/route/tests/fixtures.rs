@@ -28,6 +28,8 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
             secondary_languages: vec![],
             regions: vec![],
             channels: vec![],
+            channel_capacity: Default::default(),
+            channel_load: Default::default(),
         })
         .await?;
     let case = Case {

@@ -118,6 +118,10 @@ pub(crate) mod schema {
     // agents
     pub const LOAD: &str = "load";
     pub const CAPACITY: &str = "capacity";
+    /// Per channel: `cap_<channel>` (its limit, when it has one) and `load_<channel>` (its open
+    /// cases), top-level numbers beside `load` so the case transaction can condition on them.
+    pub const CHANNEL_CAPACITY_PREFIX: &str = "cap_";
+    pub const CHANNEL_LOAD_PREFIX: &str = "load_";
     pub const PRESENCE: &str = "presence";
     pub const LAST_ASSIGNED: &str = "last_assigned_at";
     pub const LAST_ASSIGNED_KEY: &str = "last_key";

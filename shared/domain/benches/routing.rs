@@ -35,6 +35,8 @@ fn agents(n: usize) -> Vec<Agent> {
             secondary_languages: vec![Language::parse(LANGS[(i + 1) % 5]).unwrap()],
             regions: vec![REGIONS[i % 3].to_string()],
             channels: vec![],
+            channel_capacity: Default::default(),
+            channel_load: Default::default(),
         })
         .collect()
 }

@@ -49,6 +49,13 @@ pub struct Agent {
     /// Channels the agent works; empty = every channel.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// At most this many open cases of a channel (e.g. X 3 of a total of 6: the agent also
+    /// answers Messenger). Channels not named are limited by `capacity` alone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_capacity: BTreeMap<Channel, u32>,
+    /// Open cases per channel. Changed only together with the case, like `load`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_load: BTreeMap<Channel, u32>,
 }
 
 impl Agent {
@@ -61,5 +68,39 @@ impl Agent {
     }
     pub fn has_room(&self) -> bool {
         self.load < self.capacity
+    }
+
+    /// Open cases of `channel` the agent carries.
+    pub fn load_of(&self, channel: Channel) -> u32 {
+        self.channel_load.get(&channel).copied().unwrap_or(0)
+    }
+
+    /// Room within the channel's own limit, if it has one (the total is [`Agent::has_room`]).
+    pub fn has_channel_room(&self, channel: Channel) -> bool {
+        self.channel_capacity
+            .get(&channel)
+            .is_none_or(|cap| self.load_of(channel) < *cap)
+    }
+
+    /// Room for one more case of `channel`: within the total and the channel's limit.
+    pub fn has_room_for(&self, channel: Channel) -> bool {
+        self.has_room() && self.has_channel_room(channel)
+    }
+
+    /// Counts one more case of `channel` (the caller checked the room).
+    pub fn take_load(&mut self, channel: Channel) {
+        self.load += 1;
+        *self.channel_load.entry(channel).or_default() += 1;
+    }
+
+    /// Counts one case of `channel` less (never below zero; a channel at zero is not listed).
+    pub fn release_load(&mut self, channel: Channel) {
+        self.load = self.load.saturating_sub(1);
+        if let Some(l) = self.channel_load.get_mut(&channel) {
+            *l = l.saturating_sub(1);
+            if *l == 0 {
+                self.channel_load.remove(&channel);
+            }
+        }
     }
 }

@@ -100,6 +100,9 @@ struct RawAgent {
     #[serde(default)]
     channels: Vec<socialcare_domain::Channel>,
     capacity: Spanned<u32>,
+    /// Limits per channel within `capacity`: `{ x = 3, messenger = 5 }`.
+    #[serde(default)]
+    channel_capacity: Option<Spanned<BTreeMap<socialcare_domain::Channel, u32>>>,
     #[serde(default)]
     role: Role,
     #[serde(default)]
@@ -307,6 +310,20 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
                 );
             }
         }
+        let channel_capacity = r
+            .channel_capacity
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
+        for (channel, cap) in &channel_capacity {
+            if cap > r.capacity.get_ref() {
+                c.push(
+                    r.channel_capacity.as_ref().map(|c| c.span()),
+                    format!("agents[{i}].channel_capacity.{}", channel.as_str()),
+                    format!("{cap} is more than the agent's capacity ({})", r.capacity.get_ref()),
+                );
+            }
+        }
         agents.push(Agent {
             id: r.id.clone(),
             name: r.name.clone().unwrap_or_else(|| r.id.to_string()),
@@ -320,6 +337,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
             secondary_languages: r.secondary_languages.clone(),
             regions: r.regions.clone(),
             channels: r.channels.clone(),
+            channel_capacity,
+            channel_load: Default::default(),
         });
     }
 
@@ -428,6 +447,24 @@ P4 = 3600
     }
 
     #[test]
+    fn agents_take_limits_per_channel() {
+        let text = GOOD.replace(
+            "capacity = 2",
+            "capacity = 2\nchannel_capacity = { x = 1, messenger = 2 }",
+        );
+        let s = parse("care.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        let caps: Vec<(socialcare_domain::Channel, u32)> =
+            s.agents[0].channel_capacity.iter().map(|(c, n)| (*c, *n)).collect();
+        assert_eq!(
+            caps,
+            [
+                (socialcare_domain::Channel::X, 1),
+                (socialcare_domain::Channel::Messenger, 2)
+            ]
+        );
+    }
+
+    #[test]
     fn alert_webhooks_take_the_levels_they_ask_for() {
         let text = format!(
             "{GOOD}\n[[alerts.webhooks]]\nname = \"team\"\nurl_env = \"TEAM_HOOK\"\n\n\
@@ -471,6 +508,14 @@ P4 = 3600
             (
                 GOOD.replace("secret_env = \"CARE_SECRET_FORUM\"", "secret_env = \"whsec_abc\""),
                 "sources[0].secret_env",
+            ),
+            (
+                GOOD.replace("capacity = 2", "capacity = 2\nchannel_capacity = { x = 3 }"),
+                "care.toml:15: agents[0].channel_capacity.x: 3 is more than the agent's capacity (2)",
+            ),
+            (
+                GOOD.replace("capacity = 2", "capacity = 2\nchannel_capacity = { fax = 1 }"),
+                "care.toml:15: (syntax)",
             ),
             (
                 GOOD.replace("capacity = 2", "capacity = 2\nmood = \"happy\""),

@@ -211,6 +211,12 @@ impl CaseStore for MemoryStore {
                 if a.load >= a.capacity {
                     return Err(PortError::Conflict(format!("agent {agent} is at capacity")));
                 }
+                if !a.has_channel_room(case.channel) {
+                    return Err(PortError::Conflict(format!(
+                        "agent {agent} is at capacity for {}",
+                        case.channel.as_str()
+                    )));
+                }
             }
             LoadChange::Release(agent) => {
                 if !state.agents.contains_key(agent) {
@@ -222,12 +228,12 @@ impl CaseStore for MemoryStore {
             LoadChange::None => {}
             LoadChange::Take(agent) => {
                 if let Some(a) = state.agents.get_mut(&agent) {
-                    a.load += 1;
+                    a.take_load(case.channel);
                 }
             }
             LoadChange::Release(agent) => {
                 if let Some(a) = state.agents.get_mut(&agent) {
-                    a.load = a.load.saturating_sub(1);
+                    a.release_load(case.channel);
                 }
             }
         }
@@ -271,8 +277,10 @@ impl AgentStore for MemoryStore {
         match state.agents.get_mut(&agent.id) {
             Some(stored) => {
                 let (load, presence, last) = (stored.load, stored.presence, stored.last_assigned_at);
+                let channel_load = std::mem::take(&mut stored.channel_load);
                 *stored = agent.clone();
                 stored.load = load;
+                stored.channel_load = channel_load;
                 stored.presence = presence;
                 stored.last_assigned_at = last;
                 Ok(false)

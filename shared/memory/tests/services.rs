@@ -99,6 +99,8 @@ fn agent(aid: &str, langs: &[&str], capacity: u32) -> Agent {
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],
+        channel_capacity: Default::default(),
+        channel_load: Default::default(),
     }
 }
 

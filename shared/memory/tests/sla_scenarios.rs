@@ -110,6 +110,8 @@ async fn world() -> World {
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],
+        channel_capacity: Default::default(),
+        channel_load: Default::default(),
     };
     store.seed(&ana).await.unwrap_or_else(|e| panic!("{e}"));
     let case = Case {

@@ -145,6 +145,8 @@ pub fn agent(id: &str, capacity: u32) -> anyhow::Result<Agent> {
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],
+        channel_capacity: Default::default(),
+        channel_load: Default::default(),
     })
 }
 

@@ -4,11 +4,13 @@
 
 use super::{AwsStore, corrupt};
 use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, n, opt_s, s, time_key, to_doc};
-use crate::tables::schema::{CAPACITY, LAST_ASSIGNED, LAST_ASSIGNED_KEY, LOAD, PRESENCE};
+use crate::tables::schema::{
+    CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, LAST_ASSIGNED, LAST_ASSIGNED_KEY, LOAD, PRESENCE,
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use socialcare_domain::ports::AgentStore;
-use socialcare_domain::{Agent, AgentId, PortError, PortResult, Presence};
+use socialcare_domain::{Agent, AgentId, Channel, PortError, PortResult, Presence};
 use std::collections::HashMap;
 
 fn presence_str(p: Presence) -> &'static str {
@@ -28,6 +30,14 @@ fn parse_presence(s: &str) -> PortResult<Presence> {
     }
 }
 
+fn channel_load(channel: Channel) -> String {
+    format!("{CHANNEL_LOAD_PREFIX}{}", channel.as_str())
+}
+
+fn channel_capacity(channel: Channel) -> String {
+    format!("{CHANNEL_CAPACITY_PREFIX}{}", channel.as_str())
+}
+
 impl AwsStore {
     fn decode_agent(&self, item: &Item) -> PortResult<Agent> {
         let pk = get_s(item, PK).unwrap_or("?");
@@ -35,6 +45,16 @@ impl AwsStore {
             let mut agent: Agent = from_doc(item)?;
             agent.load = get_n(item, LOAD)?;
             agent.capacity = get_n(item, CAPACITY)?;
+            // The per-channel loads live beside `load` (the doc's copy is the seed's).
+            agent.channel_load.clear();
+            for channel in Channel::ALL {
+                if item.contains_key(&channel_load(channel)) {
+                    let load: u32 = get_n(item, &channel_load(channel))?;
+                    if load > 0 {
+                        agent.channel_load.insert(channel, load);
+                    }
+                }
+            }
             if let Some(p) = opt_s(item, PRESENCE) {
                 agent.presence = parse_presence(p)?;
             }
@@ -78,6 +98,12 @@ impl AgentStore for AwsStore {
             (CAPACITY.to_string(), n(agent.capacity)),
             (PRESENCE.to_string(), s(presence_str(agent.presence))),
         ]);
+        for channel in Channel::ALL {
+            item.insert(channel_load(channel), n(agent.load_of(channel)));
+            if let Some(cap) = agent.channel_capacity.get(&channel) {
+                item.insert(channel_capacity(channel), n(*cap));
+            }
+        }
         if let Some(at) = agent.last_assigned_at {
             item.insert(LAST_ASSIGNED.to_string(), s(at.to_string()));
             item.insert(LAST_ASSIGNED_KEY.to_string(), s(time_key(at)));
@@ -97,14 +123,46 @@ impl AgentStore for AwsStore {
     async fn save_profile(&self, agent: &Agent) -> PortResult<bool> {
         // The profile lives in `doc` and `capacity`; load, presence and the last assignment are
         // their own attributes (decode_agent reads them over the doc), so they are kept.
+        // Channel limits are set or removed with the profile; a channel's load starts at zero.
+        let mut set = vec!["#doc = :doc".to_string(), "#cap = :cap".to_string()];
+        let mut remove = vec![];
+        let mut names: Vec<(String, String)> = vec![
+            ("#doc".into(), DOC.into()),
+            ("#cap".into(), CAPACITY.into()),
+            ("#pk".into(), PK.into()),
+        ];
+        let mut values = vec![
+            (":doc".to_string(), to_doc(agent)?),
+            (":cap".to_string(), n(agent.capacity)),
+            (":zero".to_string(), n(0)),
+        ];
+        for (i, channel) in Channel::ALL.into_iter().enumerate() {
+            names.push((format!("#cc{i}"), channel_capacity(channel)));
+            names.push((format!("#cl{i}"), channel_load(channel)));
+            set.push(format!("#cl{i} = if_not_exists(#cl{i}, :zero)"));
+            match agent.channel_capacity.get(&channel) {
+                Some(cap) => {
+                    set.push(format!("#cc{i} = :cc{i}"));
+                    values.push((format!(":cc{i}"), n(*cap)));
+                }
+                None => remove.push(format!("#cc{i}")),
+            }
+        }
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let names: Vec<(&str, &str)> = names.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)> =
+            values.iter().map(|(k, v)| (k.as_ref(), v.clone())).collect();
         let updated = self
             .update_if(
                 &self.tables.agents,
                 agent.id.as_str(),
-                "SET #doc = :doc, #cap = :cap",
+                &update,
                 "attribute_exists(#pk)",
-                &[("#doc", DOC), ("#cap", CAPACITY), ("#pk", PK)],
-                vec![(":doc", to_doc(agent)?), (":cap", n(agent.capacity))],
+                &names,
+                values,
             )
             .await?;
         if updated {

@@ -10,14 +10,14 @@ use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, t
 use crate::counts::Op;
 use crate::error::{TransactError, map_sdk, map_transact};
 use crate::tables::schema::{
-    ACTIVE, ASSIGNEE, CAPACITY, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS,
-    GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
+    ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE,
+    GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use socialcare_domain::ports::{CaseQuery, CaseStore, LoadChange};
-use socialcare_domain::{AgentId, Case, CaseId, CustomerId, PortError, PortResult};
+use socialcare_domain::{AgentId, Case, CaseId, Channel, CustomerId, PortError, PortResult};
 use std::collections::HashMap;
 
 fn case_pk(id: &CaseId) -> String {
@@ -93,11 +93,21 @@ impl AwsStore {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
-    fn load_update(&self, change: &LoadChange) -> PortResult<Option<TransactWriteItem>> {
+    /// The agent's side of a case transaction: the total load and the load of the case's
+    /// channel move together; a take is conditioned on both limits.
+    fn load_update(&self, change: &LoadChange, channel: Channel) -> PortResult<Option<TransactWriteItem>> {
         let (agent, update, condition) = match change {
             LoadChange::None => return Ok(None),
-            LoadChange::Take(a) => (a, "SET #load = #load + :one", "attribute_exists(#pk) AND #load < #cap"),
-            LoadChange::Release(a) => (a, "SET #load = #load - :one", "attribute_exists(#pk) AND #load > :zero"),
+            LoadChange::Take(a) => (
+                a,
+                "SET #load = #load + :one, #chl = if_not_exists(#chl, :zero) + :one",
+                "attribute_exists(#pk) AND #load < #cap AND (attribute_not_exists(#chc) OR #chl < #chc)",
+            ),
+            LoadChange::Release(a) => (
+                a,
+                "SET #load = #load - :one, #chl = if_not_exists(#chl, :one) - :one",
+                "attribute_exists(#pk) AND #load > :zero",
+            ),
         };
         let mut builder = Update::builder()
             .table_name(&self.tables.agents)
@@ -106,11 +116,14 @@ impl AwsStore {
             .condition_expression(condition)
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#load", LOAD)
-            .expression_attribute_values(":one", n(1));
-        builder = match change {
-            LoadChange::Take(_) => builder.expression_attribute_names("#cap", CAPACITY),
-            _ => builder.expression_attribute_values(":zero", n(0)),
-        };
+            .expression_attribute_names("#chl", format!("{CHANNEL_LOAD_PREFIX}{}", channel.as_str()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0));
+        if let LoadChange::Take(_) = change {
+            builder = builder
+                .expression_attribute_names("#cap", CAPACITY)
+                .expression_attribute_names("#chc", format!("{CHANNEL_CAPACITY_PREFIX}{}", channel.as_str()));
+        }
         Ok(Some(
             TransactWriteItem::builder()
                 .update(builder.build().map_err(build_err)?)
@@ -266,7 +279,7 @@ impl CaseStore for AwsStore {
         // the usual way to become inactive). A wrong guess costs one read and one more try.
         let mut was_active = true;
         for _ in 0..4 {
-            let agent_item = self.load_update(&load)?;
+            let agent_item = self.load_update(&load, case.channel)?;
             let pointer_changes = was_active != is_active;
             if agent_item.is_none() && !pointer_changes {
                 match self.put_case_only(case, expected_version).await? {

@@ -19,9 +19,12 @@ pub enum Exclusion {
     Presence {
         presence: Presence,
     },
+    /// Full: in total, or (`channel` named) for the case's channel.
     Capacity {
         load: u32,
         capacity: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
     },
     /// `secondary`: the agent speaks it as a secondary language, and no relaxation step allows that yet.
     Language {
@@ -102,10 +105,18 @@ pub fn exclusions(agent: &Agent, ask: &Ask<'_>) -> Vec<Exclusion> {
             presence: agent.presence,
         });
     }
+    let channel = ask.requirements.channel;
     if !agent.has_room() {
         out.push(Exclusion::Capacity {
             load: agent.load,
             capacity: agent.capacity,
+            channel: None,
+        });
+    } else if !agent.has_channel_room(channel) {
+        out.push(Exclusion::Capacity {
+            load: agent.load_of(channel),
+            capacity: agent.channel_capacity.get(&channel).copied().unwrap_or(0),
+            channel: Some(channel),
         });
     }
     out.extend(requirement_misses(agent, ask));
@@ -124,7 +135,7 @@ pub fn exclusion_mask(agent: &Agent, ask: &Ask<'_>) -> u8 {
     if agent.presence != Presence::Online {
         mask |= 1;
     }
-    if !agent.has_room() {
+    if !agent.has_room_for(ask.requirements.channel) {
         mask |= 1 << 1;
     }
     if ask.declined.contains(&agent.id) {

@@ -117,7 +117,7 @@ impl WaitingIndex {
                 let Some(entry) = self.entries.get(&key.2) else {
                     continue;
                 };
-                if entry.declined.contains(&agent.id) {
+                if entry.declined.contains(&agent.id) || !agent.has_channel_room(entry.requirements.channel) {
                     continue;
                 }
                 let waited = now.duration_since(entry.waiting_since).as_secs().max(0);

@@ -38,6 +38,8 @@ fn agent(id: &str, langs: &[&str]) -> Agent {
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],
+        channel_capacity: Default::default(),
+        channel_load: Default::default(),
     }
 }
 
@@ -88,6 +90,32 @@ fn policy() -> RoutingPolicy {
 }
 
 #[test]
+fn a_full_channel_names_itself_in_the_explanation() {
+    let mut a = agent("a", &["en"]);
+    a.channel_capacity.insert(Channel::X, 1);
+    a.take_load(Channel::X);
+    let none: BTreeSet<Relax> = BTreeSet::new();
+    let r = reqs(Some("en"), &[], None);
+    let ask = Ask {
+        requirements: &r,
+        relaxed: &none,
+        declined: &[],
+        match_channel: true,
+    };
+    assert_eq!(
+        exclusions(&a, &ask),
+        vec![Exclusion::Capacity {
+            load: 1,
+            capacity: 1,
+            channel: Some(Channel::X)
+        }]
+    );
+    a.release_load(Channel::X);
+    assert!(exclusions(&a, &ask).is_empty(), "released: room again");
+    assert!(a.channel_load.is_empty(), "a channel at zero is not listed");
+}
+
+#[test]
 fn every_exclusion() {
     let none: BTreeSet<Relax> = BTreeSet::new();
     let all: BTreeSet<Relax> = Relax::ALL.into_iter().collect();
@@ -132,6 +160,27 @@ fn every_exclusion() {
             vec!["presence"],
         ),
         (with(&|a| a.load = 4), &r_en, &none, &[], vec!["capacity"]),
+        // The case is on X: a full X limit excludes, a full limit of another channel does not.
+        (
+            with(&|a| {
+                a.channel_capacity.insert(Channel::X, 1);
+                a.take_load(Channel::X);
+            }),
+            &r_en,
+            &all,
+            &[],
+            vec!["capacity"],
+        ),
+        (
+            with(&|a| {
+                a.channel_capacity.insert(Channel::Messenger, 1);
+                a.take_load(Channel::Messenger);
+            }),
+            &r_en,
+            &none,
+            &[],
+            vec![],
+        ),
         (base.clone(), &r_es, &none, &[], vec!["language"]),
         (base.clone(), &r_es, &all, &[], vec!["language"]),
         (

@@ -5,7 +5,7 @@ use super::concurrently;
 use crate::sample::{agent, at, case, customer_id, post_id, tag};
 use anyhow::{bail, ensure};
 use socialcare_domain::ports::{AgentStore, CaseQuery, CaseStore, LoadChange};
-use socialcare_domain::{AgentId, Case, CaseStatus, PortError, PortResult};
+use socialcare_domain::{AgentId, Case, CaseStatus, Channel, PortError, PortResult};
 use std::sync::Arc;
 
 /// How hard the concurrent part pushes: `tasks` writers × `per_task` cases each.
@@ -293,8 +293,83 @@ where
         "an unfiltered list is ordered by creation"
     );
 
+    channel_limits(s).await?;
     concurrent_take(store.clone(), scale).await?;
     concurrent_release(store, scale).await
+}
+
+/// A limit per channel within the total, held by the same write as the total.
+async fn channel_limits<S>(s: &S) -> anyhow::Result<()>
+where
+    S: CaseStore + AgentStore,
+{
+    let t = tag();
+    // Per channel: an X limit of 1 within a total of 3. The second X case conflicts as a whole;
+    // a generic case still fits; releasing the X case frees the X slot.
+    let mut cam = agent(&format!("cam-{t}"), 3)?;
+    cam.channel_capacity.insert(Channel::X, 1);
+    s.seed(&cam).await?;
+    let on_x = |suffix: &str, minute: i64| -> anyhow::Result<Case> {
+        let mut c = case(&format!("case-{t}-{suffix}"), &format!("cus-{t}-{suffix}"), at(minute))?;
+        c.channel = Channel::X;
+        Ok(c)
+    };
+    let (x1, x2, g1) = (
+        on_x("x1", 20)?,
+        on_x("x2", 21)?,
+        case(&format!("case-{t}-g1"), &format!("cus-{t}-g1"), at(22))?,
+    );
+    for c in [&x1, &x2, &g1] {
+        s.create(c).await?;
+    }
+    let x1v2 = next(&x1, |c| drop(c.assign(&cam.id, at(23))));
+    s.save(&x1v2, 1, LoadChange::Take(cam.id.clone())).await?;
+    let r = s
+        .save(
+            &next(&x2, |c| drop(c.assign(&cam.id, at(23)))),
+            1,
+            LoadChange::Take(cam.id.clone()),
+        )
+        .await;
+    ensure!(
+        matches!(r, Err(PortError::Conflict(_))),
+        "take beyond the channel's limit conflicts, got {r:?}"
+    );
+    ensure!(stored(s, &x2).await? == x2, "the refused case write did not happen");
+    s.save(
+        &next(&g1, |c| drop(c.assign(&cam.id, at(24)))),
+        1,
+        LoadChange::Take(cam.id.clone()),
+    )
+    .await?;
+    let got = AgentStore::get(s, &cam.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("cam"))?;
+    ensure!(
+        (got.load, got.load_of(Channel::X), got.load_of(Channel::Generic)) == (2, 1, 1),
+        "loads per channel: {:?} of {}",
+        got.channel_load,
+        got.load
+    );
+    ensure!(got.channel_capacity.get(&Channel::X) == Some(&1), "the limit is kept");
+    s.save(
+        &next(&x1v2, |c| drop(c.resolve(&cam.id, at(25)))),
+        2,
+        LoadChange::Release(cam.id.clone()),
+    )
+    .await?;
+    s.save(
+        &next(&x2, |c| drop(c.assign(&cam.id, at(26)))),
+        1,
+        LoadChange::Take(cam.id.clone()),
+    )
+    .await?;
+    ensure!(
+        load_of(s, &cam.id).await? == 2,
+        "the freed X slot took the waiting X case"
+    );
+
+    Ok(())
 }
 
 /// `tasks` writers each try to give `per_task` fresh cases to one agent whose capacity is a

@@ -179,7 +179,7 @@ impl Post {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn post(text: &str) -> Post {

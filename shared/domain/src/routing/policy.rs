@@ -73,6 +73,11 @@ pub struct RoutingPolicy {
     /// Region by our account (the handle, page or source that received the post): checked first.
     pub region_by_account: BTreeMap<String, String>,
     pub region_by_language: BTreeMap<Language, String>,
+    /// Country (as configured, e.g. `BR`) → region: the customer's country comes first.
+    pub region_by_country: BTreeMap<String, String>,
+    /// International calling code (`+55`) → country: how a phone number the customer wrote
+    /// tells their country.
+    pub country_by_calling_code: BTreeMap<String, String>,
     /// Whether agents' `channels` restrict what they get.
     pub match_channel: bool,
     /// Stickiness to the agent who last served the customer within this many days; 0 = off.
@@ -98,6 +103,8 @@ impl Default for RoutingPolicy {
             products: Vec::new(),
             region_by_account: BTreeMap::new(),
             region_by_language: BTreeMap::new(),
+            region_by_country: BTreeMap::new(),
+            country_by_calling_code: BTreeMap::new(),
             match_channel: true,
             sticky_days: 0,
             relax: Vec::new(),

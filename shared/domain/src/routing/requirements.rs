@@ -67,12 +67,28 @@ pub fn requirements(case: &Case, posts: &[Post], policy: &RoutingPolicy) -> Requ
             );
         }
     }
-    let region = match policy.region_by_account.get(&case.account) {
-        Some(r) => {
+    // The customer's country (from a phone number they wrote, newest post first) says where
+    // they are; the account says where they wrote to; the language is the last guess.
+    let mut newest_first: Vec<&Post> = inbound().collect();
+    newest_first.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+    let by_country = newest_first
+        .iter()
+        .flat_map(|p| phone_numbers(&p.text))
+        .find_map(|number| {
+            let (code, country) = calling_code(&number, &policy.country_by_calling_code)?;
+            let region = policy.region_by_country.get(country)?;
+            Some((code, country, region))
+        });
+    let region = match (by_country, policy.region_by_account.get(&case.account)) {
+        (Some((code, country, r)), _) => {
+            because.push(format!("phone {code}… → country {country} → region {r}"));
+            Some(r.clone())
+        }
+        (None, Some(r)) => {
             because.push(format!("account {} → region {r}", case.account));
             Some(r.clone())
         }
-        None => case
+        (None, None) => case
             .language
             .as_ref()
             .and_then(|l| policy.region_by_language.get(l).map(|r| (l, r)))
@@ -89,6 +105,53 @@ pub fn requirements(case: &Case, posts: &[Post], policy: &RoutingPolicy) -> Requ
         priority: case.priority,
         because,
     }
+}
+
+/// Most digits in an E.164 number.
+const E164_MAX_DIGITS: usize = 15;
+/// Fewer digits than this after a `+` is not a phone number (a score, "+1", "+50%").
+const PHONE_MIN_DIGITS: usize = 8;
+
+/// The international phone numbers in `text` (`+` then digits, spaces, dots, dashes or
+/// brackets), as `+` and digits: `+55 (11) 91234-5678` → `+5511912345678`. Bounded work.
+pub fn phone_numbers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    let mut previous: Option<char> = None;
+    while let Some((_, c)) = chars.next() {
+        let starts = c == '+' && previous.is_none_or(|p| !p.is_alphanumeric());
+        previous = Some(c);
+        if !starts {
+            continue;
+        }
+        let mut digits = String::from("+");
+        while let Some(&(_, d)) = chars.peek() {
+            if d.is_ascii_digit() {
+                digits.push(d);
+            } else if !matches!(d, ' ' | '.' | '-' | '(' | ')') || digits.len() == 1 {
+                break;
+            }
+            previous = Some(d);
+            chars.next();
+            if digits.len() > E164_MAX_DIGITS + 1 {
+                break;
+            }
+        }
+        let n = digits.len() - 1;
+        if (PHONE_MIN_DIGITS..=E164_MAX_DIGITS).contains(&n) {
+            out.push(digits);
+        }
+    }
+    out
+}
+
+/// The longest configured calling code that begins `number`, with its country.
+fn calling_code<'a>(number: &str, codes: &'a BTreeMap<String, String>) -> Option<(&'a str, &'a str)> {
+    codes
+        .iter()
+        .filter(|(code, _)| number.starts_with(code.as_str()))
+        .max_by_key(|(code, _)| code.len())
+        .map(|(code, country)| (code.as_str(), country.as_str()))
 }
 
 fn intent_name(i: crate::post::Intent) -> String {

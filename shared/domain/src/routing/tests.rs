@@ -90,6 +90,81 @@ fn policy() -> RoutingPolicy {
 }
 
 #[test]
+fn phone_numbers_are_found_in_any_usual_writing() {
+    use super::requirements::phone_numbers;
+    let table: [(&str, &[&str]); 7] = [
+        ("call me on +55 (11) 91234-5678 please", &["+5511912345678"]),
+        ("+49 30 1234567.", &["+49301234567"]),
+        (
+            "+1-800-555-0100 or +44 20 7946 0958",
+            &["+18005550100", "+442079460958"],
+        ),
+        ("up +50% this year, score +3", &[]),
+        ("a+5511912345678 is glued to a word", &[]),
+        ("+ 55 11 91234 5678 (space after the plus)", &[]),
+        ("+1234567890123456789 is too long", &[]),
+    ];
+    for (text, want) in table {
+        assert_eq!(phone_numbers(text), want, "{text}");
+    }
+}
+
+#[test]
+fn region_comes_from_the_customers_country_first() {
+    let mut p = policy();
+    p.region_by_country = [
+        ("BR".to_string(), "latam".to_string()),
+        ("DE".to_string(), "emea".to_string()),
+    ]
+    .into();
+    p.country_by_calling_code = [
+        ("+55".to_string(), "BR".to_string()),
+        ("+49".to_string(), "DE".to_string()),
+    ]
+    .into();
+    let mut c = case();
+    c.account = "brand-de".into();
+    let with_text = |text: &str, at: i64| {
+        let mut post = crate::post::tests::post(text);
+        post.created_at = ts(at);
+        post
+    };
+    // (posts, expected region, expected reason fragment)
+    let table: Vec<(Vec<Post>, Option<&str>, &str)> = vec![
+        (
+            vec![with_text("my router is broken", 1)],
+            Some("emea"),
+            "account brand-de",
+        ),
+        (
+            vec![with_text("my router is broken, call +55 11 91234 5678", 1)],
+            Some("latam"),
+            "phone +55… → country BR → region latam",
+        ),
+        (
+            // The newest number wins: she moved.
+            vec![
+                with_text("call +55 11 91234 5678", 1),
+                with_text("new number: +49 30 1234567", 2),
+            ],
+            Some("emea"),
+            "country DE",
+        ),
+        (
+            // A country with no region falls back to the account.
+            vec![with_text("call +33 1 23 45 67 89", 1)],
+            Some("emea"),
+            "account brand-de",
+        ),
+    ];
+    for (posts, region, why) in table {
+        let r = requirements(&c, &posts, &p);
+        assert_eq!(r.region.as_deref(), region, "{:?}", r.because);
+        assert!(r.because.iter().any(|b| b.contains(why)), "{:?}", r.because);
+    }
+}
+
+#[test]
 fn a_full_channel_names_itself_in_the_explanation() {
     let mut a = agent("a", &["en"]);
     a.channel_capacity.insert(Channel::X, 1);

@@ -37,6 +37,13 @@ struct RawRegions {
     accounts: BTreeMap<String, String>,
     #[serde(default)]
     languages: BTreeMap<Language, String>,
+    /// Country → region: `{ BR = "latam", DE = "emea" }`.
+    #[serde(default)]
+    countries: BTreeMap<String, String>,
+    /// Calling code → country: `{ "+55" = "BR", "+49" = "DE" }` (a phone number the customer
+    /// wrote tells their country).
+    #[serde(default)]
+    calling_codes: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +149,24 @@ pub(super) fn policy(
             }
             policy.region_by_language.insert(l.clone(), region.clone());
         }
+        for (code, country) in &regions.calling_codes {
+            let digits = code.strip_prefix('+').unwrap_or("");
+            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                c.push(
+                    Some(span.clone()),
+                    format!("routing.regions.calling_codes.{code}"),
+                    "must be + and 1 to 4 digits, e.g. \"+55\"",
+                );
+            } else if !regions.countries.contains_key(country) {
+                c.push(
+                    Some(span.clone()),
+                    format!("routing.regions.calling_codes.{code}"),
+                    format!("country `{country}` has no region in routing.regions.countries"),
+                );
+            }
+        }
+        policy.region_by_country = regions.countries.clone();
+        policy.country_by_calling_code = regions.calling_codes.clone();
     }
     policy.sticky_days = r.sticky_days.unwrap_or(0);
     if let Some(grace) = &r.offline_grace_secs {
@@ -205,6 +230,8 @@ queues = ["vip"]
 [routing.regions]
 accounts = { brand = "amer" }
 languages = { pt = "latam" }
+countries = { BR = "latam", DE = "emea" }
+calling_codes = { "+55" = "BR", "+49" = "DE" }
 
 [[routing.intents]]
 intent = "complaint"
@@ -239,6 +266,8 @@ allow = "any_region"
             vec!["laptop".to_string(), "pavilion".to_string()]
         );
         assert!(p.knows_queue("vip") && p.knows_queue("general") && !p.knows_queue("nope"));
+        assert_eq!(p.country_by_calling_code.get("+55").map(String::as_str), Some("BR"));
+        assert_eq!(p.region_by_country.get("DE").map(String::as_str), Some("emea"));
     }
 
     #[test]
@@ -247,7 +276,7 @@ allow = "any_region"
         let table = [
             (
                 BASE.replace("skill = \"billing\"\nlevel = 2", "skill = \"bling\""),
-                "care.toml:27: routing.intents[0].skill: unknown skill `bling`",
+                "care.toml:29: routing.intents[0].skill: unknown skill `bling`",
             ),
             (
                 BASE.replace("skill = \"hardware\"", "skill = \"hw\""),
@@ -268,6 +297,14 @@ allow = "any_region"
             (
                 BASE.replace("offline_grace_secs = 120", "offline_grace_secs = -1"),
                 "routing.offline_grace_secs",
+            ),
+            (
+                BASE.replace("\"+49\" = \"DE\"", "\"49\" = \"DE\""),
+                "routing.regions.calling_codes.49: must be + and 1 to 4 digits",
+            ),
+            (
+                BASE.replace("\"+49\" = \"DE\"", "\"+33\" = \"FR\""),
+                "routing.regions.calling_codes.+33: country `FR` has no region",
             ),
         ];
         for (text, want) in table {

@@ -201,5 +201,17 @@ async fn a_returning_customer_goes_back_to_their_agent() -> anyhow::Result<()> {
         .cloned()
         .unwrap_or(Value::Null);
     assert_eq!(other["load"], 0, "{decision}");
+
+    // The supervisors' load view: A carries both open cases, so the work is not evenly spread.
+    let (status, agents) = t.get("/v1/agents", "sam", Role::Supervisor).await?;
+    assert_eq!(status, 200);
+    let load = &agents["load"];
+    assert_eq!(
+        (load["online"].as_u64(), load["online_load"].as_u64()),
+        (Some(3), Some(2)),
+        "{load}"
+    );
+    assert!(load["fairness"].as_f64().is_some_and(|f| f < 0.5), "{load}");
+    assert_eq!(t.get("/v1/agents", &a, Role::Agent).await?.0, 403);
     Ok(())
 }

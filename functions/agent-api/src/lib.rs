@@ -342,7 +342,8 @@ async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<
 
 async fn agents(State(api): State<Api>, Caller(who): Caller) -> ApiResult {
     let agents = api.desk.agents(&who).await?;
-    Ok(axum::Json(serde_json::json!({ "agents": agents })).into_response())
+    let summary = socialcare_domain::routing::fairness::LoadSummary::of(&agents);
+    Ok(axum::Json(serde_json::json!({ "agents": agents, "load": summary })).into_response())
 }
 
 #[cfg(test)]

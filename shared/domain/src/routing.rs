@@ -1,8 +1,10 @@
 //! Routing: what a case needs ([`requirements`]), which agents may take it and in what order
 //! ([`decide`]), what is remembered on the case ([`record`]), the configured policy ([`policy`])
-//! and the index of waiting cases for the pull decision ([`index`]). Pure.
+//! the index of waiting cases for the pull decision ([`index`]) and how evenly the work is
+//! spread ([`fairness`]). Pure.
 
 pub mod decide;
+pub mod fairness;
 pub mod index;
 pub mod policy;
 pub mod profile;

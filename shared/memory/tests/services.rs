@@ -687,3 +687,60 @@ async fn a_request_soon_after_the_resolve_reopens_the_case_and_a_later_one_opens
         "the same customer: history links them"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_to_our_reply_weeks_later_reopens_that_case() {
+    let w = world(vec![agent("ben", &["en"], 5)], 60);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let opened = apply(post("q-1", "tara", "en", true, w.clock.now())).await;
+    let Ok(Threaded::Opened(case_id)) = opened else {
+        panic!("{opened:?}")
+    };
+    route_pending(&w).await;
+    // Our answer, in the thread of her post.
+    let mut answer = ours("q-2", w.clock.now());
+    answer.parent_id = Some("q-1".into());
+    assert_eq!(apply(answer).await.ok(), Some(Threaded::BrandMessage(case_id.clone())));
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    assert!(w.desk.resolve(&ben, &case_id).await.is_ok());
+
+    // Three weeks later, far outside the reopen window, she answers our reply: the same case.
+    w.clock.advance(21 * 86_400);
+    let mut back = post("q-3", "tara", "en", true, w.clock.now());
+    back.parent_id = Some("q-2".into());
+    assert_eq!(apply(back).await.ok(), Some(Threaded::Reopened(case_id.clone())));
+    let case = CaseStore::get(w.store.as_ref(), &case_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case"));
+    assert_eq!(
+        (case.status, case.posts.len()),
+        (CaseStatus::Open, 3),
+        "the whole thread, open again"
+    );
+    let routed = route_pending(&w).await;
+    assert!(routed.contains(&Routed::Assigned(id("ben"))), "{routed:?}");
+
+    // Someone else answering in that thread is not her: their own case.
+    let mut other = post("q-4", "olaf", "en", true, w.clock.now());
+    other.parent_id = Some("q-2".into());
+    let theirs = apply(other).await;
+    assert!(
+        matches!(&theirs, Ok(Threaded::Opened(c)) if *c != case_id),
+        "{theirs:?}"
+    );
+
+    // A post that names itself as its parent is just a post.
+    assert!(w.desk.resolve(&ben, &case_id).await.is_ok());
+    w.clock.advance(21 * 86_400);
+    let mut selfish = post("q-5", "tara", "en", true, w.clock.now());
+    selfish.parent_id = Some("q-5".into());
+    assert!(matches!(apply(selfish).await, Ok(Threaded::Opened(c)) if c != case_id));
+}

@@ -110,6 +110,34 @@ impl ThreadService {
         Ok(latest)
     }
 
+    /// The customer's case that holds the post this one replies to (our answer, or their own
+    /// earlier post), however long ago it was resolved: a customer who answers our last reply
+    /// after three weeks is back on the case with its whole history. Only the customer's own
+    /// cases count: someone else replying in the thread is their own customer.
+    async fn answered_case(&self, customer: &CustomerId, post: &Post) -> Result<Option<Case>, ServiceError> {
+        let Some(parent) = post.parent_id.as_deref().filter(|p| *p != post.platform_id) else {
+            return Ok(None);
+        };
+        let Some(parent_id) = self
+            .posts
+            .find_by_platform_id(post.channel, &post.account, parent)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let query = CaseQuery {
+            customer: Some(customer.clone()),
+            ..CaseQuery::default()
+        };
+        Ok(self
+            .cases
+            .list(&query)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == CaseStatus::Resolved && c.contains(&parent_id))
+            .max_by_key(|c| c.resolved_at))
+    }
+
     pub async fn apply(&self, change: PostChange) -> Result<Threaded, ServiceError> {
         match change {
             PostChange::Created { post } => self.created(*post).await,
@@ -176,7 +204,11 @@ impl ThreadService {
                 }
             }
             let at = post.created_at.min(self.clock.now());
-            if let Some(mut case) = self.recently_resolved(&customer, at).await? {
+            let earlier = match self.answered_case(&customer, &post).await? {
+                Some(case) => Some(case),
+                None => self.recently_resolved(&customer, at).await?,
+            };
+            if let Some(mut case) = earlier {
                 let expected = case.version;
                 let changed = if actionable {
                     case.reopen(&post.id, self.clock.now()) | raise_to_post(&mut case, &post, self.clock.now())

@@ -1,0 +1,98 @@
+//! The threading decision for one post with the state in memory (`ThreadService::apply` on the
+//! memory backend): a known customer's post joining their active case, a stranger's chatter kept
+//! for analytics, a first request opening a case. 1,000 customers with an active case each.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use jiff::Timestamp;
+use socialcare_domain::ports::SystemClock;
+use socialcare_domain::services::thread::ThreadService;
+use socialcare_domain::*;
+use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig};
+use std::hint::black_box;
+use std::sync::Arc;
+
+const CUSTOMERS: u64 = 1_000;
+
+fn post(n: u64, author: u64, actionable: bool) -> Post {
+    let at = Timestamp::now();
+    Post {
+        id: PostId::parse(format!("generic:forum:p{n}")).unwrap_or_else(|e| panic!("{e}")),
+        channel: Channel::Generic,
+        account: "forum".into(),
+        platform_id: format!("p{n}"),
+        conversation_id: None,
+        parent_id: None,
+        author: Author {
+            id: AuthorId::parse(format!("generic:forum:u{author}")).unwrap_or_else(|e| panic!("{e}")),
+            handle: format!("u{author}"),
+            name: None,
+            followers: Some(10),
+            verified: None,
+        },
+        text: "still broken, please help".into(),
+        created_at: at,
+        received_at: at,
+        private: false,
+        direction: Direction::Inbound,
+        edits: vec![],
+        deleted: false,
+        classification: Some(Classification {
+            language: Language::parse("en").ok(),
+            language_confidence: 0.9,
+            sentiment: Sentiment::Negative,
+            sentiment_score: -0.4,
+            intent: if actionable { Intent::Problem } else { Intent::Praise },
+            actionable,
+            spam: false,
+            urgent: false,
+            priority: Priority::P3,
+            reasons: vec![],
+            model_version: "bench".into(),
+        }),
+        delivery: None,
+        recipient: None,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(MemoryStore::new());
+    let cases = Arc::new(MemoryQueue::new(QueueConfig::new("cases", false)));
+    let bus = Arc::new(MemoryBus::new().with(Stream::Cases, cases));
+    let thread = ThreadService::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        bus,
+        Arc::new(SystemClock),
+        "general".into(),
+    );
+    let apply = |p: Post| rt.block_on(thread.apply(PostChange::Created { post: Box::new(p) }));
+    for customer in 0..CUSTOMERS {
+        apply(post(customer, customer, true)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut n = CUSTOMERS;
+    c.bench_function("thread: a known customer's post joins their active case", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(apply(post(n, n % CUSTOMERS, true)))
+        })
+    });
+    c.bench_function("thread: a stranger's chatter is kept for analytics", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(apply(post(n, 1_000_000 + n, false)))
+        })
+    });
+    c.bench_function("thread: a first request opens a case", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(apply(post(n, 2_000_000 + n, true)))
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

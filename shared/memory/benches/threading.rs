@@ -8,50 +8,21 @@ use socialcare_domain::ports::SystemClock;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::*;
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig};
+use socialcare_testkit::sample;
 use std::hint::black_box;
 use std::sync::Arc;
 
 const CUSTOMERS: u64 = 1_000;
 
 fn post(n: u64, author: u64, actionable: bool) -> Post {
-    let at = Timestamp::now();
-    Post {
-        id: PostId::parse(format!("generic:forum:p{n}")).unwrap_or_else(|e| panic!("{e}")),
-        channel: Channel::Generic,
-        account: "forum".into(),
-        platform_id: format!("p{n}"),
-        conversation_id: None,
-        parent_id: None,
-        author: Author {
-            id: AuthorId::parse(format!("generic:forum:u{author}")).unwrap_or_else(|e| panic!("{e}")),
-            handle: format!("u{author}"),
-            name: None,
-            followers: Some(10),
-            verified: None,
-        },
-        text: "still broken, please help".into(),
-        created_at: at,
-        received_at: at,
-        private: false,
-        direction: Direction::Inbound,
-        edits: vec![],
-        deleted: false,
-        classification: Some(Classification {
-            language: Language::parse("en").ok(),
-            language_confidence: 0.9,
-            sentiment: Sentiment::Negative,
-            sentiment_score: -0.4,
-            intent: if actionable { Intent::Problem } else { Intent::Praise },
-            actionable,
-            spam: false,
-            urgent: false,
-            priority: Priority::P3,
-            reasons: vec![],
-            model_version: "bench".into(),
-        }),
-        delivery: None,
-        recipient: None,
-    }
+    let mut post = sample::post(
+        &format!("generic:forum:p{n}"),
+        &format!("generic:forum:u{author}"),
+        Timestamp::now(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    post.classification = Some(sample::classification(actionable));
+    post
 }
 
 fn bench(c: &mut Criterion) {

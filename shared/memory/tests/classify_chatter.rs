@@ -1,7 +1,6 @@
 //! Classify keeps the chatter of unknown authors itself (one queue hop less per post) and passes
 //! on everything `thread` must see: requests, posts of known customers, our own posts.
 
-use jiff::Timestamp;
 use socialcare_domain::ports::{Classifier, CustomerStore, PostStore, QueueReceiver, SystemClock};
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::*;
@@ -36,32 +35,15 @@ fn id<T: TryFrom<String>>(s: &str) -> T {
 }
 
 fn post(pid: &str, author: &str, text: &str, direction: Direction) -> Post {
-    let at = Timestamp::from_second(1_800_000_000).unwrap_or_else(|_| unreachable!());
-    Post {
-        id: id(&format!("generic:forum:{pid}")),
-        channel: Channel::Generic,
-        account: "forum".into(),
-        platform_id: pid.into(),
-        conversation_id: None,
-        parent_id: None,
-        author: Author {
-            id: id(&format!("generic:forum:{author}")),
-            handle: author.into(),
-            name: None,
-            followers: None,
-            verified: None,
-        },
-        text: text.into(),
-        created_at: at,
-        received_at: at,
-        private: false,
-        direction,
-        edits: vec![],
-        deleted: false,
-        classification: None,
-        delivery: None,
-        recipient: None,
-    }
+    let mut post = socialcare_testkit::sample::post(
+        &format!("generic:forum:{pid}"),
+        &format!("generic:forum:{author}"),
+        socialcare_testkit::sample::at(0),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    post.text = text.into();
+    post.direction = direction;
+    post
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use socialcare_domain::ports::{CaseQuery, CaseStore, Clock, CustomerStore};
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::*;
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig};
+use socialcare_testkit::sample;
 use std::sync::Arc;
 
 struct At(Timestamp);
@@ -34,44 +35,16 @@ fn id<T: TryFrom<String>>(s: &str) -> T {
 }
 
 fn post_of(customer: usize, n: usize, p: &Planned) -> Post {
-    let at = Timestamp::from_second(1_800_000_000 + i64::try_from(n).unwrap_or(0)).unwrap_or_else(|e| panic!("{e}"));
-    Post {
-        id: id(&format!("generic:forum:c{customer}-{n}")),
-        channel: Channel::Generic,
-        account: "forum".into(),
-        platform_id: format!("c{customer}-{n}"),
-        conversation_id: None,
-        parent_id: p.reply_to_other.map(|(c, k)| format!("c{c}-{k}")),
-        author: Author {
-            id: id(&format!("generic:forum:u{customer}")),
-            handle: format!("u{customer}"),
-            name: None,
-            followers: None,
-            verified: None,
-        },
-        text: "help".into(),
-        created_at: at,
-        received_at: at,
-        private: false,
-        direction: Direction::Inbound,
-        edits: vec![],
-        deleted: false,
-        classification: Some(Classification {
-            language: Language::parse("en").ok(),
-            language_confidence: 0.9,
-            sentiment: Sentiment::Negative,
-            sentiment_score: -0.5,
-            intent: if p.actionable { Intent::Problem } else { Intent::Praise },
-            actionable: p.actionable,
-            spam: false,
-            urgent: false,
-            priority: Priority::P3,
-            reasons: vec![],
-            model_version: "test".into(),
-        }),
-        delivery: None,
-        recipient: None,
-    }
+    let at = sample::at(i64::try_from(n).unwrap_or(0));
+    let mut post = sample::post(
+        &format!("generic:forum:c{customer}-{n}"),
+        &format!("generic:forum:u{customer}"),
+        at,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    post.parent_id = p.reply_to_other.map(|(c, k)| format!("c{c}-{k}"));
+    post.classification = Some(sample::classification(p.actionable));
+    post
 }
 
 fn plan() -> impl Strategy<Value = (Vec<Vec<Planned>>, Vec<usize>)> {

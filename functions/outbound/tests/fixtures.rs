@@ -27,6 +27,8 @@ fn post(id: &str, direction: Direction, at: Timestamp) -> anyhow::Result<Post> {
             name: None,
             followers: None,
             verified: None,
+            following: None,
+            joined_at: None,
         },
         text: "text".into(),
         created_at: at,

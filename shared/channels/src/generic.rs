@@ -202,6 +202,8 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
                 name: raw.name,
                 followers: raw.followers,
                 verified: raw.verified,
+                following: None,
+                joined_at: None,
             };
             let post = Post {
                 id: post_id,

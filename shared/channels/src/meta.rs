@@ -232,6 +232,8 @@ fn feed_author(value: &Value, platform_id: &str) -> Result<Author, String> {
             name: name.map(label),
             followers: None,
             verified: None,
+            following: None,
+            joined_at: None,
         }),
         None => unknown_author("facebook", platform_id),
     }
@@ -355,6 +357,8 @@ fn ig_comment(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String
             name: None,
             followers: None,
             verified: None,
+            following: None,
+            joined_at: None,
         },
         None => unknown_author("instagram", &platform_id)?,
     };
@@ -496,6 +500,8 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
                 name: None,
                 followers: None,
                 verified: None,
+                following: None,
+                joined_at: None,
             }
         } else {
             Author {
@@ -504,6 +510,8 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
                 name: None,
                 followers: None,
                 verified: None,
+                following: None,
+                joined_at: None,
             }
         };
         let post = Post {
@@ -569,6 +577,8 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
                 name: None,
                 followers: None,
                 verified: None,
+                following: None,
+                joined_at: None,
             },
             text: clip(text),
             created_at: at,

@@ -260,6 +260,8 @@ pub(crate) fn unknown_author(family: &str, platform_id: &str) -> Result<Author, 
         name: None,
         followers: None,
         verified: None,
+        following: None,
+        joined_at: None,
     })
 }
 

@@ -203,6 +203,8 @@ mod tests {
                 name: None,
                 followers: None,
                 verified: None,
+                following: None,
+                joined_at: None,
             },
         }
     }

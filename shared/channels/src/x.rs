@@ -147,17 +147,22 @@ fn unescape(text: &str) -> String {
 }
 
 fn v1_time(t: &Value) -> Option<Timestamp> {
-    unix_ms(t.get("timestamp_ms")).or_else(|| {
-        let s = str_of(t.get("created_at"))?;
-        jiff::fmt::strtime::parse("%a %b %d %H:%M:%S %z %Y", s)
-            .and_then(|p| p.to_timestamp())
-            .ok()
-            .or_else(|| s.parse().ok())
-    })
+    unix_ms(t.get("timestamp_ms")).or_else(|| x_time(t.get("created_at")))
 }
 
-/// An author from a user object: v1.1 (`screen_name`, `followers_count`) or v2
-/// (`username`, `public_metrics.followers_count`), the v2 one possibly wrapped in `{"data": ...}`.
+/// X's `created_at`: v1.1's `Wed Oct 10 20:19:24 +0000 2018`, or v2's RFC 3339.
+fn x_time(v: Option<&Value>) -> Option<Timestamp> {
+    let s = str_of(v)?;
+    jiff::fmt::strtime::parse("%a %b %d %H:%M:%S %z %Y", s)
+        .and_then(|p| p.to_timestamp())
+        .ok()
+        .or_else(|| s.parse().ok())
+}
+
+/// An author from a user object: v1.1 (`screen_name`, `followers_count`, `friends_count`,
+/// `created_at`) or v2 (`username`, `public_metrics.followers_count` / `following_count`,
+/// `created_at`), the v2 one possibly wrapped in `{"data": ...}`. Following and account age feed
+/// the classifier's bot signals.
 fn author_from(user: Option<&Value>, user_id: &str) -> Result<Author, String> {
     let user = user.map(|u| u.get("data").filter(|d| d.is_object()).unwrap_or(u));
     let field = |k: &str| user.and_then(|u| u.get(k));
@@ -167,12 +172,17 @@ fn author_from(user: Option<&Value>, user_id: &str) -> Result<Author, String> {
     let followers = int_of(field("followers_count"))
         .or_else(|| int_of(field("public_metrics").and_then(|m| m.get("followers_count"))))
         .and_then(|n| u64::try_from(n).ok());
+    let following = int_of(field("friends_count"))
+        .or_else(|| int_of(field("public_metrics").and_then(|m| m.get("following_count"))))
+        .and_then(|n| u64::try_from(n).ok());
     Ok(Author {
         id: author_id("x", user_id)?,
         handle: label(handle),
         name: str_of(field("name")).map(label),
         followers,
         verified: field("verified").and_then(Value::as_bool),
+        following,
+        joined_at: x_time(field("created_at")),
     })
 }
 
@@ -665,6 +675,25 @@ mod tests {
         assert_eq!(p.ignored.len(), 1);
         assert!(parse(b"{}", &accounts(), now()).is_ok_and(|p| p.ignored.len() == 1));
         assert!(matches!(parse(b"[]", &accounts(), now()), Err(ParseError::Shape(_))));
+    }
+
+    #[test]
+    fn the_user_object_gives_the_bot_signals() {
+        let body = json!({"for_user_id": "1111", "tweet_create_events": [
+            {"id_str": "10", "text": "deals", "timestamp_ms": "1700000000000",
+             "user": {"id_str": "42", "followers_count": 3, "friends_count": 4999,
+                      "created_at": "Tue Nov 14 20:00:00 +0000 2023"}},
+            {"id_str": "11", "text": "hi", "timestamp_ms": "1700000000000", "user": {"id_str": "43"}}]});
+        let p = parse(body.to_string().as_bytes(), &accounts(), now()).unwrap_or_default();
+        let author = |i: usize| match &p.events[i].change {
+            socialcare_domain::PostChange::Created { post } => post.author.clone(),
+            other => panic!("{other:?}"),
+        };
+        let bot = author(0);
+        assert_eq!((bot.followers, bot.following), (Some(3), Some(4999)));
+        assert_eq!(bot.joined_at.map(|t| t.as_second()), Some(1_699_992_000));
+        let plain = author(1);
+        assert_eq!((plain.following, plain.joined_at), (None, None), "absent, not zero");
     }
 
     #[test]

@@ -43,6 +43,8 @@ fn reply(channel: Channel, account: &str, in_reply_to: Option<&str>, recipient: 
             name: None,
             followers: None,
             verified: None,
+            following: None,
+            joined_at: None,
         },
     }
 }

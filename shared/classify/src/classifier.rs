@@ -574,13 +574,16 @@ impl RuleClassifier {
 }
 
 impl Context {
-    /// The classifier's context from what the classify service looked up.
-    pub fn from_post_context(known: &PostContext) -> Self {
+    /// The classifier's context from what the classify service looked up and what the channel
+    /// said of the author (following, account age: the bot signals).
+    pub fn of(post: &Post, known: &PostContext) -> Self {
         Self {
             previous_language: known.previous_language.clone(),
             existing_customer: known.existing_customer,
             previous_contacts: known.previous_contacts,
             now: known.now,
+            author_following: post.author.following,
+            author_created_at: post.author.joined_at,
             ..Self::default()
         }
     }
@@ -588,7 +591,7 @@ impl Context {
 
 impl Classifier for RuleClassifier {
     fn classify_in(&self, post: &Post, context: &PostContext) -> Classification {
-        self.classify_with(post, &Context::from_post_context(context))
+        self.classify_with(post, &Context::of(post, context))
     }
 }
 

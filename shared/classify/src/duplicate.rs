@@ -135,7 +135,7 @@ impl TrackingClassifier {
 
 impl Classifier for TrackingClassifier {
     fn classify_in(&self, post: &Post, context: &PostContext) -> Classification {
-        let mut ctx = Context::from_post_context(context);
+        let mut ctx = Context::of(post, context);
         // A poisoned lock only means another post panicked mid-count: the counts are still usable.
         let mut tracker = self.tracker.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         ctx.duplicate_authors = tracker.observe(&post.text, post.author.id.as_str());

@@ -57,6 +57,8 @@ impl Labelled {
                 name: None,
                 followers: self.followers,
                 verified: self.verified,
+                following: None,
+                joined_at: None,
             },
             text: self.text.clone(),
             created_at: Timestamp::UNIX_EPOCH,

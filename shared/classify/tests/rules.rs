@@ -107,6 +107,12 @@ fn bot_like_author_tips_a_promotion_into_spam() {
     };
     assert!(!classifier().classify(&post(text, Some(100))).spam);
     assert!(classifier().classify_with(&post(text, Some(3)), &young).spam);
+    // The same signals as the X parser puts them on the author reach the rules through the port.
+    let mut from_x = post(text, Some(3));
+    from_x.author.following = Some(4_000);
+    from_x.author.joined_at = Some(Timestamp::UNIX_EPOCH - 2.hours());
+    let c = classifier().classify(&from_x);
+    assert!(c.spam, "{:?}", c.reasons);
 }
 
 #[test]

@@ -16,6 +16,13 @@ pub struct Author {
     pub followers: Option<u64>,
     #[serde(default)]
     pub verified: Option<bool>,
+    /// Accounts the author follows, where the channel says (X): with `followers`, a bot signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<u64>,
+    /// When the author's account was created, where the channel says (X): a new account is a
+    /// bot signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_at: Option<Timestamp>,
 }
 
 /// Customer to brand, or brand to customer (an agent's reply, or our account's echo).
@@ -196,6 +203,8 @@ pub(crate) mod tests {
                 name: None,
                 followers: None,
                 verified: None,
+                following: None,
+                joined_at: None,
             },
             text: text.into(),
             created_at: Timestamp::UNIX_EPOCH,

@@ -59,6 +59,8 @@ fn post(pid: &str, author: &str, language: &str, actionable: bool, at: Timestamp
             name: None,
             followers: None,
             verified: None,
+            following: None,
+            joined_at: None,
         },
         text: "help".into(),
         created_at: at,

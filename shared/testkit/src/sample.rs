@@ -62,6 +62,8 @@ pub fn author(author: &str) -> anyhow::Result<Author> {
         name: Some("Zoë Ünïcode 🚀".into()),
         followers: Some(42),
         verified: Some(false),
+        following: None,
+        joined_at: None,
     })
 }
 

@@ -26,6 +26,8 @@ pub fn post(text: &str, followers: Option<u64>) -> Post {
             name: None,
             followers,
             verified: None,
+            following: None,
+            joined_at: None,
         },
         text: text.into(),
         created_at: Timestamp::UNIX_EPOCH,

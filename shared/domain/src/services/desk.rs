@@ -324,6 +324,8 @@ impl Desk {
                             name: Some(agent.name.clone()),
                             followers: None,
                             verified: None,
+                            following: None,
+                            joined_at: None,
                         },
                         text: text.to_string(),
                         created_at: now,

@@ -132,7 +132,7 @@ async fn the_api_authenticates_every_call_and_authorizes_per_case() -> anyhow::R
         401,
     );
 
-    // An English case goes to ben; ana may not read it or act on it.
+    // An English case goes to ben; ana may not read it (404) or act on it (403).
     let (status, _) = t
         .webhook(
             "m1",
@@ -161,13 +161,29 @@ async fn the_api_authenticates_every_call_and_authorizes_per_case() -> anyhow::R
         )
         .await?
         .0,
-        404
+        403
     );
     assert_eq!(
         t.post(&format!("/v1/cases/{id}/resolve"), "ana", Role::Agent, None)
             .await?
             .0,
-        404
+        403
+    );
+    assert_eq!(
+        t.post(
+            &format!("/v1/cases/{id}/pending"),
+            "ana",
+            Role::Agent,
+            Some(serde_json::json!({"reason": "waiting"}))
+        )
+        .await?
+        .0,
+        403
+    );
+    assert_eq!(
+        t.post("/v1/cases/case-nope/resolve", "ana", Role::Agent, None).await?.0,
+        404,
+        "a case that does not exist"
     );
     let (status, body) = t.get("/v1/cases", "ana", Role::Agent).await?;
     assert_eq!((status, body["cases"].as_array().map(Vec::len)), (200, Some(0)));

@@ -156,7 +156,7 @@ async fn foundation(backend: Backend) -> anyhow::Result<()> {
 
     // Ben waits on the customer's serial number: pending (only he may set it).
     let pending = format!("/v1/cases/{en_id}/pending");
-    assert_eq!(t.post(&pending, "ana", Role::Agent, None).await?.0, 404);
+    assert_eq!(t.post(&pending, "ana", Role::Agent, None).await?.0, 403);
     let reason = serde_json::json!({"reason": "asked for the serial number"});
     let (status, case) = t.post(&pending, "ben", Role::Agent, Some(reason)).await?;
     assert_eq!(status, 200, "{case}");

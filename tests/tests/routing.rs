@@ -45,7 +45,7 @@ async fn explain_decline_transfer_force_and_offline_grace() -> anyhow::Result<()
     assert_eq!(t.get(&path("/routing"), "sam", Role::Supervisor).await?.0, 200);
 
     // Another agent may not decline or transfer it.
-    assert_eq!(t.post(&path("/decline"), "ana", Role::Agent, None).await?.0, 404);
+    assert_eq!(t.post(&path("/decline"), "ana", Role::Agent, None).await?.0, 403);
     // Ben declines: nobody else speaks English, so it waits, and it is never offered to him again.
     let (status, out) = t.post(&path("/decline"), "ben", Role::Agent, None).await?;
     assert_eq!(

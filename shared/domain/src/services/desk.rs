@@ -116,6 +116,21 @@ impl Desk {
 
     /// Whether `who` may read `case`: supervisors all; agents their own cases and the waiting
     /// cases they could take.
+    /// The case an action is about: 404 when it does not exist, 403 when it is there but not the
+    /// caller's to act on (another agent's case, or a waiting case they may not take).
+    pub(crate) fn acted_on(
+        who: &Principal,
+        agent: Option<&Agent>,
+        case: Option<Case>,
+        id: &CaseId,
+    ) -> Result<Case, ServiceError> {
+        match case {
+            None => Err(ServiceError::NotFound(format!("case {id}"))),
+            Some(c) if Self::may_read(who, agent, &c) => Ok(c),
+            Some(_) => Err(ServiceError::Forbidden(format!("case {id} is not yours to act on"))),
+        }
+    }
+
     fn may_read(who: &Principal, agent: Option<&Agent>, case: &Case) -> bool {
         who.is_supervisor()
             || case.assignee.as_ref() == Some(&who.agent_id)
@@ -297,12 +312,7 @@ impl Desk {
         }
         let agent = self.agent(who).await?;
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let mut case = self
-                .cases
-                .get(case_id)
-                .await?
-                .filter(|c| Self::may_read(who, Some(&agent), c))
-                .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+            let mut case = Self::acted_on(who, Some(&agent), self.cases.get(case_id).await?, case_id)?;
             let key = idempotency_key.map_or_else(|| case.version.to_string(), str::to_string);
             let post_id = PostId::parse(format!("reply:{}:{}", case.id, stable_hash(&[agent.id.as_str(), &key])))
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
@@ -373,12 +383,7 @@ impl Desk {
     pub async fn resolve(&self, who: &Principal, case_id: &CaseId) -> Result<Case, ServiceError> {
         let agent = self.agent(who).await?;
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let mut case = self
-                .cases
-                .get(case_id)
-                .await?
-                .filter(|c| Self::may_read(who, Some(&agent), c))
-                .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+            let mut case = Self::acted_on(who, Some(&agent), self.cases.get(case_id).await?, case_id)?;
             let expected = case.version;
             case.resolve(&who.agent_id, self.clock.now()).map_err(rule_error)?;
             case.version += 1;

@@ -67,8 +67,12 @@ impl SlaDesk {
                 .cases
                 .get(case_id)
                 .await?
-                .filter(|c| who.is_supervisor() || c.assignee.as_ref() == Some(&who.agent_id))
                 .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
+            if !who.is_supervisor() && case.assignee.as_ref() != Some(&who.agent_id) {
+                return Err(ServiceError::Forbidden(format!(
+                    "case {case_id} is not yours to act on"
+                )));
+            }
             let now = self.clock.now();
             let expected = case.version;
             case.set_pending(&who.agent_id, reason, now).map_err(|e| match e {

@@ -28,7 +28,7 @@ impl Desk {
         Ok((case, routing))
     }
 
-    /// The case as the caller may see it: its assignee (404 for other agents), or a supervisor.
+    /// The case the caller acts on: its assignee or a supervisor (another agent's case: 403).
     async fn own_case(&self, who: &Principal, id: &CaseId) -> Result<Case, ServiceError> {
         let case = self
             .cases
@@ -38,10 +38,7 @@ impl Desk {
         if who.is_supervisor() || case.assignee.as_ref() == Some(&who.agent_id) {
             return Ok(case);
         }
-        if case.is_waiting() {
-            return Err(ServiceError::Forbidden(format!("case {id} is not yours")));
-        }
-        Err(ServiceError::NotFound(format!("case {id}")))
+        Err(ServiceError::Forbidden(format!("case {id} is not yours")))
     }
 
     /// The assignee declines the case once: it goes to the next best agent (never back to them).

@@ -3,7 +3,7 @@
 use super::MAX_CONFLICT_RETRIES;
 use crate::case::{Actor, Case, CaseEvent, CaseEventKind, CaseStatus};
 use crate::channel::Priority;
-use crate::customer::{Customer, Evidence, Identity};
+use crate::customer::Customer;
 use crate::error::{PortError, ServiceError};
 use crate::events::{CaseUpdated, Envelope, Event, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
@@ -329,18 +329,8 @@ impl ThreadService {
     }
 
     async fn create_customer(&self, post: &Post) -> Result<CustomerId, ServiceError> {
-        let id = Customer::id_for_first_author(&post.author.id);
-        let customer = Customer {
-            id: id.clone(),
-            display_name: post.author.name.clone().unwrap_or_else(|| post.author.handle.clone()),
-            identities: vec![Identity {
-                author_id: post.author.id.clone(),
-                handle: post.author.handle.clone(),
-                evidence: Evidence::SamePlatformUser,
-                linked_at: post.received_at,
-            }],
-            created_at: post.received_at,
-        };
+        let customer = Customer::first_for(&post.author, post.received_at);
+        let id = customer.id.clone();
         // False means another worker created the same (deterministic) customer first: fine.
         self.customers.create(&customer).await?;
         Ok(id)

@@ -111,6 +111,19 @@ const PHONE: &str = r"\+[0-9][0-9 ().-]{6,20}[0-9]";
 /// The most identifiers taken from one post (a pasted list is not a customer's identity).
 pub const MAX_PER_POST: usize = 8;
 
+impl PartialEq for IdentifierRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.max_customers_per_identifier == other.max_customers_per_identifier
+            && self.ignore == other.ignore
+            && self.patterns.len() == other.patterns.len()
+            && self
+                .patterns
+                .iter()
+                .zip(&other.patterns)
+                .all(|((k1, r1), (k2, r2))| k1 == k2 && r1.as_str() == r2.as_str())
+    }
+}
+
 /// The order-number pattern unless configured: "order" then digits, dashes allowed
 /// (`order #12345678`, `Order No. 4417-2290`).
 pub const DEFAULT_ORDER_PATTERN: &str = r"(?i)\border\s*(?:no\.?|number|nr\.?|#)?\s*:?\s*#?([0-9][0-9-]{4,14}[0-9])\b";

@@ -120,8 +120,7 @@ impl IdentityService {
                 identifier_kind = identifier.kind.as_str(),
                 "author linked to an existing customer by a shared identifier"
             ),
-            Link::Created => tracing::info!(post_id = %post.id, customer_id = %decision.customer, "customer created"),
-            Link::Known => {}
+            Link::Created | Link::Known => {}
         }
         Ok(Some(decision))
     }

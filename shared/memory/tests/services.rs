@@ -13,6 +13,7 @@ use socialcare_domain::services::route::{RouteService, Routed};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::thread::{ThreadService, Threaded};
 use socialcare_domain::*;
+use socialcare_domain::{AuthorId, PortResult};
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -922,4 +923,96 @@ async fn an_identifier_many_customers_share_links_nobody() {
     for user in ["x:c1", "x:c2", "x:c3", "x:c4"] {
         assert_ne!(customer_of(&w, user).await, c);
     }
+}
+
+/// Counts the identifier index's reads and writes (and the writes that changed something).
+struct Counting {
+    inner: Arc<MemoryStore>,
+    reads: Mutex<usize>,
+    writes: Mutex<(usize, usize)>,
+}
+
+#[async_trait]
+impl CustomerStore for Counting {
+    async fn get(&self, id: &CustomerId) -> PortResult<Option<Customer>> {
+        CustomerStore::get(self.inner.as_ref(), id).await
+    }
+    async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>> {
+        self.inner.customer_of(author).await
+    }
+    async fn create(&self, customer: &Customer) -> PortResult<bool> {
+        CustomerStore::create(self.inner.as_ref(), customer).await
+    }
+    async fn add_identity(&self, customer: &CustomerId, identity: &Identity) -> PortResult<bool> {
+        self.inner.add_identity(customer, identity).await
+    }
+    async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>> {
+        if let Ok(mut r) = self.reads.lock() {
+            *r += 1;
+        }
+        self.inner.customers_with(identifier).await
+    }
+    async fn link_identifier(
+        &self,
+        identifier: &Identifier,
+        customer: &CustomerId,
+        author: &AuthorId,
+        at: Timestamp,
+        max_customers: usize,
+    ) -> PortResult<bool> {
+        let wrote = self
+            .inner
+            .link_identifier(identifier, customer, author, at, max_customers)
+            .await?;
+        if let Ok(mut w) = self.writes.lock() {
+            w.0 += 1;
+            w.1 += usize::from(wrote);
+        }
+        Ok(wrote)
+    }
+}
+
+#[tokio::test]
+async fn identifiers_cost_one_write_each_and_nothing_without_them() {
+    let store = Arc::new(Counting {
+        inner: Arc::new(MemoryStore::new()),
+        reads: Mutex::new(0),
+        writes: Mutex::new((0, 0)),
+    });
+    let counts = |s: &Counting| {
+        (
+            s.reads.lock().map(|r| *r).unwrap_or(99),
+            s.writes.lock().map(|w| *w).unwrap_or((99, 99)),
+        )
+    };
+    let identity = IdentityService::new(store.clone(), IdentifierRules::default());
+    let at = Timestamp::from_second(1_800_000_000).unwrap_or_else(|_| unreachable!());
+    let resolve = |p: Post| {
+        let identity = &identity;
+        async move { identity.resolve(&p, true).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    // A new author without identifiers: a customer, and no index traffic at all.
+    let d = resolve(post_on("w-1", "x:kim", "my parcel is late", true, at)).await;
+    assert!(matches!(&d, Some(d) if d.link == Link::Created), "{d:?}");
+    assert_eq!(counts(&store), (0, (0, 0)));
+    // Known now: two identifiers, one write each.
+    resolve(post_on("w-2", "x:kim", "order 7788990 / kim@x.io", true, at)).await;
+    assert_eq!(counts(&store), (0, (2, 2)));
+    // The same again: the conditional writes change nothing.
+    resolve(post_on("w-3", "x:kim", "order 7788990 / KIM@x.io", true, at)).await;
+    assert_eq!(counts(&store), (0, (4, 2)));
+    // Chatter of an unknown author naming them: nothing read, nothing written.
+    let d = identity
+        .resolve(&post_on("w-4", "x:fan", "kim@x.io", false, at), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d, None);
+    assert_eq!(counts(&store), (0, (4, 2)));
+    // A new author naming one of them: one read per identifier, linked, nothing new to write.
+    let d = resolve(post_on("w-5", "facebook:kim2", "about kim@x.io", true, at)).await;
+    assert!(
+        matches!(&d, Some(d) if matches!(&d.link, Link::SharedIdentifier(i) if i.to_string() == "email:kim@x.io")),
+        "{d:?}"
+    );
+    assert_eq!(counts(&store), (1, (4, 2)));
 }

@@ -222,3 +222,53 @@ async fn supervisors_create_and_update_agents() -> anyhow::Result<()> {
     t.stack.stop();
     Ok(())
 }
+
+/// Two handles writing the same order number are one customer: the second joins the first's
+/// case, and the customer's history shows both identities with the evidence that linked them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_order_number_shows_as_identity_evidence() -> anyhow::Result<()> {
+    let t = TestStack::start(&config("http://127.0.0.1:9/replies", 3600)).await?;
+    let (status, _) = t
+        .webhook(
+            "i1",
+            &created(
+                "i1",
+                "u-first",
+                "first",
+                "My order #55501234 never arrived, please help",
+            ),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    t.wait_cases(Duration::from_secs(10), |cs| cs.len() == 1).await?;
+    let (status, _) = t
+        .webhook(
+            "i2",
+            &created(
+                "i2",
+                "u-second",
+                "second",
+                "Still no sign of order 5550-1234, can you help?",
+            ),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let cases = t
+        .wait_cases(Duration::from_secs(10), |cs| {
+            cs.len() == 1 && cs[0]["post_ids"].as_array().is_some_and(|p| p.len() == 2)
+        })
+        .await?;
+    let customer = cases[0]["customer_id"].as_str().unwrap_or_default().to_string();
+    let (status, history) = t
+        .get(&format!("/v1/customers/{customer}"), "sam", Role::Supervisor)
+        .await?;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["identities"][0]["evidence"]["kind"], "same_platform_user");
+    let linked = &history["identities"][1];
+    assert_eq!(linked["handle"], "second", "{history}");
+    assert_eq!(linked["evidence"]["kind"], "shared_identifier");
+    assert_eq!(linked["evidence"]["identifier"], "order:55501234");
+    assert_eq!(linked["actor"], "system");
+    t.stack.stop();
+    Ok(())
+}

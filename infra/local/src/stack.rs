@@ -233,7 +233,8 @@ impl Stack {
                 clock.clone(),
                 settings.default_queue.clone(),
             )
-            .with_reopen_days(settings.reopen_days),
+            .with_reopen_days(settings.reopen_days)
+            .with_identity(settings.identity.clone()),
         );
         let route = Arc::new(
             RouteService::new(

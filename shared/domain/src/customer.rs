@@ -1,8 +1,16 @@
-//! Customers (people) and the authors (handles) linked to them.
+//! Customers (people) and the authors (handles) linked to them: the identity graph.
+//!
+//! An author belongs to one customer. Links are made automatically only on deterministic
+//! evidence (the same platform user, an identifier the customer wrote that exactly one
+//! existing customer already has); each records its evidence, time and actor.
 
 use crate::ids::{AuthorId, CustomerId, stable_hash};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+pub mod identifiers;
+
+pub use identifiers::{Identifier, IdentifierKind, IdentifierRules};
 
 /// Why an author belongs to a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,12 +24,22 @@ pub enum Evidence {
     AgentConfirmed { actor: String },
 }
 
+/// Who made a link: the pipeline, or a person.
+pub const SYSTEM_ACTOR: &str = "system";
+
+pub(crate) fn system_actor() -> String {
+    SYSTEM_ACTOR.to_string()
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     pub author_id: AuthorId,
     pub handle: String,
     pub evidence: Evidence,
     pub linked_at: Timestamp,
+    /// Who made the link: [`SYSTEM_ACTOR`] for automatic links (the only kind built so far).
+    #[serde(default = "system_actor")]
+    pub actor: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,5 +56,25 @@ impl Customer {
     pub fn id_for_first_author(author: &AuthorId) -> CustomerId {
         CustomerId::parse(format!("cus-{}", stable_hash(&[author.as_str()])))
             .unwrap_or_else(|_| unreachable!("a hash-derived id is always valid"))
+    }
+
+    /// A new customer for an author's first post.
+    pub fn first_for(author: &crate::post::Author, at: Timestamp) -> Customer {
+        Customer {
+            id: Self::id_for_first_author(&author.id),
+            display_name: author.name.clone().unwrap_or_else(|| author.handle.clone()),
+            identities: vec![Identity {
+                author_id: author.id.clone(),
+                handle: author.handle.clone(),
+                evidence: Evidence::SamePlatformUser,
+                linked_at: at,
+                actor: system_actor(),
+            }],
+            created_at: at,
+        }
+    }
+
+    pub fn has_author(&self, author: &AuthorId) -> bool {
+        self.identities.iter().any(|i| &i.author_id == author)
     }
 }

@@ -23,7 +23,7 @@ pub mod sla;
 pub use agent::{Agent, Presence, Role};
 pub use case::{Actor, Case, CaseEvent, CaseEventKind, CaseStatus};
 pub use channel::{Channel, Language, Priority};
-pub use customer::{Customer, Evidence, Identity};
+pub use customer::{Customer, Evidence, Identifier, IdentifierKind, IdentifierRules, Identity};
 pub use error::{Disposition, PortError, PortResult, ServiceError};
 pub use events::{CaseUpdated, Envelope, Event, PostChange, ReplyRequested, Stream};
 pub use ids::{AgentId, AuthorId, CaseId, CustomerId, IdError, PostId};

@@ -6,7 +6,7 @@
 use crate::agent::{Agent, Presence};
 use crate::case::{Case, CaseStatus};
 use crate::channel::Channel;
-use crate::customer::Customer;
+use crate::customer::{Customer, Identifier, Identity};
 use crate::error::PortResult;
 use crate::events::Envelope;
 use crate::ids::{AgentId, AuthorId, CaseId, CustomerId, PostId};
@@ -78,6 +78,24 @@ pub trait CustomerStore: Send + Sync {
     async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>>;
     /// Conditional insert of the customer and its authors' index: false when it exists.
     async fn create(&self, customer: &Customer) -> PortResult<bool>;
+    /// Links another author to the existing `customer`: the author's index entry and the
+    /// identity on the customer, together. False when the author is linked already (to anyone:
+    /// an author keeps its first link); `NotFound` when the customer does not exist.
+    async fn add_identity(&self, customer: &CustomerId, identity: &Identity) -> PortResult<bool>;
+    /// The customers recorded as having written `identifier`, sorted by id (at most the
+    /// `max_customers` of the links that recorded them).
+    async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>>;
+    /// Records, in one conditional write, that `customer` wrote `identifier` (through `author`,
+    /// at `at`), unless it is recorded already or `max_customers` customers hold it already.
+    /// True when it wrote.
+    async fn link_identifier(
+        &self,
+        identifier: &Identifier,
+        customer: &CustomerId,
+        author: &AuthorId,
+        at: Timestamp,
+        max_customers: usize,
+    ) -> PortResult<bool>;
 }
 
 /// An agent-load change written in the same transaction as a case.

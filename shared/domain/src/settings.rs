@@ -39,6 +39,8 @@ pub struct Settings {
     pub sla: SlaPolicy,
     pub alert_webhooks: Vec<AlertWebhook>,
     pub routing: crate::routing::RoutingPolicy,
+    /// How identifiers in posts are found and how far they link authors (`[identity]`).
+    pub identity: crate::customer::IdentifierRules,
 }
 
 impl Settings {

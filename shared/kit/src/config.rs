@@ -10,7 +10,10 @@ mod sla;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
-use socialcare_domain::{Agent, AgentId, AlertWebhook, GenericSource, Language, Presence, Role, Settings};
+use socialcare_domain::{
+    Agent, AgentId, AlertWebhook, GenericSource, Identifier, IdentifierKind, IdentifierRules, Language, Presence, Role,
+    Settings,
+};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -60,6 +63,7 @@ struct RawFile {
     sla: Option<Spanned<sla::RawSla>>,
     alerts: Option<RawAlerts>,
     routing: Option<Spanned<routing::RawRouting>>,
+    identity: Option<RawIdentity>,
     // Owned by other crates, read with `section`.
     #[allow(dead_code)]
     classify: Option<toml::Value>,
@@ -75,6 +79,17 @@ struct RawService {
     default_queue: Option<String>,
     dedupe_ttl_days: Option<Spanned<u32>>,
     reopen_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    order_pattern: Option<Spanned<String>>,
+    serial_pattern: Option<Spanned<String>>,
+    max_customers_per_identifier: Option<Spanned<usize>>,
+    /// Identifiers never indexed (`kind:value`): our own support address, a demo serial.
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -364,6 +379,8 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
     let default_queue = service.default_queue.clone().unwrap_or_else(|| "general".to_string());
     let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages, &default_queue);
 
+    let identity = identity_rules(&mut c, raw.identity.as_ref());
+
     let Some(sla) = sla.filter(|_| c.errors.is_empty()) else {
         return Err(ConfigErrors(c.errors));
     };
@@ -378,7 +395,79 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         sla,
         alert_webhooks,
         routing,
+        identity,
     })
+}
+
+/// `[identity]`: the order and serial patterns (compiled here, so a bad one stops the start with
+/// its key and line), the ignore list and the share cap.
+fn identity_rules(c: &mut Collector<'_>, raw: Option<&RawIdentity>) -> IdentifierRules {
+    use socialcare_domain::customer::identifiers::{
+        DEFAULT_MAX_CUSTOMERS_PER_IDENTIFIER, DEFAULT_ORDER_PATTERN, DEFAULT_SERIAL_PATTERN,
+    };
+    let Some(raw) = raw else {
+        return IdentifierRules::default();
+    };
+    let mut patterns = Vec::new();
+    let mut spans = Vec::new();
+    for (kind, key, value, default) in [
+        (
+            IdentifierKind::Order,
+            "identity.order_pattern",
+            &raw.order_pattern,
+            DEFAULT_ORDER_PATTERN,
+        ),
+        (
+            IdentifierKind::Serial,
+            "identity.serial_pattern",
+            &raw.serial_pattern,
+            DEFAULT_SERIAL_PATTERN,
+        ),
+    ] {
+        match value {
+            // An empty pattern turns the kind off.
+            Some(v) if v.get_ref().trim().is_empty() => {}
+            Some(v) => {
+                patterns.push((kind, v.get_ref().clone()));
+                spans.push((key, Some(v.span())));
+            }
+            None => {
+                patterns.push((kind, default.to_string()));
+                spans.push((key, None));
+            }
+        }
+    }
+    let cap = match &raw.max_customers_per_identifier {
+        Some(v) if *v.get_ref() == 0 => {
+            c.push(
+                Some(v.span()),
+                "identity.max_customers_per_identifier",
+                "must be at least 1",
+            );
+            DEFAULT_MAX_CUSTOMERS_PER_IDENTIFIER
+        }
+        Some(v) => *v.get_ref(),
+        None => DEFAULT_MAX_CUSTOMERS_PER_IDENTIFIER,
+    };
+    let mut ignore = Vec::new();
+    for (i, v) in raw.ignore.iter().enumerate() {
+        match Identifier::parse_key(v.get_ref()) {
+            Some(id) => ignore.push(id),
+            None => c.push(
+                Some(v.span()),
+                format!("identity.ignore[{i}]"),
+                "must be `kind:value` with kind email, phone, order or serial and a valid value",
+            ),
+        }
+    }
+    match IdentifierRules::new(&patterns, &ignore, cap) {
+        Ok(rules) => rules,
+        Err((i, message)) => {
+            let (key, span) = spans.get(i).cloned().unwrap_or(("identity", None));
+            c.push(span, key, format!("not a valid regular expression: {message}"));
+            IdentifierRules::default()
+        }
+    }
 }
 
 /// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the
@@ -444,6 +533,70 @@ P4 = 3600
             s.source("forum").and_then(|s| s.reply_url.clone()).as_deref(),
             Some("http://127.0.0.1:1/replies")
         );
+    }
+
+    #[test]
+    fn identity_rules_come_from_their_section() {
+        let s = parse("care.toml", GOOD).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.identity, IdentifierRules::default(), "defaults without a section");
+        let text = format!(
+            "{GOOD}\n[identity]\norder_pattern = '\\bPO-([0-9]{{5}})\\b'\nserial_pattern = ''\nmax_customers_per_identifier = 2\nignore = [\"email:Help@Acme.example\"]\n"
+        );
+        let s = parse("care.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.identity.max_customers_per_identifier, 2);
+        let found: Vec<String> = s
+            .identity
+            .extract("PO-12345 and SN: ABCDEFGH12, mail help@acme.example or me@x.io")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            ["order:12345", "email:me@x.io"],
+            "serials off, our address ignored"
+        );
+    }
+
+    #[test]
+    fn the_shipped_file_keeps_the_default_identity_patterns() {
+        let text = include_str!("../../../care.toml");
+        let s = parse("care.toml", text).unwrap_or_else(|e| panic!("{e}"));
+        let support = Identifier::parse_key("email:support@acme.example")
+            .into_iter()
+            .collect::<Vec<_>>();
+        let defaults = IdentifierRules::default();
+        let want = IdentifierRules::new(
+            &[
+                (
+                    IdentifierKind::Order,
+                    socialcare_domain::customer::identifiers::DEFAULT_ORDER_PATTERN.into(),
+                ),
+                (
+                    IdentifierKind::Serial,
+                    socialcare_domain::customer::identifiers::DEFAULT_SERIAL_PATTERN.into(),
+                ),
+            ],
+            &support,
+            defaults.max_customers_per_identifier,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(s.identity, want);
+    }
+
+    #[test]
+    fn a_bad_identity_pattern_is_named_with_its_line() {
+        let text = format!("{GOOD}\n[identity]\nmax_customers_per_identifier = 0\nserial_pattern = 'SN([0-9]'\n");
+        let errs = parse("care.toml", &text).err().unwrap_or_else(|| panic!("must fail")).0;
+        let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["identity.max_customers_per_identifier", "identity.serial_pattern"]
+        );
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("serial_pattern"))
+            .map(|i| i + 1);
+        assert_eq!(errs[1].line, line, "{}", errs[1]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use socialcare_domain::ports::{
     PostStore, Seen, TimerStore,
 };
 use socialcare_domain::{
-    Agent, AgentId, Alert, AuthorId, Case, CaseId, Channel, Customer, CustomerId, PortError, PortResult, Post, PostId,
-    Presence, Timer,
+    Agent, AgentId, Alert, AuthorId, Case, CaseId, Channel, Customer, CustomerId, Identifier, Identity, PortError,
+    PortResult, Post, PostId, Presence, Timer,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -21,6 +21,8 @@ struct State {
     platform_ids: HashMap<(Channel, String, String), PostId>,
     customers: HashMap<CustomerId, Customer>,
     authors: HashMap<AuthorId, CustomerId>,
+    /// identifier → the customers that wrote it, each with the author and time of its link.
+    identifiers: HashMap<Identifier, Vec<(CustomerId, AuthorId, Timestamp)>>,
     cases: HashMap<CaseId, Case>,
     active: HashMap<CustomerId, CaseId>,
     agents: BTreeMap<AgentId, Agent>,
@@ -135,6 +137,46 @@ impl CustomerStore for MemoryStore {
                 .or_insert_with(|| customer.id.clone());
         }
         state.customers.insert(customer.id.clone(), customer.clone());
+        Ok(true)
+    }
+    async fn add_identity(&self, customer: &CustomerId, identity: &Identity) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if !state.customers.contains_key(customer) {
+            return Err(PortError::NotFound(format!("customer {customer}")));
+        }
+        if state.authors.contains_key(&identity.author_id) {
+            return Ok(false);
+        }
+        state.authors.insert(identity.author_id.clone(), customer.clone());
+        if let Some(c) = state.customers.get_mut(customer) {
+            c.identities.push(identity.clone());
+        }
+        Ok(true)
+    }
+    async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>> {
+        let state = self.lock()?;
+        let mut ids: Vec<CustomerId> = state
+            .identifiers
+            .get(identifier)
+            .map(|links| links.iter().map(|(c, _, _)| c.clone()).collect())
+            .unwrap_or_default();
+        ids.sort();
+        Ok(ids)
+    }
+    async fn link_identifier(
+        &self,
+        identifier: &Identifier,
+        customer: &CustomerId,
+        author: &AuthorId,
+        at: Timestamp,
+        max_customers: usize,
+    ) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        let links = state.identifiers.entry(identifier.clone()).or_default();
+        if links.len() >= max_customers || links.iter().any(|(c, _, _)| c == customer) {
+            return Ok(false);
+        }
+        links.push((customer.clone(), author.clone(), at));
         Ok(true)
     }
 }

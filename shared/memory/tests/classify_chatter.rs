@@ -64,6 +64,7 @@ async fn chatter_of_unknown_authors_is_stored_here_everything_else_goes_on() -> 
                 handle: "known".into(),
                 evidence: Evidence::SamePlatformUser,
                 linked_at: known.received_at,
+                actor: socialcare_domain::customer::SYSTEM_ACTOR.into(),
             }],
             created_at: known.received_at,
         })

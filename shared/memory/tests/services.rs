@@ -5,13 +5,15 @@
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use socialcare_domain::ports::{
-    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, Clock, PostStore, QueueReceiver,
+    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, Clock, CustomerStore, PostStore, QueueReceiver,
 };
 use socialcare_domain::services::desk::{Desk, Principal};
+use socialcare_domain::services::identity::{IdentityService, Link};
 use socialcare_domain::services::route::{RouteService, Routed};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::thread::{ThreadService, Threaded};
 use socialcare_domain::*;
+use socialcare_domain::{AuthorId, PortResult};
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -745,4 +747,274 @@ async fn an_answer_to_our_reply_weeks_later_reopens_that_case() {
     let mut selfish = post("q-5", "tara", "en", true, w.clock.now());
     selfish.parent_id = Some("q-5".into());
     assert!(matches!(apply(selfish).await, Ok(Threaded::Opened(c)) if c != case_id));
+}
+
+/// A post by `author` (`<channel>:<user>`) on its channel, saying `text`.
+fn post_on(pid: &str, author: &str, text: &str, actionable: bool, at: Timestamp) -> Post {
+    let mut p = post(pid, "someone", "en", actionable, at);
+    let (channel, user) = author.split_once(':').unwrap_or_else(|| panic!("author {author}"));
+    p.channel = *Channel::ALL
+        .iter()
+        .find(|c| c.as_str() == channel)
+        .unwrap_or_else(|| panic!("channel {channel}"));
+    p.id = id(&format!("{channel}:{pid}"));
+    p.account = "acme".into();
+    p.author.id = id(author);
+    p.author.handle = user.into();
+    p.text = text.into();
+    p
+}
+
+async fn customer_of(w: &World, author: &str) -> Option<CustomerId> {
+    CustomerStore::customer_of(w.store.as_ref(), &id(author))
+        .await
+        .ok()
+        .flatten()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_number_written_on_another_channel_links_the_author_to_that_customer() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let opened = apply(post_on(
+        "o-1",
+        "x:ann",
+        "order #12345678 never arrived",
+        true,
+        w.clock.now(),
+    ))
+    .await;
+    let Ok(Threaded::Opened(case_id)) = opened else {
+        panic!("{opened:?}")
+    };
+    let ann = customer_of(&w, "x:ann")
+        .await
+        .unwrap_or_else(|| panic!("ann's customer"));
+
+    // Chatter of an unknown author naming the order links nothing and creates no one.
+    w.clock.advance(3600);
+    let chatter = post_on("o-2", "x:lurker", "haha order 12345678 lol", false, w.clock.now());
+    assert_eq!(apply(chatter).await.ok(), Some(Threaded::StoredOnly));
+    assert_eq!(customer_of(&w, "x:lurker").await, None);
+
+    // A week later, on Facebook under another name, the same order number written another way.
+    w.clock.advance(7 * 86_400);
+    let at = w.clock.now();
+    let fb = post_on(
+        "o-3",
+        "facebook:anna.k",
+        "Still waiting for Order No. 1234-5678!",
+        true,
+        at,
+    );
+    assert_eq!(apply(fb).await.ok(), Some(Threaded::Joined(case_id.clone())));
+    assert_eq!(customer_of(&w, "facebook:anna.k").await, Some(ann.clone()));
+    let customer = CustomerStore::get(w.store.as_ref(), &ann)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("customer"));
+    assert_eq!(customer.identities.len(), 2);
+    assert_eq!(
+        customer.identities[1],
+        Identity {
+            author_id: id("facebook:anna.k"),
+            handle: "anna.k".into(),
+            evidence: Evidence::SharedIdentifier {
+                identifier: "order:12345678".into()
+            },
+            linked_at: at,
+            actor: "system".into(),
+        }
+    );
+    let case = CaseStore::get(w.store.as_ref(), &case_id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case"));
+    assert_eq!(case.posts.len(), 2, "one case across both channels");
+
+    // Someone writing without an identifier is someone else.
+    let other = apply(post_on("o-4", "facebook:bob", "my parcel is late", true, w.clock.now())).await;
+    assert!(matches!(&other, Ok(Threaded::Opened(c)) if *c != case_id), "{other:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_in_another_case_and_spelling_still_links() {
+    let w = world(vec![], 3600);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let text = "refund please, reach me at Jane.Doe@Example.COM.";
+    let Ok(Threaded::Opened(case_id)) = apply(post_on("e-1", "x:jane", text, true, w.clock.now())).await else {
+        panic!("opened")
+    };
+    w.clock.advance(86_400);
+    let again = post_on(
+        "e-2",
+        "instagram:jd",
+        "any news? jane.doe@example.com",
+        true,
+        w.clock.now(),
+    );
+    assert_eq!(apply(again).await.ok(), Some(Threaded::Joined(case_id)));
+    assert_eq!(customer_of(&w, "instagram:jd").await, customer_of(&w, "x:jane").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_identifier_many_customers_share_links_nobody() {
+    let w = world(vec![], 3600);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let identity = IdentityService::new(w.store.clone(), IdentifierRules::default());
+    let email = Identifier::normalise(IdentifierKind::Email, "info@shop.example").unwrap_or_else(|| panic!("email"));
+    // Four customers, each known before, each writes the shop's address.
+    for (i, user) in ["x:c1", "x:c2", "x:c3", "x:c4"].iter().enumerate() {
+        let first = apply(post_on(&format!("s-{i}"), user, "help me", true, w.clock.now())).await;
+        assert!(matches!(first, Ok(Threaded::Opened(_))), "{first:?}");
+        w.clock.advance(60);
+        let said = post_on(
+            &format!("s-{i}b"),
+            user,
+            "I wrote to info@shop.example",
+            true,
+            w.clock.now(),
+        );
+        assert!(matches!(apply(said).await, Ok(Threaded::Joined(_))));
+        if i == 1 {
+            // Two customers have it: ambiguous, no link (and the new author is recorded too).
+            let p = post_on("s-amb", "facebook:amb", "info@shop.example?", true, w.clock.now());
+            let d = identity.resolve(&p, true).await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                matches!(&d, Some(d) if d.link == Link::Created && d.ambiguous == [email.clone()]),
+                "{d:?}"
+            );
+        }
+    }
+    let holders = CustomerStore::customers_with(w.store.as_ref(), &email).await.ok();
+    assert_eq!(holders.map(|h| h.len()), Some(4), "the cap plus one are kept");
+    // A new author naming it is not linked to any of them, and the decision says why.
+    let p = post_on(
+        "s-new",
+        "facebook:new",
+        "same here info@shop.example",
+        true,
+        w.clock.now(),
+    );
+    let d = identity.resolve(&p, true).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(&d, Some(d) if d.link == Link::Created && d.shared == [email.clone()]),
+        "{d:?}"
+    );
+    let through_thread = apply(post_on(
+        "s-new2",
+        "facebook:new2",
+        "info@shop.example",
+        true,
+        w.clock.now(),
+    ))
+    .await;
+    assert!(matches!(through_thread, Ok(Threaded::Opened(_))), "{through_thread:?}");
+    let c = customer_of(&w, "facebook:new2").await;
+    for user in ["x:c1", "x:c2", "x:c3", "x:c4"] {
+        assert_ne!(customer_of(&w, user).await, c);
+    }
+}
+
+/// Counts the identifier index's reads and writes (and the writes that changed something).
+struct Counting {
+    inner: Arc<MemoryStore>,
+    reads: Mutex<usize>,
+    writes: Mutex<(usize, usize)>,
+}
+
+#[async_trait]
+impl CustomerStore for Counting {
+    async fn get(&self, id: &CustomerId) -> PortResult<Option<Customer>> {
+        CustomerStore::get(self.inner.as_ref(), id).await
+    }
+    async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>> {
+        self.inner.customer_of(author).await
+    }
+    async fn create(&self, customer: &Customer) -> PortResult<bool> {
+        CustomerStore::create(self.inner.as_ref(), customer).await
+    }
+    async fn add_identity(&self, customer: &CustomerId, identity: &Identity) -> PortResult<bool> {
+        self.inner.add_identity(customer, identity).await
+    }
+    async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>> {
+        if let Ok(mut r) = self.reads.lock() {
+            *r += 1;
+        }
+        self.inner.customers_with(identifier).await
+    }
+    async fn link_identifier(
+        &self,
+        identifier: &Identifier,
+        customer: &CustomerId,
+        author: &AuthorId,
+        at: Timestamp,
+        max_customers: usize,
+    ) -> PortResult<bool> {
+        let wrote = self
+            .inner
+            .link_identifier(identifier, customer, author, at, max_customers)
+            .await?;
+        if let Ok(mut w) = self.writes.lock() {
+            w.0 += 1;
+            w.1 += usize::from(wrote);
+        }
+        Ok(wrote)
+    }
+}
+
+#[tokio::test]
+async fn identifiers_cost_one_write_each_and_nothing_without_them() {
+    let store = Arc::new(Counting {
+        inner: Arc::new(MemoryStore::new()),
+        reads: Mutex::new(0),
+        writes: Mutex::new((0, 0)),
+    });
+    let counts = |s: &Counting| {
+        (
+            s.reads.lock().map(|r| *r).unwrap_or(99),
+            s.writes.lock().map(|w| *w).unwrap_or((99, 99)),
+        )
+    };
+    let identity = IdentityService::new(store.clone(), IdentifierRules::default());
+    let at = Timestamp::from_second(1_800_000_000).unwrap_or_else(|_| unreachable!());
+    let resolve = |p: Post| {
+        let identity = &identity;
+        async move { identity.resolve(&p, true).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    // A new author without identifiers: a customer, and no index traffic at all.
+    let d = resolve(post_on("w-1", "x:kim", "my parcel is late", true, at)).await;
+    assert!(matches!(&d, Some(d) if d.link == Link::Created), "{d:?}");
+    assert_eq!(counts(&store), (0, (0, 0)));
+    // Known now: two identifiers, one write each.
+    resolve(post_on("w-2", "x:kim", "order 7788990 / kim@x.io", true, at)).await;
+    assert_eq!(counts(&store), (0, (2, 2)));
+    // The same again: the conditional writes change nothing.
+    resolve(post_on("w-3", "x:kim", "order 7788990 / KIM@x.io", true, at)).await;
+    assert_eq!(counts(&store), (0, (4, 2)));
+    // Chatter of an unknown author naming them: nothing read, nothing written.
+    let d = identity
+        .resolve(&post_on("w-4", "x:fan", "kim@x.io", false, at), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d, None);
+    assert_eq!(counts(&store), (0, (4, 2)));
+    // A new author naming one of them: one read per identifier, linked, nothing new to write.
+    let d = resolve(post_on("w-5", "facebook:kim2", "about kim@x.io", true, at)).await;
+    assert!(
+        matches!(&d, Some(d) if matches!(&d.link, Link::SharedIdentifier(i) if i.to_string() == "email:kim@x.io")),
+        "{d:?}"
+    );
+    assert_eq!(counts(&store), (1, (4, 2)));
 }

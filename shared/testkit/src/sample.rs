@@ -102,6 +102,7 @@ pub fn customer(id: &str, authors: &[&str]) -> anyhow::Result<Customer> {
                     handle: (*a).to_string(),
                     evidence: Evidence::SamePlatformUser,
                     linked_at: base(),
+                    actor: socialcare_domain::customer::SYSTEM_ACTOR.into(),
                 })
             })
             .collect::<anyhow::Result<_>>()?,

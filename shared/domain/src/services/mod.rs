@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod desk;
+pub mod identity;
 pub mod ingest;
 pub mod outbound;
 pub mod route;

@@ -1,9 +1,10 @@
 //! Thread: store the post, find its customer, join the customer's active case or open one.
 
 use super::MAX_CONFLICT_RETRIES;
+use super::identity::IdentityService;
 use crate::case::{Actor, Case, CaseEvent, CaseEventKind, CaseStatus};
 use crate::channel::Priority;
-use crate::customer::{Customer, Evidence, Identity};
+use crate::customer::IdentifierRules;
 use crate::error::{PortError, ServiceError};
 use crate::events::{CaseUpdated, Envelope, Event, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
@@ -47,6 +48,7 @@ fn raise_to_post(case: &mut Case, post: &Post, at: jiff::Timestamp) -> bool {
 pub struct ThreadService {
     posts: Arc<dyn PostStore>,
     customers: Arc<dyn CustomerStore>,
+    identity: IdentityService,
     cases: Arc<dyn CaseStore>,
     publisher: Arc<dyn Publisher>,
     clock: Arc<dyn Clock>,
@@ -68,6 +70,7 @@ impl ThreadService {
     ) -> Self {
         Self {
             posts,
+            identity: IdentityService::new(customers.clone(), IdentifierRules::default()),
             customers,
             cases,
             publisher,
@@ -75,6 +78,13 @@ impl ThreadService {
             default_queue,
             reopen_window: jiff::SignedDuration::from_hours(24 * i64::from(DEFAULT_REOPEN_DAYS)),
         }
+    }
+
+    /// How identifiers in posts are found and how many customers may share one (the defaults
+    /// unless configured: see [`IdentifierRules::default`]).
+    pub fn with_identity(mut self, rules: IdentifierRules) -> Self {
+        self.identity = IdentityService::new(self.customers.clone(), rules);
+        self
     }
 
     /// A request within `days` of a resolve reopens that case (0: a new case is always opened).
@@ -173,10 +183,10 @@ impl ThreadService {
         let actionable = post.classification.as_ref().is_some_and(|c| c.actionable);
         // A customer exists once someone needed care: chatter of an unknown author is stored
         // (with its author id, so it joins their history if they ever ask for help) without one.
-        let customer = match self.customers.customer_of(&post.author.id).await? {
-            Some(id) => id,
-            None if !actionable => return Ok(Threaded::StoredOnly),
-            None => self.create_customer(&post).await?,
+        // Identity: the known customer, one linked by an identifier it wrote, or a new one.
+        let customer = match self.identity.resolve(&post, actionable).await? {
+            Some(decision) => decision.customer,
+            None => return Ok(Threaded::StoredOnly),
         };
         for _ in 0..MAX_CONFLICT_RETRIES {
             if let Some(case_id) = self.cases.active_case_of(&customer).await? {
@@ -326,24 +336,6 @@ impl ThreadService {
             Some(a) => Ok(self.customers.customer_of(&a).await?),
             None => Ok(None),
         }
-    }
-
-    async fn create_customer(&self, post: &Post) -> Result<CustomerId, ServiceError> {
-        let id = Customer::id_for_first_author(&post.author.id);
-        let customer = Customer {
-            id: id.clone(),
-            display_name: post.author.name.clone().unwrap_or_else(|| post.author.handle.clone()),
-            identities: vec![Identity {
-                author_id: post.author.id.clone(),
-                handle: post.author.handle.clone(),
-                evidence: Evidence::SamePlatformUser,
-                linked_at: post.received_at,
-            }],
-            created_at: post.received_at,
-        };
-        // False means another worker created the same (deterministic) customer first: fine.
-        self.customers.create(&customer).await?;
-        Ok(id)
     }
 
     fn new_case(&self, post: &Post, customer_id: CustomerId) -> Case {

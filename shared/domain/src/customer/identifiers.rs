@@ -1,0 +1,297 @@
+//! Identifiers a customer writes (email, phone, order number, serial number): found in a post's
+//! text by pure rules and normalised (lower-case email, E.164 phone, upper-case order and serial
+//! numbers without separators), so that the same identifier written two ways is one key.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentifierKind {
+    Email,
+    Phone,
+    Order,
+    Serial,
+}
+
+impl IdentifierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierKind::Email => "email",
+            IdentifierKind::Phone => "phone",
+            IdentifierKind::Order => "order",
+            IdentifierKind::Serial => "serial",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "email" => Some(Self::Email),
+            "phone" => Some(Self::Phone),
+            "order" => Some(Self::Order),
+            "serial" => Some(Self::Serial),
+            _ => None,
+        }
+    }
+}
+
+/// A normalised identifier. Its key (`order:12345678`) names it in the index and in evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Identifier {
+    pub kind: IdentifierKind,
+    pub value: String,
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.value)
+    }
+}
+
+impl Identifier {
+    /// Normalises a raw value of `kind`; None when it is not a valid one (a phone number that
+    /// is not E.164, an email without a domain).
+    pub fn normalise(kind: IdentifierKind, raw: &str) -> Option<Identifier> {
+        let value = match kind {
+            IdentifierKind::Email => {
+                let v = raw.trim().trim_end_matches('.').to_lowercase();
+                let (local, domain) = v.split_once('@')?;
+                if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || v.len() > 254 {
+                    return None;
+                }
+                v
+            }
+            IdentifierKind::Phone => {
+                let t = raw.trim();
+                if !t.starts_with('+') {
+                    return None;
+                }
+                let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+                if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+                    return None;
+                }
+                format!("+{digits}")
+            }
+            IdentifierKind::Order | IdentifierKind::Serial => {
+                let v: String = raw
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect();
+                if v.len() < 4 || v.len() > 40 {
+                    return None;
+                }
+                v
+            }
+        };
+        Some(Identifier { kind, value })
+    }
+
+    /// Parses a key `kind:value` (as written in the configuration's ignore list), normalised.
+    pub fn parse_key(key: &str) -> Option<Identifier> {
+        let (kind, value) = key.split_once(':')?;
+        Identifier::normalise(IdentifierKind::parse(kind)?, value)
+    }
+}
+
+/// How identifiers are found: the built-in email and E.164 phone rules, the configured
+/// patterns (order and serial numbers), and the identifiers never to index (our own).
+#[derive(Clone, Debug)]
+pub struct IdentifierRules {
+    patterns: Vec<(IdentifierKind, regex_lite::Regex)>,
+    ignore: Vec<Identifier>,
+    /// An identifier that more customers than this have written is shared (a shop's address, a
+    /// default serial): it never links anyone.
+    pub max_customers_per_identifier: usize,
+}
+
+const EMAIL: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}";
+const PHONE: &str = r"\+[0-9][0-9 ().-]{6,20}[0-9]";
+
+/// The most identifiers taken from one post (a pasted list is not a customer's identity).
+pub const MAX_PER_POST: usize = 8;
+
+impl PartialEq for IdentifierRules {
+    fn eq(&self, other: &Self) -> bool {
+        self.max_customers_per_identifier == other.max_customers_per_identifier
+            && self.ignore == other.ignore
+            && self.patterns.len() == other.patterns.len()
+            && self
+                .patterns
+                .iter()
+                .zip(&other.patterns)
+                .all(|((k1, r1), (k2, r2))| k1 == k2 && r1.as_str() == r2.as_str())
+    }
+}
+
+/// The order-number pattern unless configured: "order" then digits, dashes allowed
+/// (`order #12345678`, `Order No. 4417-2290`).
+pub const DEFAULT_ORDER_PATTERN: &str = r"(?i)\border\s*(?:no\.?|number|nr\.?|#)?\s*:?\s*#?([0-9][0-9-]{4,14}[0-9])\b";
+/// The serial-number pattern unless configured: "SN" or "serial (number)" then 8 to 20 letters
+/// and digits (`SN: AB12CD34EF`).
+pub const DEFAULT_SERIAL_PATTERN: &str =
+    r"(?i)\b(?:SN|S/N|serial(?:\s+(?:no\.?|number))?)\s*[:#]?\s*([A-Z0-9-]{8,20})\b";
+/// Customers sharing one identifier before it stops linking, unless configured.
+pub const DEFAULT_MAX_CUSTOMERS_PER_IDENTIFIER: usize = 3;
+
+impl Default for IdentifierRules {
+    fn default() -> Self {
+        Self::new(
+            &[
+                (IdentifierKind::Order, DEFAULT_ORDER_PATTERN.to_string()),
+                (IdentifierKind::Serial, DEFAULT_SERIAL_PATTERN.to_string()),
+            ],
+            &[],
+            DEFAULT_MAX_CUSTOMERS_PER_IDENTIFIER,
+        )
+        .unwrap_or_else(|_| unreachable!("the built-in rules compile"))
+    }
+}
+
+impl IdentifierRules {
+    /// Compiles `patterns` (kind, regex: the first capture group, or the whole match, is the
+    /// value). Errors name the pattern's index and why.
+    pub fn new(
+        patterns: &[(IdentifierKind, String)],
+        ignore: &[Identifier],
+        max_customers_per_identifier: usize,
+    ) -> Result<Self, (usize, String)> {
+        let mut compiled = vec![
+            (
+                IdentifierKind::Email,
+                regex_lite::Regex::new(EMAIL).map_err(|e| (usize::MAX, e.to_string()))?,
+            ),
+            (
+                IdentifierKind::Phone,
+                regex_lite::Regex::new(PHONE).map_err(|e| (usize::MAX, e.to_string()))?,
+            ),
+        ];
+        for (i, (kind, re)) in patterns.iter().enumerate() {
+            compiled.push((*kind, regex_lite::Regex::new(re).map_err(|e| (i, e.to_string()))?));
+        }
+        Ok(Self {
+            patterns: compiled,
+            ignore: ignore.to_vec(),
+            max_customers_per_identifier,
+        })
+    }
+
+    /// The identifiers in `text`, normalised, deduplicated, in order of appearance, our own
+    /// (the ignore list) left out.
+    pub fn extract(&self, text: &str) -> Vec<Identifier> {
+        let mut found: Vec<(usize, Identifier)> = Vec::new();
+        for (kind, re) in &self.patterns {
+            for caps in re.captures_iter(text) {
+                let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
+                    continue;
+                };
+                if let Some(id) = Identifier::normalise(*kind, m.as_str())
+                    && !self.ignore.contains(&id)
+                    && !found.iter().any(|(_, f)| f == &id)
+                {
+                    found.push((m.start(), id));
+                }
+            }
+        }
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, id)| id).take(MAX_PER_POST).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> IdentifierRules {
+        IdentifierRules::new(
+            &[
+                (
+                    IdentifierKind::Order,
+                    r"(?i)\border\s*(?:no\.?|number|#)?\s*:?\s*#?([0-9]{6,10})\b".into(),
+                ),
+                (
+                    IdentifierKind::Serial,
+                    r"(?i)\b(?:SN|serial(?: number)?)\s*[:#]?\s*([A-Z0-9]{8,14})\b".into(),
+                ),
+            ],
+            &[Identifier::normalise(IdentifierKind::Email, "support@acme.example").unwrap_or_else(|| unreachable!())],
+            3,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn keys(text: &str) -> Vec<String> {
+        rules().extract(text).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn extraction_table() {
+        let table: &[(&str, &[&str])] = &[
+            ("no identifiers here", &[]),
+            ("mail me at Jane.Doe@Example.COM.", &["email:jane.doe@example.com"]),
+            ("call +44 20 7946 0958 please", &["phone:+442079460958"]),
+            ("call +1 (415) 555-2671", &["phone:+14155552671"]),
+            ("call 020 7946 0958", &[]),
+            ("order #12345678 never came", &["order:12345678"]),
+            ("Order number: 12345678", &["order:12345678"]),
+            ("my order 123 is late", &[]),
+            ("SN: ab12cd34ef the serial", &["serial:AB12CD34EF"]),
+            (
+                "order 87654321, reach me at a@b.io or +33612345678",
+                &["order:87654321", "email:a@b.io", "phone:+33612345678"],
+            ),
+            ("write to support@acme.example for help", &[]),
+            ("a@b.io and A@B.IO", &["email:a@b.io"]),
+        ];
+        for (text, want) in table {
+            assert_eq!(
+                keys(text),
+                want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn normalise_table() {
+        let table = [
+            (IdentifierKind::Email, " X@Y.Com ", Some("x@y.com")),
+            (IdentifierKind::Email, "x@y", None),
+            (IdentifierKind::Phone, "+49 (0)30 1234567", Some("+490301234567")),
+            (IdentifierKind::Phone, "0301234567", None),
+            (IdentifierKind::Phone, "+0123456789", None),
+            (IdentifierKind::Order, "ord-1234-56", Some("ORD123456")),
+            (IdentifierKind::Order, "12", None),
+        ];
+        for (kind, raw, want) in table {
+            assert_eq!(
+                Identifier::normalise(kind, raw).map(|i| i.value),
+                want.map(str::to_string),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            Identifier::parse_key("email:Support@Acme.example").map(|i| i.to_string()),
+            Some("email:support@acme.example".into())
+        );
+        assert_eq!(Identifier::parse_key("fax:123"), None);
+    }
+
+    #[test]
+    fn a_bad_pattern_is_named() {
+        let err = IdentifierRules::new(&[(IdentifierKind::Order, "(".into())], &[], 3).err();
+        assert!(matches!(err, Some((0, _))));
+    }
+
+    #[test]
+    fn the_default_patterns_find_orders_and_serials() {
+        let rules = IdentifierRules::default();
+        let found: Vec<String> = rules
+            .extract("Order No. 4417-2290 arrived broken, S/N: KX-2291-AB77, mail JO@Shop.Example")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found, ["order:44172290", "serial:KX2291AB77", "email:jo@shop.example"]);
+        assert_eq!(rules.max_customers_per_identifier, 3);
+    }
+}

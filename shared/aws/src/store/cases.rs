@@ -8,7 +8,7 @@
 use super::{AwsStore, corrupt, names_map, values_map};
 use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_doc};
 use crate::counts::Op;
-use crate::error::{TransactError, map_sdk, map_transact};
+use crate::error::{TransactError, map_sdk};
 use crate::tables::schema::{
     ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE,
     GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
@@ -196,20 +196,6 @@ impl AwsStore {
             Err(e) => Err(map_sdk("PutItem", e)),
         }
     }
-
-    /// No client request token on purpose: with one, two identical racing writes would both
-    /// "succeed" (DynamoDB's idempotency), unlike every other backend. An SDK retry of a write
-    /// that did land fails its version check instead, and the caller re-reads: still correct.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
-        self.counters.add(Op::TransactWriteItems);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| map_transact("TransactWriteItems", e))
-    }
 }
 
 #[async_trait]
@@ -250,7 +236,7 @@ impl CaseStore for AwsStore {
                 .map_err(build_err)?;
             items.push(TransactWriteItem::builder().put(pointer).build());
         }
-        match self.transact(items).await {
+        match self.transact("CaseStore::save", items).await {
             Ok(()) => Ok(()),
             Err(TransactError::Cancelled(c)) if c.failed_condition(0) => {
                 Err(PortError::Conflict(format!("case {} exists", case.id)))
@@ -312,7 +298,7 @@ impl CaseStore for AwsStore {
                     self.pointer_delete(case)?
                 });
             }
-            let cancelled = match self.transact(items).await {
+            let cancelled = match self.transact("CaseStore::save", items).await {
                 Ok(()) => return Ok(()),
                 Err(TransactError::Other(e)) => return Err(e),
                 Err(TransactError::Cancelled(c)) => c,

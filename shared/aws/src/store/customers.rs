@@ -6,8 +6,7 @@
 use super::{AwsStore, corrupt};
 use crate::codec::DOC;
 use crate::codec::{Item, PK, from_doc, get_s, key, n, s, to_doc};
-use crate::counts::Op;
-use crate::error::{TransactError, map_transact};
+use crate::error::TransactError;
 use crate::tables::schema::AUTHOR_CUSTOMER;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
@@ -88,31 +87,22 @@ impl CustomerStore for AwsStore {
                     ]),
                 )?);
             }
-            self.counters.add(Op::TransactWriteItems);
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(true),
-                Err(e) => match map_transact("CustomerStore::create", e) {
-                    TransactError::Cancelled(c) if c.failed_condition(0) => return Ok(false),
-                    TransactError::Cancelled(c) if c.any_condition_failed() => {
-                        let before = authors.len();
-                        let mut i = 0;
-                        authors.retain(|_| {
-                            i += 1;
-                            !c.failed_condition(i)
-                        });
-                        if authors.len() == before {
-                            return Err(c.into_port_error("CustomerStore::create"));
-                        }
+            match self.transact("CustomerStore::create", items).await {
+                Ok(()) => return Ok(true),
+                Err(TransactError::Cancelled(c)) if c.failed_condition(0) => return Ok(false),
+                Err(TransactError::Cancelled(c)) if c.any_condition_failed() => {
+                    let before = authors.len();
+                    let mut i = 0;
+                    authors.retain(|_| {
+                        i += 1;
+                        !c.failed_condition(i)
+                    });
+                    if authors.len() == before {
+                        return Err(c.into_port_error("CustomerStore::create"));
                     }
-                    TransactError::Cancelled(c) => return Err(c.into_port_error("CustomerStore::create")),
-                    TransactError::Other(e) => return Err(e),
-                },
+                }
+                Err(TransactError::Cancelled(c)) => return Err(c.into_port_error("CustomerStore::create")),
+                Err(TransactError::Other(e)) => return Err(e),
             }
         }
     }
@@ -152,21 +142,12 @@ impl CustomerStore for AwsStore {
                 )?,
                 TransactWriteItem::builder().update(update).build(),
             ];
-            self.counters.add(Op::TransactWriteItems);
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(true),
-                Err(e) => match map_transact("CustomerStore::add_identity", e) {
-                    TransactError::Cancelled(c) if c.failed_condition(0) => return Ok(false),
-                    TransactError::Cancelled(c) if c.failed_condition(1) => continue,
-                    TransactError::Cancelled(c) => return Err(c.into_port_error("CustomerStore::add_identity")),
-                    TransactError::Other(e) => return Err(e),
-                },
+            match self.transact("CustomerStore::add_identity", items).await {
+                Ok(()) => return Ok(true),
+                Err(TransactError::Cancelled(c)) if c.failed_condition(0) => return Ok(false),
+                Err(TransactError::Cancelled(c)) if c.failed_condition(1) => continue,
+                Err(TransactError::Cancelled(c)) => return Err(c.into_port_error("CustomerStore::add_identity")),
+                Err(TransactError::Other(e)) => return Err(e),
             }
         }
         Err(PortError::Conflict(format!(

@@ -196,6 +196,25 @@ impl AwsStore {
     }
 
     /// Every item of a table (small tables only: agents; or list queries without a key).
+    /// One TransactWriteItems, counted, its error mapped (cancellation reasons kept) under `op`.
+    /// No client request token on purpose: with one, two identical racing writes would both
+    /// "succeed" (DynamoDB's idempotency), unlike every other backend. An SDK retry of a write
+    /// that did land fails its condition instead, and the caller re-reads: still correct.
+    async fn transact(
+        &self,
+        op: &str,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<(), crate::error::TransactError> {
+        self.counters.add(Op::TransactWriteItems);
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::error::map_transact(op, e))
+    }
+
     async fn scan_all(&self, table: &str) -> PortResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;

@@ -93,13 +93,27 @@ impl ThreadService {
         self
     }
 
-    /// The customer's case resolved most recently, if that was within the reopen window of `at`.
-    async fn recently_resolved(
+    /// The resolved case a post without an active case goes back to, from one list of the
+    /// customer's resolved cases: first the case that holds the post this one replies to (our
+    /// answer, or their own earlier post), however long ago it was resolved — a customer who
+    /// answers our last reply after three weeks is back on that case with its history; only the
+    /// customer's own cases count, so someone else replying in the thread is their own customer —
+    /// else the case resolved most recently within the reopen window of `at`.
+    async fn earlier_case(
         &self,
         customer: &CustomerId,
+        post: &Post,
         at: jiff::Timestamp,
     ) -> Result<Option<Case>, ServiceError> {
-        if self.reopen_window.is_zero() {
+        let parent = match post.parent_id.as_deref().filter(|p| *p != post.platform_id) {
+            Some(parent) => {
+                self.posts
+                    .find_by_platform_id(post.channel, &post.account, parent)
+                    .await?
+            }
+            None => None,
+        };
+        if parent.is_none() && self.reopen_window.is_zero() {
             return Ok(None);
         }
         let query = CaseQuery {
@@ -107,45 +121,24 @@ impl ThreadService {
             customer: Some(customer.clone()),
             ..CaseQuery::default()
         };
-        let latest = self
-            .cases
-            .list(&query)
-            .await?
-            .into_iter()
-            .filter(|c| {
-                c.resolved_at
-                    .is_some_and(|r| at.duration_since(r) <= self.reopen_window)
-            })
-            .max_by_key(|c| c.resolved_at);
-        Ok(latest)
-    }
-
-    /// The customer's case that holds the post this one replies to (our answer, or their own
-    /// earlier post), however long ago it was resolved: a customer who answers our last reply
-    /// after three weeks is back on the case with its whole history. Only the customer's own
-    /// cases count: someone else replying in the thread is their own customer.
-    async fn answered_case(&self, customer: &CustomerId, post: &Post) -> Result<Option<Case>, ServiceError> {
-        let Some(parent) = post.parent_id.as_deref().filter(|p| *p != post.platform_id) else {
-            return Ok(None);
-        };
-        let Some(parent_id) = self
-            .posts
-            .find_by_platform_id(post.channel, &post.account, parent)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let query = CaseQuery {
-            customer: Some(customer.clone()),
-            ..CaseQuery::default()
-        };
-        Ok(self
-            .cases
-            .list(&query)
-            .await?
-            .into_iter()
-            .filter(|c| c.status == CaseStatus::Resolved && c.contains(&parent_id))
-            .max_by_key(|c| c.resolved_at))
+        let resolved = self.cases.list(&query).await?;
+        let answered = parent.and_then(|parent| {
+            resolved
+                .iter()
+                .filter(|c| c.contains(&parent))
+                .max_by_key(|c| c.resolved_at)
+                .cloned()
+        });
+        Ok(answered.or_else(|| {
+            resolved
+                .into_iter()
+                .filter(|c| {
+                    !self.reopen_window.is_zero()
+                        && c.resolved_at
+                            .is_some_and(|r| at.duration_since(r) <= self.reopen_window)
+                })
+                .max_by_key(|c| c.resolved_at)
+        }))
     }
 
     pub async fn apply(&self, change: PostChange) -> Result<Threaded, ServiceError> {
@@ -214,11 +207,7 @@ impl ThreadService {
                 }
             }
             let at = post.created_at.min(self.clock.now());
-            let earlier = match self.answered_case(&customer, &post).await? {
-                Some(case) => Some(case),
-                None => self.recently_resolved(&customer, at).await?,
-            };
-            if let Some(mut case) = earlier {
+            if let Some(mut case) = self.earlier_case(&customer, &post, at).await? {
                 let expected = case.version;
                 let changed = if actionable {
                     case.reopen(&post.id, self.clock.now()) | raise_to_post(&mut case, &post, self.clock.now())

@@ -118,6 +118,16 @@ pub struct CaseQuery {
     pub limit: Option<usize>,
 }
 
+impl CaseQuery {
+    /// The queue: every active case that nobody has.
+    pub fn waiting() -> Self {
+        Self {
+            waiting: true,
+            ..Self::default()
+        }
+    }
+}
+
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     async fn get(&self, id: &CaseId) -> PortResult<Option<Case>>;

@@ -126,13 +126,7 @@ impl RouteService {
             // The kept index serves the first attempt while it is live; a retry always rebuilds.
             let fresh = attempt > 0 || !self.claim_index.is_live(now);
             if fresh {
-                let waiting = self
-                    .cases
-                    .list(&CaseQuery {
-                        waiting: true,
-                        ..CaseQuery::default()
-                    })
-                    .await?;
+                let waiting = self.cases.list(&CaseQuery::waiting()).await?;
                 self.claim_index.rebuild(waiting, |c| self.requirements_of(c), now);
             }
             let mut lost_any = false;

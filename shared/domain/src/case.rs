@@ -85,6 +85,17 @@ pub enum CaseEventKind {
         to: Priority,
         post_id: PostId,
     },
+    /// Two customers were merged while each had an open case: the newer case `case_id` was
+    /// folded into this one (its posts and history are here now).
+    Folded {
+        case_id: CaseId,
+        merge_id: String,
+    },
+    /// This case was folded into `case_id` by a merge of customers (closed here, continued there).
+    FoldedInto {
+        case_id: CaseId,
+        merge_id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -330,6 +341,80 @@ impl Case {
     /// Whether this case waits in its queue for an agent.
     pub fn is_waiting(&self) -> bool {
         self.status.is_active() && self.assignee.is_none()
+    }
+
+    /// The merge rule for two open cases of one person: `newer` is folded into this (older)
+    /// case. Its posts and history join this case's thread in time order; the case takes the
+    /// more urgent priority; for each SLA target the earlier running deadline of the two is kept
+    /// (a target this case has met stays met); a pending case with the other's unanswered posts
+    /// opens again. The assignee is left to the caller (it keeps this case's, or takes the
+    /// other's). False when it was folded already (a retry).
+    pub fn fold_in(&mut self, newer: &Case, merge_id: &str, actor: Actor, at: Timestamp) -> bool {
+        let done = self
+            .history
+            .iter()
+            .any(|e| matches!(&e.kind, CaseEventKind::Folded { merge_id: m, .. } if m == merge_id));
+        if done {
+            return false;
+        }
+        for post in &newer.posts {
+            if !self.contains(post) {
+                self.posts.push(post.clone());
+            }
+        }
+        self.history.extend(newer.history.iter().cloned());
+        // Stable: events at the same instant keep their order within each case.
+        self.history.sort_by_key(|e| e.at);
+        self.priority = self.priority.min(newer.priority);
+        self.sla = crate::sla::keep_earliest(&self.sla, &newer.sla);
+        if self.status == CaseStatus::Pending && matches!(newer.status, CaseStatus::New | CaseStatus::Open) {
+            self.set_status(CaseStatus::Open, actor.clone(), at);
+        }
+        self.record(
+            at,
+            actor,
+            CaseEventKind::Folded {
+                case_id: newer.id.clone(),
+                merge_id: merge_id.to_string(),
+            },
+        );
+        true
+    }
+
+    /// The other side of [`Case::fold_in`]: this (newer) case closes, pointing at `into`; its
+    /// assignee (whose load the caller releases in the same write) is returned.
+    pub fn close_folded(&mut self, into: &CaseId, merge_id: &str, actor: Actor, at: Timestamp) -> Option<AgentId> {
+        let released = self.assignee.take();
+        self.set_status(CaseStatus::Closed, actor.clone(), at);
+        self.record(
+            at,
+            actor,
+            CaseEventKind::FoldedInto {
+                case_id: into.clone(),
+                merge_id: merge_id.to_string(),
+            },
+        );
+        released
+    }
+
+    /// Undoes [`Case::fold_in`] on a case that changed after the merge (an unchanged one is
+    /// restored whole from the merge record): the folded case's posts and history events leave
+    /// this case, with the fold's own event; what happened since stays.
+    pub fn unfold(&mut self, folded_before: &Case, merge_id: &str) {
+        self.posts.retain(|p| !folded_before.posts.contains(p));
+        let mut theirs: Vec<&CaseEvent> = folded_before.history.iter().collect();
+        self.history.retain(|e| {
+            if matches!(&e.kind, CaseEventKind::Folded { merge_id: m, .. } if m == merge_id) {
+                return false;
+            }
+            match theirs.iter().position(|t| *t == e) {
+                Some(i) => {
+                    theirs.swap_remove(i);
+                    false
+                }
+                None => true,
+            }
+        });
     }
 }
 

@@ -2,15 +2,19 @@
 //!
 //! An author belongs to one customer. Links are made automatically only on deterministic
 //! evidence (the same platform user, an identifier the customer wrote that exactly one
-//! existing customer already has); each records its evidence, time and actor.
+//! existing customer already has) and by people (a merge); each records its evidence, time and
+//! actor. A merge keeps what undoing it needs ([`merge::MergeRecord`]).
 
 use crate::ids::{AuthorId, CustomerId, stable_hash};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub mod identifiers;
+pub mod merge;
+pub mod similar;
 
 pub use identifiers::{Identifier, IdentifierKind, IdentifierRules};
+pub use merge::{MergeRecord, MergeState};
 
 /// Why an author belongs to a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +26,9 @@ pub enum Evidence {
     SharedIdentifier { identifier: String },
     /// An agent or supervisor confirmed it.
     AgentConfirmed { actor: String },
+    /// Came with the customer `from`, merged into this one by merge `merge_id` (splitting that
+    /// merge gives it back).
+    Merged { merge_id: String, from: CustomerId },
 }
 
 /// Who made a link: the pipeline, or a person.
@@ -37,7 +44,7 @@ pub struct Identity {
     pub handle: String,
     pub evidence: Evidence,
     pub linked_at: Timestamp,
-    /// Who made the link: [`SYSTEM_ACTOR`] for automatic links (the only kind built so far).
+    /// Who made the link: [`SYSTEM_ACTOR`] for automatic links, the agent for a merge.
     #[serde(default = "system_actor")]
     pub actor: String,
 }
@@ -48,6 +55,18 @@ pub struct Customer {
     pub display_name: String,
     pub identities: Vec<Identity>,
     pub created_at: Timestamp,
+    /// Bumped on every write of the customer; a rewrite is conditional on the version read
+    /// (0: written before versions were kept).
+    #[serde(default)]
+    pub version: u64,
+    /// Set when this customer was merged into another one (a tombstone: its authors, cases and
+    /// identifiers are the other's now, until the merge is split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<CustomerId>,
+    /// The identifiers (email, phone, order and serial numbers) the customer has written,
+    /// sorted; kept by the store beside the customer (see `CustomerStore::link_identifier`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identifiers: Vec<Identifier>,
 }
 
 impl Customer {
@@ -71,6 +90,9 @@ impl Customer {
                 actor: system_actor(),
             }],
             created_at: at,
+            version: 1,
+            merged_into: None,
+            identifiers: vec![],
         }
     }
 

@@ -6,7 +6,7 @@
 use crate::agent::{Agent, Presence};
 use crate::case::{Case, CaseStatus};
 use crate::channel::Channel;
-use crate::customer::{Customer, Identifier, Identity};
+use crate::customer::{Customer, Identifier, Identity, MergeRecord};
 use crate::error::PortResult;
 use crate::events::Envelope;
 use crate::ids::{AgentId, AuthorId, CaseId, CustomerId, PostId};
@@ -96,6 +96,32 @@ pub trait CustomerStore: Send + Sync {
         at: Timestamp,
         max_customers: usize,
     ) -> PortResult<bool>;
+    /// The customers holding each of `identifiers` (those held by nobody left out): one batched
+    /// read for the typo suggestions, which ask for many variants at once.
+    async fn customers_with_any(&self, identifiers: &[Identifier]) -> PortResult<Vec<(Identifier, Vec<CustomerId>)>>;
+
+    // The identity graph's manual changes (merge and split), each step idempotent.
+
+    /// Rewrites the customer whole (identities, identifiers, tombstone) if the stored version is
+    /// `expected_version`; `customer.version` must be the next. False when it moved meanwhile.
+    async fn replace(&self, customer: &Customer, expected_version: u64) -> PortResult<bool>;
+    /// Points `author` at `to` if it points at `from`. False when it points elsewhere or nowhere.
+    async fn relink_author(&self, author: &AuthorId, from: &CustomerId, to: &CustomerId) -> PortResult<bool>;
+    /// In the identifier index, `to` takes the place of `from` (or is added beside the holders,
+    /// for `None`), whatever the share cap: a person moved, not a new holder.
+    async fn relink_identifier(
+        &self,
+        identifier: &Identifier,
+        from: Option<&CustomerId>,
+        to: &CustomerId,
+    ) -> PortResult<()>;
+    /// Conditional insert of a merge record: false when one with its id exists.
+    async fn record_merge(&self, merge: &MergeRecord) -> PortResult<bool>;
+    /// Overwrites a merge record (its state moved on).
+    async fn save_merge(&self, merge: &MergeRecord) -> PortResult<()>;
+    async fn merge(&self, id: &str) -> PortResult<Option<MergeRecord>>;
+    /// The merges either side of which `customer` was, oldest first.
+    async fn merges_of(&self, customer: &CustomerId) -> PortResult<Vec<MergeRecord>>;
 }
 
 /// An agent-load change written in the same transaction as a case.
@@ -143,6 +169,11 @@ pub trait CaseStore: Send + Sync {
     /// moved or the agent has no room.
     async fn save(&self, case: &Case, expected_version: u64, load: LoadChange) -> PortResult<()>;
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>>;
+    /// Writes `case`, whose `customer_id` is now another customer's, if the stored version is
+    /// `expected_version` and it belonged to `from`. An active case moves the active-case pointer
+    /// in the same write (`from`'s goes, the new customer's is set): `Conflict` when the new
+    /// customer has another active case. The case's activeness must not change in a move.
+    async fn move_case(&self, case: &Case, expected_version: u64, from: &CustomerId) -> PortResult<()>;
 }
 
 #[async_trait]

@@ -360,3 +360,94 @@ mod tests {
         assert_eq!(json, "\"escalation_3\"");
     }
 }
+
+/// The clocks of a case that takes in another case's posts (the merge rule): for each target,
+/// the earlier running deadline of the two is kept; a target `ours` has met stays met; a running
+/// next-response clock of `theirs` that `ours` lacks is added after ours (numbered on). A clock
+/// replaced by theirs takes a new epoch, so the timers armed for the later deadline fire nothing.
+pub fn keep_earliest(ours: &[SlaClock], theirs: &[SlaClock]) -> Vec<SlaClock> {
+    let mut out = ours.to_vec();
+    for clock in theirs.iter().filter(|c| c.met_at.is_none()) {
+        if let Some(mine) = out.iter_mut().find(|c| c.target == clock.target && c.met_at.is_none()) {
+            if clock.due_at < mine.due_at {
+                let (cycle, epoch) = (mine.cycle, mine.epoch.max(clock.epoch) + 1);
+                *mine = clock.clone();
+                mine.cycle = cycle;
+                mine.epoch = epoch;
+            }
+            continue;
+        }
+        let cycles = out.iter().filter(|c| c.target == clock.target);
+        match clock.target {
+            Target::NextResponse => {
+                let mut added = clock.clone();
+                added.cycle = cycles.map(|c| c.cycle).max().unwrap_or(0) + 1;
+                added.epoch += 1;
+                out.push(added);
+            }
+            _ if cycles.count() == 0 => out.push(clock.clone()),
+            // Met here already: stays met.
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_mins(minutes)
+    }
+
+    fn clock(target: Target, cycle: u32, due: i64, met: bool) -> SlaClock {
+        let mut c = SlaClock::new(target, at(0), at(due));
+        c.cycle = cycle;
+        c.epoch = 1;
+        if met {
+            c.met_at = Some(at(1));
+        }
+        c
+    }
+
+    #[test]
+    fn the_earlier_running_deadline_wins_and_met_targets_stay_met() {
+        let ours = vec![
+            clock(Target::FirstResponse, 0, 60, false),
+            clock(Target::Resolution, 0, 600, true),
+            clock(Target::NextResponse, 1, 30, true),
+        ];
+        let theirs = vec![
+            clock(Target::FirstResponse, 0, 20, false),
+            clock(Target::Resolution, 0, 500, false),
+            clock(Target::NextResponse, 1, 40, false),
+        ];
+        let kept = keep_earliest(&ours, &theirs);
+        let fr = kept
+            .iter()
+            .find(|c| c.target == Target::FirstResponse)
+            .map(|c| (c.due_at, c.epoch));
+        assert_eq!(fr, Some((at(20), 2)), "theirs is earlier: taken, with a new epoch");
+        let res: Vec<_> = kept.iter().filter(|c| c.target == Target::Resolution).collect();
+        assert_eq!(res.len(), 1);
+        assert!(res[0].met_at.is_some(), "met here: stays met");
+        let nr: Vec<(u32, bool)> = kept
+            .iter()
+            .filter(|c| c.target == Target::NextResponse)
+            .map(|c| (c.cycle, c.met_at.is_some()))
+            .collect();
+        assert_eq!(
+            nr,
+            vec![(1, true), (2, false)],
+            "their running next response follows ours"
+        );
+        // Ours earlier: nothing changes.
+        let kept = keep_earliest(&theirs, &ours);
+        let fr = kept
+            .iter()
+            .find(|c| c.target == Target::FirstResponse)
+            .map(|c| (c.due_at, c.epoch));
+        assert_eq!(fr, Some((at(20), 1)));
+    }
+}

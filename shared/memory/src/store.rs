@@ -8,7 +8,7 @@ use socialcare_domain::ports::{
 };
 use socialcare_domain::{
     Agent, AgentId, Alert, AuthorId, Case, CaseId, Channel, Customer, CustomerId, Identifier, Identity, PortError,
-    PortResult, Post, PostId, Presence, Timer,
+    PortResult, Post, PostId, Presence, Timer, customer::MergeRecord,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -23,6 +23,9 @@ struct State {
     authors: HashMap<AuthorId, CustomerId>,
     /// identifier → the customers that wrote it, each with the author and time of its link.
     identifiers: HashMap<Identifier, Vec<(CustomerId, AuthorId, Timestamp)>>,
+    /// customer → the identifiers it has written (the customer's side of the index).
+    written: HashMap<CustomerId, std::collections::BTreeSet<Identifier>>,
+    merges: BTreeMap<String, MergeRecord>,
     cases: HashMap<CaseId, Case>,
     active: HashMap<CustomerId, CaseId>,
     agents: BTreeMap<AgentId, Agent>,
@@ -120,7 +123,16 @@ impl PostStore for MemoryStore {
 #[async_trait]
 impl CustomerStore for MemoryStore {
     async fn get(&self, id: &CustomerId) -> PortResult<Option<Customer>> {
-        Ok(self.lock()?.customers.get(id).cloned())
+        let state = self.lock()?;
+        Ok(state.customers.get(id).map(|c| {
+            let mut c = c.clone();
+            c.identifiers = state
+                .written
+                .get(id)
+                .map(|w| w.iter().cloned().collect())
+                .unwrap_or_default();
+            c
+        }))
     }
     async fn customer_of(&self, author: &AuthorId) -> PortResult<Option<CustomerId>> {
         Ok(self.lock()?.authors.get(author).cloned())
@@ -172,12 +184,122 @@ impl CustomerStore for MemoryStore {
         max_customers: usize,
     ) -> PortResult<bool> {
         let mut state = self.lock()?;
+        if state.customers.contains_key(customer) {
+            state
+                .written
+                .entry(customer.clone())
+                .or_default()
+                .insert(identifier.clone());
+        }
         let links = state.identifiers.entry(identifier.clone()).or_default();
         if links.len() >= max_customers || links.iter().any(|(c, _, _)| c == customer) {
             return Ok(false);
         }
         links.push((customer.clone(), author.clone(), at));
         Ok(true)
+    }
+
+    async fn customers_with_any(&self, identifiers: &[Identifier]) -> PortResult<Vec<(Identifier, Vec<CustomerId>)>> {
+        let mut out = vec![];
+        for identifier in identifiers {
+            let held = self.customers_with(identifier).await?;
+            if !held.is_empty() {
+                out.push((identifier.clone(), held));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn replace(&self, customer: &Customer, expected_version: u64) -> PortResult<bool> {
+        if customer.version != expected_version + 1 {
+            return Err(PortError::Invalid(format!(
+                "customer {} must be written at version {}",
+                customer.id,
+                expected_version + 1
+            )));
+        }
+        let mut state = self.lock()?;
+        let Some(stored) = state.customers.get(&customer.id) else {
+            return Err(PortError::NotFound(format!("customer {}", customer.id)));
+        };
+        if stored.version != expected_version {
+            return Ok(false);
+        }
+        let mut doc = customer.clone();
+        let written = std::mem::take(&mut doc.identifiers);
+        state.customers.insert(customer.id.clone(), doc);
+        state.written.insert(customer.id.clone(), written.into_iter().collect());
+        Ok(true)
+    }
+
+    async fn relink_author(&self, author: &AuthorId, from: &CustomerId, to: &CustomerId) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        match state.authors.get_mut(author) {
+            Some(current) if current == from => {
+                *current = to.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn relink_identifier(
+        &self,
+        identifier: &Identifier,
+        from: Option<&CustomerId>,
+        to: &CustomerId,
+    ) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let links = state.identifiers.entry(identifier.clone()).or_default();
+        let moved = from.and_then(|f| links.iter().position(|(c, _, _)| c == f));
+        let holds = links.iter().any(|(c, _, _)| c == to);
+        match moved {
+            Some(i) if holds => {
+                links.remove(i);
+            }
+            Some(i) => links[i].0 = to.clone(),
+            None if !holds => {
+                let (author, at) = links.first().map(|(_, a, t)| (a.clone(), *t)).unwrap_or_else(|| {
+                    (
+                        AuthorId::parse("unknown").unwrap_or_else(|_| unreachable!()),
+                        Timestamp::UNIX_EPOCH,
+                    )
+                });
+                links.push((to.clone(), author, at));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    async fn record_merge(&self, merge: &MergeRecord) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if state.merges.contains_key(&merge.id) {
+            return Ok(false);
+        }
+        state.merges.insert(merge.id.clone(), merge.clone());
+        Ok(true)
+    }
+
+    async fn save_merge(&self, merge: &MergeRecord) -> PortResult<()> {
+        self.lock()?.merges.insert(merge.id.clone(), merge.clone());
+        Ok(())
+    }
+
+    async fn merge(&self, id: &str) -> PortResult<Option<MergeRecord>> {
+        Ok(self.lock()?.merges.get(id).cloned())
+    }
+
+    async fn merges_of(&self, customer: &CustomerId) -> PortResult<Vec<MergeRecord>> {
+        let state = self.lock()?;
+        let mut out: Vec<MergeRecord> = state
+            .merges
+            .values()
+            .filter(|m| m.involves(customer))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
     }
 }
 
@@ -283,6 +405,38 @@ impl CaseStore for MemoryStore {
             state.active.insert(case.customer_id.clone(), case.id.clone());
         } else if pointer.as_ref() == Some(&case.id) {
             state.active.remove(&case.customer_id);
+        }
+        state.cases.insert(case.id.clone(), case.clone());
+        Ok(())
+    }
+
+    async fn move_case(&self, case: &Case, expected_version: u64, from: &CustomerId) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let stored = state
+            .cases
+            .get(&case.id)
+            .ok_or_else(|| PortError::NotFound(format!("case {}", case.id)))?;
+        if stored.version != expected_version || &stored.customer_id != from {
+            return Err(PortError::Conflict(format!("case {} moved meanwhile", case.id)));
+        }
+        if case.version != expected_version + 1 || stored.status.is_active() != case.status.is_active() {
+            return Err(PortError::Invalid(format!(
+                "case {} must be moved at version {} without a change of activeness",
+                case.id,
+                expected_version + 1
+            )));
+        }
+        if case.status.is_active() {
+            if state.active.get(&case.customer_id).is_some_and(|p| p != &case.id) {
+                return Err(PortError::Conflict(format!(
+                    "customer {} has another active case",
+                    case.customer_id
+                )));
+            }
+            if state.active.get(from) == Some(&case.id) {
+                state.active.remove(from);
+            }
+            state.active.insert(case.customer_id.clone(), case.id.clone());
         }
         state.cases.insert(case.id.clone(), case.clone());
         Ok(())

@@ -107,6 +107,9 @@ pub fn customer(id: &str, authors: &[&str]) -> anyhow::Result<Customer> {
             })
             .collect::<anyhow::Result<_>>()?,
         created_at: base(),
+        version: 1,
+        merged_into: None,
+        identifiers: vec![],
     })
 }
 

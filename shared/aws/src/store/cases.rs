@@ -20,6 +20,8 @@ use socialcare_domain::ports::{CaseQuery, CaseStore, LoadChange};
 use socialcare_domain::{AgentId, Case, CaseId, Channel, CustomerId, PortError, PortResult};
 use std::collections::HashMap;
 
+mod moves;
+
 fn case_pk(id: &CaseId) -> String {
     format!("case#{id}")
 }
@@ -342,6 +344,10 @@ impl CaseStore for AwsStore {
             "case {} kept changing while being saved",
             case.id
         )))
+    }
+
+    async fn move_case(&self, case: &Case, expected_version: u64, from: &CustomerId) -> PortResult<()> {
+        self.move_between_customers(case, expected_version, from).await
     }
 
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {

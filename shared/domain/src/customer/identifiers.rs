@@ -92,6 +92,63 @@ impl Identifier {
         let (kind, value) = key.split_once(':')?;
         Identifier::normalise(IdentifierKind::parse(kind)?, value)
     }
+
+    /// Every identifier of the same kind one typo away (a character deleted, replaced, inserted
+    /// or two neighbours swapped), within the kind's alphabet, at most `limit`. Emails get
+    /// deletions and swaps only: their alphabet is too large to replace and insert.
+    pub fn one_typo_variants(&self, limit: usize) -> Vec<Identifier> {
+        let chars: Vec<char> = self.value.chars().collect();
+        let alphabet: Vec<char> = match self.kind {
+            IdentifierKind::Email => vec![],
+            IdentifierKind::Phone => ('0'..='9').collect(),
+            IdentifierKind::Order | IdentifierKind::Serial => {
+                if chars.iter().all(char::is_ascii_digit) {
+                    ('0'..='9').collect()
+                } else {
+                    ('0'..='9').chain('A'..='Z').collect()
+                }
+            }
+        };
+        // A phone's leading `+` is not part of the typo space.
+        let start = usize::from(self.kind == IdentifierKind::Phone);
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |v: Vec<char>| {
+            let s: String = v.into_iter().collect();
+            if s != self.value && seen.insert(s.clone()) {
+                out.push(s);
+            }
+        };
+        for i in start..chars.len().saturating_sub(1) {
+            let mut v = chars.clone();
+            v.swap(i, i + 1);
+            push(v);
+        }
+        for i in start..chars.len() {
+            let mut v = chars.clone();
+            v.remove(i);
+            push(v);
+        }
+        for i in start..chars.len() {
+            for c in &alphabet {
+                let mut v = chars.clone();
+                v[i] = *c;
+                push(v);
+            }
+        }
+        for i in start..=chars.len() {
+            for c in &alphabet {
+                let mut v = chars.clone();
+                v.insert(i, *c);
+                push(v);
+            }
+        }
+        out.into_iter()
+            .filter_map(|v| Identifier::normalise(self.kind, &v))
+            .filter(|i| i != self)
+            .take(limit)
+            .collect()
+    }
 }
 
 /// How identifiers are found: the built-in email and E.164 phone rules, the configured

@@ -4,6 +4,7 @@ pub mod classify;
 pub mod desk;
 pub mod identity;
 pub mod ingest;
+pub mod merge;
 pub mod outbound;
 pub mod route;
 pub mod sla;

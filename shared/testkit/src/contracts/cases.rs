@@ -369,6 +369,62 @@ where
         "the freed X slot took the waiting X case"
     );
 
+    cases_move_between_customers(s, &t).await
+}
+
+/// A merge moves cases from one customer to another: an active case takes its pointer along,
+/// and never gives the new customer a second active case.
+async fn cases_move_between_customers<S: CaseStore + ?Sized>(s: &S, t: &str) -> anyhow::Result<()> {
+    let (x, y, z) = (
+        customer_id(&format!("cus-{t}-mx"))?,
+        customer_id(&format!("cus-{t}-my"))?,
+        customer_id(&format!("cus-{t}-mz"))?,
+    );
+    let m1 = case(&format!("case-{t}-m1"), x.as_str(), at(40))?;
+    s.create(&m1).await?;
+    let moved = next(&m1, |c| c.customer_id = y.clone());
+    let stale = s.move_case(&next(&moved, |_| {}), 2, &x).await;
+    ensure!(matches!(stale, Err(PortError::Conflict(_))), "stale version: {stale:?}");
+    let wrong = s.move_case(&moved, 1, &z).await;
+    ensure!(matches!(wrong, Err(PortError::Conflict(_))), "not z's case: {wrong:?}");
+    s.move_case(&moved, 1, &x).await?;
+    ensure!(stored(s, &m1).await? == moved);
+    ensure!(s.active_case_of(&x).await?.is_none(), "the old customer's pointer went");
+    ensure!(
+        s.active_case_of(&y).await? == Some(m1.id.clone()),
+        "the new one's points at it"
+    );
+    let listed = s
+        .list(&CaseQuery {
+            customer: Some(y.clone()),
+            ..CaseQuery::default()
+        })
+        .await?;
+    ensure!(listed.iter().any(|c| c.id == m1.id), "listed under the new customer");
+
+    // y has an active case: another active case cannot join it.
+    let m2 = case(&format!("case-{t}-m2"), z.as_str(), at(41))?;
+    s.create(&m2).await?;
+    let refused = s.move_case(&next(&m2, |c| c.customer_id = y.clone()), 1, &z).await;
+    ensure!(
+        matches!(refused, Err(PortError::Conflict(_))),
+        "second active case: {refused:?}"
+    );
+    ensure!(stored(s, &m2).await? == m2, "nothing written");
+    ensure!(s.active_case_of(&z).await? == Some(m2.id.clone()));
+
+    // An inactive case moves without touching pointers.
+    let closed = next(&m2, |c| c.status = CaseStatus::Closed);
+    s.save(&closed, 1, LoadChange::None).await?;
+    s.move_case(&next(&closed, |c| c.customer_id = y.clone()), 2, &z)
+        .await?;
+    ensure!(s.active_case_of(&y).await? == Some(m1.id.clone()));
+    ensure!(s.active_case_of(&z).await?.is_none());
+    let activeness = s.move_case(&next(&m1, |c| c.status = CaseStatus::Closed), 2, &y).await;
+    ensure!(
+        matches!(activeness, Err(PortError::Invalid(_)) | Err(PortError::Conflict(_))),
+        "a move does not change activeness: {activeness:?}"
+    );
     Ok(())
 }
 

@@ -1,11 +1,14 @@
 //! `CustomerStore`: conditional create with the authors' index; an author keeps its first link,
 //! also when it is added to an existing customer; the identifier index records each customer
-//! once and holds no more than it is told to.
+//! once and holds no more than it is told to; the merge steps (a rewrite conditional on the
+//! version, an author or identifier moved from one customer to another, the merge log) are
+//! conditional and idempotent.
 
 use super::concurrently;
 use crate::sample::{author_id, base, customer, customer_id, tag};
 use anyhow::ensure;
 use socialcare_domain::customer::SYSTEM_ACTOR;
+use socialcare_domain::customer::{MergeRecord, MergeState};
 use socialcare_domain::ports::CustomerStore;
 use socialcare_domain::{Evidence, Identifier, IdentifierKind, Identity, PortError};
 use std::sync::Arc;
@@ -52,7 +55,103 @@ pub async fn customer_store_contract(store: Arc<dyn CustomerStore>) -> anyhow::R
     ensure!(store.customer_of(&author_id(&a4)?).await? == Some(c4.id.clone()));
 
     identities_are_added_once(store.clone(), &t).await?;
-    identifiers_are_indexed_up_to_the_cap(store, &t).await
+    identifiers_are_indexed_up_to_the_cap(store.clone(), &t).await?;
+    merge_steps_are_conditional(store, &t).await
+}
+
+async fn merge_steps_are_conditional(store: Arc<dyn CustomerStore>, t: &str) -> anyhow::Result<()> {
+    let (a1, a2) = (format!("x:{t}-m1"), format!("facebook:{t}-m2"));
+    let c = customer(&format!("cus-{t}-mc"), &[&a1])?;
+    let d = customer(&format!("cus-{t}-md"), &[&a2])?;
+    ensure!(store.create(&c).await? && store.create(&d).await?);
+    let email = Identifier::normalise(IdentifierKind::Email, &format!("{t}m@example.com"))
+        .ok_or_else(|| anyhow::anyhow!("test email"))?;
+    let order =
+        Identifier::normalise(IdentifierKind::Order, &format!("{t}77")).ok_or_else(|| anyhow::anyhow!("test order"))?;
+    store
+        .link_identifier(&email, &c.id, &author_id(&a1)?, base(), 3)
+        .await?;
+    let stored = store.get(&c.id).await?.ok_or_else(|| anyhow::anyhow!("customer c"))?;
+    ensure!(
+        stored.identifiers == vec![email.clone()],
+        "the customer lists what it wrote: {stored:?}"
+    );
+
+    // A rewrite is conditional on the version read.
+    let mut renamed = stored.clone();
+    renamed.display_name = "Tara Jane Willis".into();
+    renamed.version = stored.version + 1;
+    ensure!(
+        store.replace(&renamed, stored.version).await?,
+        "rewrite at the version read"
+    );
+    ensure!(
+        !store.replace(&renamed, stored.version).await?,
+        "a stale rewrite is refused"
+    );
+    let again = store.get(&c.id).await?;
+    ensure!(again.as_ref() == Some(&renamed), "rewritten whole: {again:?}");
+    let skipped = store.replace(&renamed, renamed.version).await;
+    ensure!(
+        matches!(skipped, Err(PortError::Invalid(_))),
+        "the next version only: {skipped:?}"
+    );
+
+    // An author moves only from the customer it is linked to.
+    ensure!(store.relink_author(&author_id(&a1)?, &c.id, &d.id).await?);
+    ensure!(store.customer_of(&author_id(&a1)?).await? == Some(d.id.clone()));
+    ensure!(
+        !store.relink_author(&author_id(&a1)?, &c.id, &d.id).await?,
+        "moved already"
+    );
+    ensure!(
+        !store
+            .relink_author(&author_id(&format!("x:{t}-m-none"))?, &c.id, &d.id)
+            .await?
+    );
+
+    // An identifier moves from one holder to another, or gains one.
+    store.relink_identifier(&email, Some(&c.id), &d.id).await?;
+    ensure!(store.customers_with(&email).await? == vec![d.id.clone()]);
+    store.relink_identifier(&email, Some(&c.id), &d.id).await?;
+    ensure!(store.customers_with(&email).await? == vec![d.id.clone()], "idempotent");
+    store.relink_identifier(&email, None, &c.id).await?;
+    let both = store.customers_with(&email).await?;
+    ensure!(both == vec![c.id.clone(), d.id.clone()], "added beside: {both:?}");
+    let any = store.customers_with_any(&[order.clone(), email.clone()]).await?;
+    ensure!(any == vec![(email.clone(), both)], "only the held ones: {any:?}");
+
+    // The merge log: a conditional insert, then updates, found from either customer.
+    let mut record = MergeRecord {
+        id: MergeRecord::id_for(&c, &d),
+        source: c.id.clone(),
+        target: d.id.clone(),
+        actor: crate::sample::agent_id("sup-1")?,
+        reason: Some("same order number".into()),
+        at: base(),
+        state: MergeState::Started,
+        source_before: c.clone(),
+        target_before: d.clone(),
+        cases_before: vec![],
+        fold: None,
+        undone_by: None,
+        undone_at: None,
+    };
+    ensure!(store.record_merge(&record).await?, "first record");
+    ensure!(!store.record_merge(&record).await?, "the same merge once");
+    record.state = MergeState::Done;
+    store.save_merge(&record).await?;
+    ensure!(store.merge(&record.id).await?.as_ref() == Some(&record));
+    ensure!(store.merges_of(&c.id).await? == vec![record.clone()]);
+    ensure!(store.merges_of(&d.id).await? == vec![record.clone()]);
+    ensure!(
+        store
+            .merges_of(&customer_id(&format!("cus-{t}-m-none"))?)
+            .await?
+            .is_empty()
+    );
+    ensure!(store.merge("mrg-none").await?.is_none());
+    Ok(())
 }
 
 async fn identities_are_added_once(store: Arc<dyn CustomerStore>, t: &str) -> anyhow::Result<()> {

@@ -62,6 +62,9 @@ pub fn router(api: Api) -> Router {
         .route("/v1/agents/{id}/presence", axum::routing::put(presence))
         .route("/v1/queues", get(queues))
         .route("/v1/customers/{id}", get(customer))
+        .route("/v1/merges", post(merge_customers))
+        .route("/v1/merges/{id}", get(merge_record))
+        .route("/v1/merges/{id}/split", post(split_merge))
         .route("/v1/metrics/sla", get(sla_metrics))
         .merge(routing::routes())
         .fallback(|| async { Problem::not_found("no such route") })
@@ -369,6 +372,10 @@ mod tests {
             "/v1/cases/{id}/decline",
             "/v1/cases/{id}/transfer",
             "/v1/cases/{id}/assign",
+            "/v1/customers/{id}",
+            "/v1/merges",
+            "/v1/merges/{id}",
+            "/v1/merges/{id}/split",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }
@@ -427,4 +434,39 @@ async fn sla_metrics(State(api): State<Api>, Caller(who): Caller, Query(p): Quer
     let cases = api.desk.cases_created_between(&who, from, to).await?;
     let rows = socialcare_domain::metrics::attainment(&cases, by, api.sla.policy());
     Ok(axum::Json(serde_json::json!({ "from": from, "to": to, "rows": rows })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    /// The customer merged away.
+    source: String,
+    /// The customer that stays.
+    target: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn customer_id(field: &str, raw: &str) -> Result<socialcare_domain::CustomerId, Problem> {
+    socialcare_domain::CustomerId::parse(raw).map_err(|e| Problem::bad_request(format!("{field}: {e}")))
+}
+
+async fn merge_customers(State(api): State<Api>, Caller(who): Caller, body: Body) -> ApiResult {
+    let b: MergeBody = json_body(body).await?;
+    let (source, target) = (customer_id("source", &b.source)?, customer_id("target", &b.target)?);
+    let record = api
+        .desk
+        .merge_customers(&who, &source, &target, b.reason.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(views::MergeView::from(&record))).into_response())
+}
+
+async fn merge_record(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let record = api.desk.merge_record(&who, &id).await?;
+    Ok(axum::Json(views::MergeView::from(&record)).into_response())
+}
+
+async fn split_merge(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let record = api.desk.split_merge(&who, &id).await?;
+    Ok(axum::Json(views::MergeView::from(&record)).into_response())
 }

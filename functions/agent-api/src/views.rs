@@ -127,6 +127,64 @@ pub struct CustomerView {
     pub id: CustomerId,
     pub display_name: String,
     pub identities: Vec<socialcare_domain::Identity>,
+    /// The emails, phone numbers, order and serial numbers the customer has written.
+    pub identifiers: Vec<socialcare_domain::Identifier>,
+}
+
+impl From<socialcare_domain::Customer> for CustomerView {
+    fn from(c: socialcare_domain::Customer) -> Self {
+        Self {
+            id: c.id,
+            display_name: c.display_name,
+            identities: c.identities,
+            identifiers: c.identifiers,
+        }
+    }
+}
+
+/// A merge of customers as the API shows it: the audit record without the saved state.
+#[derive(Serialize)]
+pub struct MergeView {
+    pub id: String,
+    pub source: CustomerId,
+    pub target: CustomerId,
+    pub actor: socialcare_domain::AgentId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: Timestamp,
+    pub state: socialcare_domain::customer::MergeState,
+    /// When both had an open case: the newer one (`folded`) went into the older one (`kept`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<socialcare_domain::customer::merge::Fold>,
+    /// The source's cases that moved to the target.
+    pub moved_cases: Vec<socialcare_domain::CaseId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undone_by: Option<socialcare_domain::AgentId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undone_at: Option<Timestamp>,
+}
+
+impl From<&socialcare_domain::customer::MergeRecord> for MergeView {
+    fn from(m: &socialcare_domain::customer::MergeRecord) -> Self {
+        Self {
+            id: m.id.clone(),
+            source: m.source.clone(),
+            target: m.target.clone(),
+            actor: m.actor.clone(),
+            reason: m.reason.clone(),
+            at: m.at,
+            state: m.state,
+            fold: m.fold.clone(),
+            moved_cases: m
+                .cases_before
+                .iter()
+                .filter(|c| c.customer_id == m.source)
+                .map(|c| c.id.clone())
+                .collect(),
+            undone_by: m.undone_by.clone(),
+            undone_at: m.undone_at,
+        }
+    }
 }
 
 /// A case as an agent reads it: the thread of posts, the customer, the history.
@@ -146,11 +204,7 @@ impl CaseView {
         Self {
             summary: CaseSummary::new(&view.case, now),
             posts: view.posts.iter().map(PostView::from).collect(),
-            customer: view.customer.map(|c| CustomerView {
-                id: c.id,
-                display_name: c.display_name,
-                identities: c.identities,
-            }),
+            customer: view.customer.map(CustomerView::from),
             history: view.case.history,
             previous_cases: view.previous.iter().map(|c| CaseSummary::new(c, now)).collect(),
         }
@@ -166,16 +220,19 @@ pub struct CustomerHistoryView {
     pub posts: Vec<PostView>,
     /// (when, score) for each classified customer post, oldest first.
     pub sentiment: Vec<(Timestamp, f32)>,
+    /// Merges this customer took part in, oldest first, split ones included.
+    pub merges: Vec<MergeView>,
+    /// The id asked for, when that customer was merged into this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<CustomerId>,
 }
 
 impl CustomerHistoryView {
     pub fn new(h: desk::CustomerHistory, now: Timestamp) -> Self {
         Self {
-            customer: CustomerView {
-                id: h.customer.id,
-                display_name: h.customer.display_name,
-                identities: h.customer.identities,
-            },
+            merges: h.merges.iter().map(MergeView::from).collect(),
+            merged_from: h.merged_from,
+            customer: CustomerView::from(h.customer),
             cases: h.cases.iter().map(|c| CaseSummary::new(c, now)).collect(),
             sentiment: h
                 .posts

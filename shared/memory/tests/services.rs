@@ -972,6 +972,30 @@ impl CustomerStore for Counting {
         }
         Ok(wrote)
     }
+    async fn customers_with_any(&self, identifiers: &[Identifier]) -> PortResult<Vec<(Identifier, Vec<CustomerId>)>> {
+        self.inner.customers_with_any(identifiers).await
+    }
+    async fn replace(&self, customer: &Customer, expected_version: u64) -> PortResult<bool> {
+        self.inner.replace(customer, expected_version).await
+    }
+    async fn relink_author(&self, author: &AuthorId, from: &CustomerId, to: &CustomerId) -> PortResult<bool> {
+        self.inner.relink_author(author, from, to).await
+    }
+    async fn relink_identifier(&self, identifier: &Identifier, from: Option<&CustomerId>, to: &CustomerId) -> PortResult<()> {
+        self.inner.relink_identifier(identifier, from, to).await
+    }
+    async fn record_merge(&self, merge: &customer::MergeRecord) -> PortResult<bool> {
+        self.inner.record_merge(merge).await
+    }
+    async fn save_merge(&self, merge: &customer::MergeRecord) -> PortResult<()> {
+        self.inner.save_merge(merge).await
+    }
+    async fn merge(&self, id: &str) -> PortResult<Option<customer::MergeRecord>> {
+        self.inner.merge(id).await
+    }
+    async fn merges_of(&self, customer: &CustomerId) -> PortResult<Vec<customer::MergeRecord>> {
+        self.inner.merges_of(customer).await
+    }
 }
 
 #[tokio::test]
@@ -1017,4 +1041,227 @@ async fn identifiers_cost_one_write_each_and_nothing_without_them() {
         "{d:?}"
     );
     assert_eq!(counts(&store), (1, (4, 2)));
+}
+
+// ---- Merge and split of customers -------------------------------------------------------
+
+fn supervisor() -> Principal {
+    Principal {
+        agent_id: id("sue"),
+        role: Role::Supervisor,
+    }
+}
+
+async fn case_of(w: &World, case: &CaseId) -> Case {
+    CaseStore::get(w.store.as_ref(), case)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("case {case}"))
+}
+
+async fn customer_named(w: &World, customer: &CustomerId) -> Customer {
+    CustomerStore::get(w.store.as_ref(), customer)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("customer {customer}"))
+}
+
+async fn loads(w: &World) -> Vec<(AgentId, u32)> {
+    let agents = AgentStore::list(w.store.as_ref()).await.unwrap_or_default();
+    agents.into_iter().map(|a| (a.id, a.load)).collect()
+}
+
+/// The case without what every write moves on (version, last update).
+fn content(mut c: Case) -> Case {
+    c.version = 0;
+    c.updated_at = Timestamp::UNIX_EPOCH;
+    c
+}
+
+/// Ann asks on X and is given to an agent; ten minutes later Tara asks on Facebook (P1) and is
+/// given to another: two customers, two open assigned cases.
+async fn two_customers_with_open_cases(w: &World) -> (CustomerId, CaseId, CustomerId, CaseId) {
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let Ok(Threaded::Opened(a)) = apply(post_on("m-1", "x:magicpuppy123", "Please help me @Support!", true, w.clock.now())).await
+    else {
+        panic!("first case")
+    };
+    route_pending(w).await;
+    w.clock.advance(600);
+    let mut urgent = post_on("m-2", "facebook:tara.willis", "my laptop caught fire", true, w.clock.now());
+    if let Some(c) = urgent.classification.as_mut() {
+        c.priority = Priority::P1;
+    }
+    let Ok(Threaded::Opened(b)) = apply(urgent).await else {
+        panic!("second case")
+    };
+    route_pending(w).await;
+    let ann = customer_of(w, "x:magicpuppy123").await.unwrap_or_else(|| panic!("ann"));
+    let tara = customer_of(w, "facebook:tara.willis").await.unwrap_or_else(|| panic!("tara"));
+    (ann, a, tara, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merge_folds_the_newer_open_case_into_the_older_and_a_split_restores_both_exactly() {
+    let w = world(vec![agent("ben", &["en"], 1), agent("cat", &["en"], 1)], 3600);
+    let (ann, a, tara, b) = two_customers_with_open_cases(&w).await;
+    let (case_a, case_b) = (case_of(&w, &a).await, case_of(&w, &b).await);
+    assert!(case_a.assignee.is_some() && case_b.assignee.is_some() && case_a.assignee != case_b.assignee);
+    let (ann_before, tara_before) = (customer_named(&w, &ann).await, customer_named(&w, &tara).await);
+    let loads_before = loads(&w).await;
+    route_pending(&w).await;
+
+    // An agent confirms that the Facebook customer is the X one.
+    w.clock.advance(60);
+    let merged = w
+        .desk
+        .merge_customers(&supervisor(), &tara, &ann, Some("same person: order 4417-2290"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(merged.state, customer::MergeState::Done);
+    let fold = merged.fold.clone().unwrap_or_else(|| panic!("two open cases fold"));
+    assert_eq!((fold.kept.clone(), fold.folded.clone()), (a.clone(), b.clone()), "the newer goes into the older");
+
+    assert_eq!(customer_of(&w, "facebook:tara.willis").await, Some(ann.clone()));
+    let tombstone = customer_named(&w, &tara).await;
+    assert_eq!(tombstone.merged_into, Some(ann.clone()));
+    let survivor = customer_named(&w, &ann).await;
+    let moved = survivor
+        .identities
+        .iter()
+        .find(|i| i.author_id == id::<AuthorId>("facebook:tara.willis"))
+        .unwrap_or_else(|| panic!("the identity moved"));
+    assert_eq!(moved.actor, "sue");
+    assert!(matches!(&moved.evidence, Evidence::Merged { merge_id, from } if *merge_id == merged.id && *from == tara));
+
+    let kept = case_of(&w, &a).await;
+    let folded = case_of(&w, &b).await;
+    assert_eq!(kept.posts.len(), 2, "the thread holds both posts");
+    assert_eq!(kept.priority, Priority::P1, "the more urgent priority");
+    assert_eq!(kept.assignee, case_a.assignee, "the older case keeps its agent");
+    let due = |c: &Case| c.sla.iter().find(|s| s.target == Target::FirstResponse).map(|s| s.due_at);
+    assert_eq!(due(&kept), due(&case_a), "the earlier first-response deadline is kept");
+    assert!(kept.history.iter().any(|e| matches!(&e.kind, CaseEventKind::Folded { case_id, .. } if *case_id == b)));
+    assert_eq!(folded.status, CaseStatus::Closed);
+    assert_eq!(folded.customer_id, ann);
+    assert!(folded.history.iter().any(|e| matches!(&e.kind, CaseEventKind::FoldedInto { case_id, .. } if *case_id == a)));
+    let folded_agent = case_b.assignee.clone().unwrap_or_else(|| panic!("b's agent"));
+    let load_of = |l: &[(AgentId, u32)], who: &AgentId| l.iter().find(|(a, _)| a == who).map(|(_, n)| *n);
+    assert_eq!(load_of(&loads(&w).await, &folded_agent), Some(0), "the folded case's load is released");
+    assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a.clone()));
+    assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), None);
+
+    // The old customer id still leads to the whole story, with the merge on record.
+    let history = w.desk.customer(&supervisor(), &tara).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(history.customer.id, ann);
+    assert_eq!(history.merged_from, Some(tara.clone()));
+    assert_eq!(history.merges.len(), 1);
+    assert_eq!(history.posts.len(), 2);
+    // Asking again answers the same record.
+    let again = w.desk.merge_customers(&supervisor(), &tara, &ann, None).await;
+    assert_eq!(again.ok().map(|m| m.id), Some(merged.id.clone()));
+
+    // Split: both customers, their cases, identities and loads exactly as before.
+    w.clock.advance(60);
+    let split = w.desk.split_merge(&supervisor(), &merged.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(split.state, customer::MergeState::Undone);
+    assert_eq!(split.undone_by, Some(id("sue")));
+    let strip = |mut c: Customer| {
+        c.version = 0;
+        c
+    };
+    assert_eq!(strip(customer_named(&w, &tara).await), strip(tara_before));
+    assert_eq!(strip(customer_named(&w, &ann).await), strip(ann_before));
+    assert_eq!(content(case_of(&w, &a).await), content(case_a));
+    assert_eq!(content(case_of(&w, &b).await), content(case_b));
+    assert_eq!(loads(&w).await, loads_before);
+    assert_eq!(customer_of(&w, "facebook:tara.willis").await, Some(tara.clone()));
+    assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(b.clone()));
+    assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a.clone()));
+    // The audit trail keeps the split merge.
+    let history = w.desk.customer(&supervisor(), &ann).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(history.merges.len(), 1);
+    assert_eq!(history.merges[0].state, customer::MergeState::Undone);
+    let twice = w.desk.split_merge(&supervisor(), &merged.id).await;
+    assert!(matches!(twice, Err(ServiceError::Conflict(_))), "{twice:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_merge_the_persons_posts_join_one_case_and_a_later_split_keeps_them_where_they_went() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let (ann, a, tara, b) = two_customers_with_open_cases(&w).await;
+    let order = post_on("m-0", "x:magicpuppy123", "order #44172290", false, w.clock.now());
+    w.thread
+        .apply(PostChange::Created { post: Box::new(order) })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let merged = w
+        .desk
+        .merge_customers(&supervisor(), &tara, &ann, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Tara writes again on Facebook: her post joins the one open case.
+    w.clock.advance(60);
+    let later = post_on("m-3", "facebook:tara.willis", "any news?", true, w.clock.now());
+    let joined = w.thread.apply(PostChange::Created { post: Box::new(later) }).await;
+    assert_eq!(joined.ok(), Some(Threaded::Joined(a.clone())));
+    // The split gives back Tara's case as it was; her later post stays where it went.
+    w.desk
+        .split_merge(&supervisor(), &merged.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kept = case_of(&w, &a).await;
+    assert!(kept.contains(&id("facebook:m-3")), "what happened after the merge stays");
+    assert!(!kept.contains(&id("facebook:m-2")), "the folded post went back");
+    let restored = case_of(&w, &b).await;
+    assert_eq!(restored.customer_id, tara);
+    assert!(restored.status.is_active());
+    assert!(!kept.history.iter().any(|e| matches!(e.kind, CaseEventKind::Folded { .. })));
+    assert_eq!(
+        customer_named(&w, &ann).await.identifiers,
+        vec![Identifier::parse_key("order:44172290").unwrap_or_else(|| panic!("order"))],
+        "the target keeps what it wrote itself"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merges_refuse_what_cannot_be_merged_and_whom_it_is_not_for() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let (ann, _a, tara, _b) = two_customers_with_open_cases(&w).await;
+    let sue = supervisor();
+    let itself = w.desk.merge_customers(&sue, &ann, &ann, None).await;
+    assert!(matches!(itself, Err(ServiceError::Invalid(_))), "{itself:?}");
+    let nobody = w.desk.merge_customers(&sue, &id("cus-nobody"), &ann, None).await;
+    assert!(matches!(nobody, Err(ServiceError::NotFound(_))), "{nobody:?}");
+    let stranger = Principal {
+        agent_id: id("zed"),
+        role: Role::Agent,
+    };
+    let refused = w.desk.merge_customers(&stranger, &tara, &ann, None).await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let long = "x".repeat(501);
+    let too_long = w.desk.merge_customers(&sue, &tara, &ann, Some(&long)).await;
+    assert!(matches!(too_long, Err(ServiceError::Invalid(_))), "{too_long:?}");
+    // The agent holding the case may merge.
+    let holder = case_of(&w, &_a).await.assignee.unwrap_or_else(|| panic!("assigned"));
+    let by_agent = Principal {
+        agent_id: holder,
+        role: Role::Agent,
+    };
+    let merged = w.desk.merge_customers(&by_agent, &tara, &ann, None).await;
+    assert!(merged.is_ok(), "{merged:?}");
+    // A tombstone is neither merged again elsewhere nor merged into.
+    let third = customer::Customer::first_for(&post_on("m-9", "x:third", "hi", true, w.clock.now()).author, w.clock.now());
+    assert!(CustomerStore::create(w.store.as_ref(), &third).await.unwrap_or(false));
+    let into_tombstone = w.desk.merge_customers(&sue, &third.id, &tara, None).await;
+    assert!(matches!(into_tombstone, Err(ServiceError::Conflict(_))), "{into_tombstone:?}");
+    let away_again = w.desk.merge_customers(&sue, &tara, &third.id, None).await;
+    assert!(matches!(away_again, Err(ServiceError::Conflict(_))), "{away_again:?}");
+    let unknown = w.desk.split_merge(&sue, "mrg-none").await;
+    assert!(matches!(unknown, Err(ServiceError::NotFound(_))), "{unknown:?}");
 }

@@ -15,7 +15,10 @@ use crate::post::{Author, Delivery, Direction, Post};
 use crate::sla::Alert;
 use std::sync::Arc;
 
+mod identity;
 mod routing;
+
+pub use identity::MAX_REASON_CHARS;
 
 /// Who is calling, as the token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +49,10 @@ pub struct CustomerHistory {
     pub customer: Customer,
     pub cases: Vec<Case>,
     pub posts: Vec<Post>,
+    /// The merges the customer took part in, oldest first (split ones included): the audit trail.
+    pub merges: Vec<crate::customer::MergeRecord>,
+    /// The customer asked for, when it was merged into `customer` (its id still leads here).
+    pub merged_from: Option<crate::ids::CustomerId>,
 }
 
 /// One queue as a supervisor sees it.
@@ -186,11 +193,22 @@ impl Desk {
         who: &Principal,
         id: &crate::ids::CustomerId,
     ) -> Result<CustomerHistory, ServiceError> {
-        let customer = self
+        let mut customer = self
             .customers
             .get(id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("customer {id}")))?;
+        // A merged customer's id leads to the customer it was merged into.
+        let mut hops = 0;
+        while let Some(into) = customer.merged_into.clone() {
+            hops += 1;
+            customer = match self.customers.get(&into).await? {
+                Some(c) if hops <= 8 => c,
+                _ => return Err(ServiceError::NotFound(format!("customer {id}"))),
+            };
+        }
+        let merged_from = (&customer.id != id).then(|| id.clone());
+        let id = &customer.id.clone();
         let mut cases = self
             .cases
             .list(&CaseQuery {
@@ -210,7 +228,14 @@ impl Desk {
         let mut posts = self.posts.get_many(&ids).await?;
         posts.sort_by_key(|p| p.created_at);
         posts.dedup_by(|a, b| a.id == b.id);
-        Ok(CustomerHistory { customer, cases, posts })
+        let merges = self.customers.merges_of(id).await?;
+        Ok(CustomerHistory {
+            customer,
+            cases,
+            posts,
+            merges,
+            merged_from,
+        })
     }
 
     /// Waiting cases per queue (supervisors).

@@ -981,7 +981,12 @@ impl CustomerStore for Counting {
     async fn relink_author(&self, author: &AuthorId, from: &CustomerId, to: &CustomerId) -> PortResult<bool> {
         self.inner.relink_author(author, from, to).await
     }
-    async fn relink_identifier(&self, identifier: &Identifier, from: Option<&CustomerId>, to: &CustomerId) -> PortResult<()> {
+    async fn relink_identifier(
+        &self,
+        identifier: &Identifier,
+        from: Option<&CustomerId>,
+        to: &CustomerId,
+    ) -> PortResult<()> {
         self.inner.relink_identifier(identifier, from, to).await
     }
     async fn record_merge(&self, merge: &customer::MergeRecord) -> PortResult<bool> {
@@ -1087,13 +1092,26 @@ async fn two_customers_with_open_cases(w: &World) -> (CustomerId, CaseId, Custom
         let thread = w.thread.clone();
         async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
     };
-    let Ok(Threaded::Opened(a)) = apply(post_on("m-1", "x:magicpuppy123", "Please help me @Support!", true, w.clock.now())).await
+    let Ok(Threaded::Opened(a)) = apply(post_on(
+        "m-1",
+        "x:magicpuppy123",
+        "Please help me @Support!",
+        true,
+        w.clock.now(),
+    ))
+    .await
     else {
         panic!("first case")
     };
     route_pending(w).await;
     w.clock.advance(600);
-    let mut urgent = post_on("m-2", "facebook:tara.willis", "my laptop caught fire", true, w.clock.now());
+    let mut urgent = post_on(
+        "m-2",
+        "facebook:tara.willis",
+        "my laptop caught fire",
+        true,
+        w.clock.now(),
+    );
     if let Some(c) = urgent.classification.as_mut() {
         c.priority = Priority::P1;
     }
@@ -1102,7 +1120,9 @@ async fn two_customers_with_open_cases(w: &World) -> (CustomerId, CaseId, Custom
     };
     route_pending(w).await;
     let ann = customer_of(w, "x:magicpuppy123").await.unwrap_or_else(|| panic!("ann"));
-    let tara = customer_of(w, "facebook:tara.willis").await.unwrap_or_else(|| panic!("tara"));
+    let tara = customer_of(w, "facebook:tara.willis")
+        .await
+        .unwrap_or_else(|| panic!("tara"));
     (ann, a, tara, b)
 }
 
@@ -1125,7 +1145,11 @@ async fn a_merge_folds_the_newer_open_case_into_the_older_and_a_split_restores_b
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(merged.state, customer::MergeState::Done);
     let fold = merged.fold.clone().unwrap_or_else(|| panic!("two open cases fold"));
-    assert_eq!((fold.kept.clone(), fold.folded.clone()), (a.clone(), b.clone()), "the newer goes into the older");
+    assert_eq!(
+        (fold.kept.clone(), fold.folded.clone()),
+        (a.clone(), b.clone()),
+        "the newer goes into the older"
+    );
 
     assert_eq!(customer_of(&w, "facebook:tara.willis").await, Some(ann.clone()));
     let tombstone = customer_named(&w, &tara).await;
@@ -1144,20 +1168,42 @@ async fn a_merge_folds_the_newer_open_case_into_the_older_and_a_split_restores_b
     assert_eq!(kept.posts.len(), 2, "the thread holds both posts");
     assert_eq!(kept.priority, Priority::P1, "the more urgent priority");
     assert_eq!(kept.assignee, case_a.assignee, "the older case keeps its agent");
-    let due = |c: &Case| c.sla.iter().find(|s| s.target == Target::FirstResponse).map(|s| s.due_at);
+    let due = |c: &Case| {
+        c.sla
+            .iter()
+            .find(|s| s.target == Target::FirstResponse)
+            .map(|s| s.due_at)
+    };
     assert_eq!(due(&kept), due(&case_a), "the earlier first-response deadline is kept");
-    assert!(kept.history.iter().any(|e| matches!(&e.kind, CaseEventKind::Folded { case_id, .. } if *case_id == b)));
+    assert!(
+        kept.history
+            .iter()
+            .any(|e| matches!(&e.kind, CaseEventKind::Folded { case_id, .. } if *case_id == b))
+    );
     assert_eq!(folded.status, CaseStatus::Closed);
     assert_eq!(folded.customer_id, ann);
-    assert!(folded.history.iter().any(|e| matches!(&e.kind, CaseEventKind::FoldedInto { case_id, .. } if *case_id == a)));
+    assert!(
+        folded
+            .history
+            .iter()
+            .any(|e| matches!(&e.kind, CaseEventKind::FoldedInto { case_id, .. } if *case_id == a))
+    );
     let folded_agent = case_b.assignee.clone().unwrap_or_else(|| panic!("b's agent"));
     let load_of = |l: &[(AgentId, u32)], who: &AgentId| l.iter().find(|(a, _)| a == who).map(|(_, n)| *n);
-    assert_eq!(load_of(&loads(&w).await, &folded_agent), Some(0), "the folded case's load is released");
+    assert_eq!(
+        load_of(&loads(&w).await, &folded_agent),
+        Some(0),
+        "the folded case's load is released"
+    );
     assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a.clone()));
     assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), None);
 
     // The old customer id still leads to the whole story, with the merge on record.
-    let history = w.desk.customer(&supervisor(), &tara).await.unwrap_or_else(|e| panic!("{e}"));
+    let history = w
+        .desk
+        .customer(&supervisor(), &tara)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(history.customer.id, ann);
     assert_eq!(history.merged_from, Some(tara.clone()));
     assert_eq!(history.merges.len(), 1);
@@ -1168,7 +1214,11 @@ async fn a_merge_folds_the_newer_open_case_into_the_older_and_a_split_restores_b
 
     // Split: both customers, their cases, identities and loads exactly as before.
     w.clock.advance(60);
-    let split = w.desk.split_merge(&supervisor(), &merged.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let split = w
+        .desk
+        .split_merge(&supervisor(), &merged.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(split.state, customer::MergeState::Undone);
     assert_eq!(split.undone_by, Some(id("sue")));
     let strip = |mut c: Customer| {
@@ -1184,7 +1234,11 @@ async fn a_merge_folds_the_newer_open_case_into_the_older_and_a_split_restores_b
     assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(b.clone()));
     assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a.clone()));
     // The audit trail keeps the split merge.
-    let history = w.desk.customer(&supervisor(), &ann).await.unwrap_or_else(|e| panic!("{e}"));
+    let history = w
+        .desk
+        .customer(&supervisor(), &ann)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(history.merges.len(), 1);
     assert_eq!(history.merges[0].state, customer::MergeState::Undone);
     let twice = w.desk.split_merge(&supervisor(), &merged.id).await;
@@ -1216,12 +1270,20 @@ async fn after_a_merge_the_persons_posts_join_one_case_and_a_later_split_keeps_t
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let kept = case_of(&w, &a).await;
-    assert!(kept.contains(&id("facebook:m-3")), "what happened after the merge stays");
+    assert!(
+        kept.contains(&id("facebook:m-3")),
+        "what happened after the merge stays"
+    );
     assert!(!kept.contains(&id("facebook:m-2")), "the folded post went back");
     let restored = case_of(&w, &b).await;
     assert_eq!(restored.customer_id, tara);
     assert!(restored.status.is_active());
-    assert!(!kept.history.iter().any(|e| matches!(e.kind, CaseEventKind::Folded { .. })));
+    assert!(
+        !kept
+            .history
+            .iter()
+            .any(|e| matches!(e.kind, CaseEventKind::Folded { .. }))
+    );
     assert_eq!(
         customer_named(&w, &ann).await.identifiers,
         vec![Identifier::parse_key("order:44172290").unwrap_or_else(|| panic!("order"))],
@@ -1256,10 +1318,16 @@ async fn merges_refuse_what_cannot_be_merged_and_whom_it_is_not_for() {
     let merged = w.desk.merge_customers(&by_agent, &tara, &ann, None).await;
     assert!(merged.is_ok(), "{merged:?}");
     // A tombstone is neither merged again elsewhere nor merged into.
-    let third = customer::Customer::first_for(&post_on("m-9", "x:third", "hi", true, w.clock.now()).author, w.clock.now());
+    let third = customer::Customer::first_for(
+        &post_on("m-9", "x:third", "hi", true, w.clock.now()).author,
+        w.clock.now(),
+    );
     assert!(CustomerStore::create(w.store.as_ref(), &third).await.unwrap_or(false));
     let into_tombstone = w.desk.merge_customers(&sue, &third.id, &tara, None).await;
-    assert!(matches!(into_tombstone, Err(ServiceError::Conflict(_))), "{into_tombstone:?}");
+    assert!(
+        matches!(into_tombstone, Err(ServiceError::Conflict(_))),
+        "{into_tombstone:?}"
+    );
     let away_again = w.desk.merge_customers(&sue, &tara, &third.id, None).await;
     assert!(matches!(away_again, Err(ServiceError::Conflict(_))), "{away_again:?}");
     let unknown = w.desk.split_merge(&sue, "mrg-none").await;

@@ -59,9 +59,8 @@ impl Desk {
     /// Splits merge `id`: both customers as they were before it.
     pub async fn split_merge(&self, who: &Principal, id: &str) -> Result<MergeRecord, ServiceError> {
         let record = self.merge_record(who, id).await?;
-        let allowed = who.is_supervisor()
-            || record.actor == who.agent_id
-            || self.holds_case_of(who, &record.target).await?;
+        let allowed =
+            who.is_supervisor() || record.actor == who.agent_id || self.holds_case_of(who, &record.target).await?;
         if !allowed {
             return Err(ServiceError::Forbidden(
                 "splitting a merge is for supervisors, the agent who merged, and the agent holding the case".into(),

@@ -197,6 +197,8 @@ pub struct CaseView {
     pub history: Vec<CaseEvent>,
     /// The customer's other cases, in brief, newest first.
     pub previous_cases: Vec<CaseSummary>,
+    /// Customers who may be the same person, for the agent to confirm with a merge.
+    pub suggestions: Vec<socialcare_domain::services::suggest::Suggestion>,
 }
 
 impl CaseView {
@@ -207,6 +209,7 @@ impl CaseView {
             customer: view.customer.map(CustomerView::from),
             history: view.case.history,
             previous_cases: view.previous.iter().map(|c| CaseSummary::new(c, now)).collect(),
+            suggestions: view.suggestions,
         }
     }
 }

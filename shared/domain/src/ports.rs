@@ -100,6 +100,13 @@ pub trait CustomerStore: Send + Sync {
     /// read for the typo suggestions, which ask for many variants at once.
     async fn customers_with_any(&self, identifiers: &[Identifier]) -> PortResult<Vec<(Identifier, Vec<CustomerId>)>>;
 
+    /// Records that `customer` goes by a display name with this key (see
+    /// `customer::similar::name_key`), for the similar-name suggestions. A key held by
+    /// [`MAX_CUSTOMERS_PER_NAME`] customers takes no more (a common name suggests nothing useful).
+    async fn index_name(&self, key: &str, customer: &CustomerId) -> PortResult<()>;
+    /// The customers recorded under a display-name key, sorted.
+    async fn customers_named(&self, key: &str) -> PortResult<Vec<CustomerId>>;
+
     // The identity graph's manual changes (merge and split), each step idempotent.
 
     /// Rewrites the customer whole (identities, identifiers, tombstone) if the stored version is
@@ -123,6 +130,9 @@ pub trait CustomerStore: Send + Sync {
     /// The merges either side of which `customer` was, oldest first.
     async fn merges_of(&self, customer: &CustomerId) -> PortResult<Vec<MergeRecord>>;
 }
+
+/// The most customers one display-name key lists.
+pub const MAX_CUSTOMERS_PER_NAME: usize = 50;
 
 /// An agent-load change written in the same transaction as a case.
 #[derive(Debug, Clone, PartialEq, Eq)]

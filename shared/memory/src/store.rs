@@ -26,6 +26,7 @@ struct State {
     /// customer → the identifiers it has written (the customer's side of the index).
     written: HashMap<CustomerId, std::collections::BTreeSet<Identifier>>,
     merges: BTreeMap<String, MergeRecord>,
+    names: HashMap<String, std::collections::BTreeSet<CustomerId>>,
     cases: HashMap<CaseId, Case>,
     active: HashMap<CustomerId, CaseId>,
     agents: BTreeMap<AgentId, Agent>,
@@ -208,6 +209,24 @@ impl CustomerStore for MemoryStore {
             }
         }
         Ok(out)
+    }
+
+    async fn index_name(&self, key: &str, customer: &CustomerId) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let held = state.names.entry(key.to_string()).or_default();
+        if held.len() < socialcare_domain::ports::MAX_CUSTOMERS_PER_NAME {
+            held.insert(customer.clone());
+        }
+        Ok(())
+    }
+
+    async fn customers_named(&self, key: &str) -> PortResult<Vec<CustomerId>> {
+        let state = self.lock()?;
+        Ok(state
+            .names
+            .get(key)
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default())
     }
 
     async fn replace(&self, customer: &Customer, expected_version: u64) -> PortResult<bool> {

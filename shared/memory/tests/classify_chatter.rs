@@ -56,18 +56,7 @@ async fn chatter_of_unknown_authors_is_stored_here_everything_else_goes_on() -> 
         .with_store_only_chatter(store.clone());
     let known = post("k0", "known", "help", Direction::Inbound);
     store
-        .create(&Customer {
-            id: Customer::id_for_first_author(&known.author.id),
-            display_name: "known".into(),
-            identities: vec![Identity {
-                author_id: known.author.id.clone(),
-                handle: "known".into(),
-                evidence: Evidence::SamePlatformUser,
-                linked_at: known.received_at,
-                actor: socialcare_domain::customer::SYSTEM_ACTOR.into(),
-            }],
-            created_at: known.received_at,
-        })
+        .create(&Customer::first_for(&known.author, known.received_at))
         .await?;
 
     let chatter = post("c1", "fan", "love it", Direction::Inbound);

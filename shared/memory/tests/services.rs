@@ -11,6 +11,7 @@ use socialcare_domain::services::desk::{Desk, Principal};
 use socialcare_domain::services::identity::{IdentityService, Link};
 use socialcare_domain::services::route::{RouteService, Routed};
 use socialcare_domain::services::sla::SlaService;
+use socialcare_domain::services::suggest;
 use socialcare_domain::services::thread::{ThreadService, Threaded};
 use socialcare_domain::*;
 use socialcare_domain::{AuthorId, PortResult};
@@ -975,6 +976,12 @@ impl CustomerStore for Counting {
     async fn customers_with_any(&self, identifiers: &[Identifier]) -> PortResult<Vec<(Identifier, Vec<CustomerId>)>> {
         self.inner.customers_with_any(identifiers).await
     }
+    async fn index_name(&self, key: &str, customer: &CustomerId) -> PortResult<()> {
+        self.inner.index_name(key, customer).await
+    }
+    async fn customers_named(&self, key: &str) -> PortResult<Vec<CustomerId>> {
+        self.inner.customers_named(key).await
+    }
     async fn replace(&self, customer: &Customer, expected_version: u64) -> PortResult<bool> {
         self.inner.replace(customer, expected_version).await
     }
@@ -1332,4 +1339,80 @@ async fn merges_refuse_what_cannot_be_merged_and_whom_it_is_not_for() {
     assert!(matches!(away_again, Err(ServiceError::Conflict(_))), "{away_again:?}");
     let unknown = w.desk.split_merge(&sue, "mrg-none").await;
     assert!(matches!(unknown, Err(ServiceError::NotFound(_))), "{unknown:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similar_names_and_identifiers_with_a_typo_are_suggested_never_merged() {
+    let w = world(vec![agent("ben", &["en"], 10)], 3600);
+    let named = |pid: &str, author: &str, name: &str, text: &str, at: Timestamp| {
+        let mut p = post_on(pid, author, text, true, at);
+        p.author.name = Some(name.into());
+        p
+    };
+    let open = |p: Post| {
+        let thread = w.thread.clone();
+        async move {
+            match thread.apply(PostChange::Created { post: Box::new(p) }).await {
+                Ok(Threaded::Opened(c)) => c,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    open(named(
+        "s-1",
+        "x:tw",
+        "Tara Willis",
+        "order #44172290 is late",
+        w.clock.now(),
+    ))
+    .await;
+    let tara = customer_of(&w, "x:tw").await.unwrap_or_else(|| panic!("tara"));
+    w.clock.advance(10 * 86_400);
+    let fb = open(named(
+        "s-2",
+        "facebook:tjw",
+        "Tara Jane Willis",
+        "still no parcel",
+        w.clock.now(),
+    ))
+    .await;
+    let typo = open(named(
+        "s-3",
+        "facebook:bob",
+        "Bob",
+        "order #44172209 is late",
+        w.clock.now(),
+    ))
+    .await;
+    let sue = supervisor();
+
+    let view = w.desk.get_case(&sue, &fb).await.unwrap_or_else(|e| panic!("{e}"));
+    let s: Vec<_> = view
+        .suggestions
+        .iter()
+        .map(|s| (s.customer_id.clone(), s.kind))
+        .collect();
+    assert_eq!(s, vec![(tara.clone(), suggest::SuggestionKind::SimilarName)]);
+    let view = w.desk.get_case(&sue, &typo).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view.suggestions.len(), 1, "{:?}", view.suggestions);
+    assert_eq!(view.suggestions[0].customer_id, tara);
+    assert_eq!(view.suggestions[0].kind, suggest::SuggestionKind::IdentifierTypo);
+    assert_eq!(view.suggestions[0].detail, "order:44172209 ~ order:44172290");
+    // Suggested, not merged: three customers still.
+    assert_ne!(customer_of(&w, "facebook:tjw").await, Some(tara.clone()));
+    assert_ne!(customer_of(&w, "facebook:bob").await, Some(tara.clone()));
+
+    // The same name long after is not suggested: the window is thirty days.
+    w.clock.advance(40 * 86_400);
+    let late = open(named(
+        "s-4",
+        "instagram:tw2",
+        "Willis Tara",
+        "hello again",
+        w.clock.now(),
+    ))
+    .await;
+    let view = w.desk.get_case(&sue, &late).await.unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<_> = view.suggestions.iter().map(|s| s.customer_id.clone()).collect();
+    assert!(!ids.contains(&tara), "{ids:?}");
 }

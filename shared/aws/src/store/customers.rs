@@ -4,7 +4,8 @@
 //! identifier index: the customers that wrote an identifier, a string set kept to the share cap,
 //! plus `by#<customer id>` = `<author id> <time>` per link), and the merge log: `merge#<id>`
 //! items (a merge record each) and `merges#<customer id>` items (the string set of the merges
-//! the customer took part in).
+//! the customer took part in), and `name#<key>` items (the customers going by a display name
+//! with that key: a string set, for the similar-name suggestions).
 
 use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
@@ -28,6 +29,10 @@ const CUSTOMER_IDENTIFIERS: &str = "idns";
 const CUSTOMER_VERSION: &str = "ver";
 /// The string set of merge ids on a `merges#<customer>` item.
 const MERGE_IDS: &str = "ids";
+
+fn name_pk(key: &str) -> String {
+    format!("name#{key}")
+}
 
 fn merge_pk(id: &str) -> String {
     format!("merge#{id}")
@@ -284,6 +289,36 @@ impl CustomerStore for AwsStore {
             }
         }
         Ok(out)
+    }
+
+    /// One UpdateItem adding the customer to the key's set, unless the set is full.
+    async fn index_name(&self, key: &str, customer: &CustomerId) -> PortResult<()> {
+        self.update_if(
+            &self.tables.customers,
+            &name_pk(key),
+            "ADD #cs :c",
+            "attribute_not_exists(#cs) OR size(#cs) < :max OR contains(#cs, :cid)",
+            &[("#cs", IDN_CUSTOMERS)],
+            vec![
+                (":c", AttributeValue::Ss(vec![customer.as_str().to_string()])),
+                (":cid", s(customer.as_str())),
+                (":max", n(socialcare_domain::ports::MAX_CUSTOMERS_PER_NAME)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn customers_named(&self, key: &str) -> PortResult<Vec<CustomerId>> {
+        let Some(item) = self.get_item(&self.tables.customers, &name_pk(key)).await? else {
+            return Ok(vec![]);
+        };
+        let mut ids: Vec<CustomerId> = match item.get(IDN_CUSTOMERS) {
+            Some(AttributeValue::Ss(v)) => v.iter().filter_map(|c| CustomerId::parse(c.as_str()).ok()).collect(),
+            _ => vec![],
+        };
+        ids.sort();
+        Ok(ids)
     }
 
     /// One conditional PutItem of the whole customer item (document, version, identifiers).

@@ -41,6 +41,9 @@ pub struct CaseView {
     pub customer: Option<Customer>,
     /// The customer's other cases, newest first.
     pub previous: Vec<Case>,
+    /// Customers who may be the same person (similar name, an identifier with a typo): for the
+    /// agent to confirm with a merge, never merged automatically.
+    pub suggestions: Vec<super::suggest::Suggestion>,
 }
 
 /// A customer's whole story: identities, every case, every post across channels.
@@ -179,11 +182,20 @@ impl Desk {
             .await?;
         previous.retain(|c| c.id != case.id);
         previous.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        let suggestions = match &customer {
+            Some(c) if case.status.is_active() => {
+                super::suggest::SuggestionService::new(self.customers.clone())
+                    .for_customer(c, case.created_at)
+                    .await?
+            }
+            _ => vec![],
+        };
         Ok(CaseView {
             case,
             posts,
             customer,
             previous,
+            suggestions,
         })
     }
 

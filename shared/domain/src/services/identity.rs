@@ -186,6 +186,10 @@ impl IdentityService {
     async fn create(&self, post: &Post) -> Result<CustomerId, ServiceError> {
         let customer = Customer::first_for(&post.author, post.received_at);
         if self.customers.create(&customer).await? {
+            // For the similar-name suggestions (an agent's to confirm, never a link).
+            for key in crate::customer::similar::name_keys(&customer.display_name) {
+                self.customers.index_name(&key, &customer.id).await?;
+            }
             return Ok(customer.id);
         }
         // Another worker created the same (deterministic) customer first, or linked the author

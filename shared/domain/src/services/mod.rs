@@ -9,6 +9,7 @@ pub mod outbound;
 pub mod route;
 pub mod sla;
 pub mod sla_desk;
+pub mod suggest;
 pub mod thread;
 
 /// How many times a service re-reads and retries after losing a conditional write.

@@ -121,6 +121,21 @@ async fn merge_steps_are_conditional(store: Arc<dyn CustomerStore>, t: &str) -> 
     let any = store.customers_with_any(&[order.clone(), email.clone()]).await?;
     ensure!(any == vec![(email.clone(), both)], "only the held ones: {any:?}");
 
+    // The display-name index keeps each customer once, up to its cap.
+    let name = format!("tara willis {t}");
+    ensure!(store.customers_named(&name).await?.is_empty());
+    store.index_name(&name, &d.id).await?;
+    store.index_name(&name, &c.id).await?;
+    store.index_name(&name, &c.id).await?;
+    ensure!(store.customers_named(&name).await? == vec![c.id.clone(), d.id.clone()]);
+    let common = format!("john smith {t}");
+    for i in 0..socialcare_domain::ports::MAX_CUSTOMERS_PER_NAME + 2 {
+        store
+            .index_name(&common, &customer_id(&format!("cus-{t}-js{i:02}"))?)
+            .await?;
+    }
+    ensure!(store.customers_named(&common).await?.len() == socialcare_domain::ports::MAX_CUSTOMERS_PER_NAME);
+
     // The merge log: a conditional insert, then updates, found from either customer.
     let mut record = MergeRecord {
         id: MergeRecord::id_for(&c, &d),

@@ -60,8 +60,13 @@ pub trait PostStore: Send + Sync {
     async fn get_many(&self, ids: &[PostId]) -> PortResult<Vec<Post>>;
     /// Records that the post is known under its platform id on its channel and account, unless
     /// another post claimed that id first. Done for the posts that may be answered or echoed
-    /// (posts on a case, our own posts), not for every post: it costs a write.
-    async fn remember_platform_id(&self, post: &Post) -> PortResult<()>;
+    /// (posts on a case, our own posts), not for every post: it costs a write. Answers the posts
+    /// that were waiting for this one as their parent ([`PostStore::await_parent`]), once.
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>>;
+    /// Records that `post` replies to a post not seen yet (its `parent_id` on its channel and
+    /// account), so that the parent, when it comes, finds it. At most [`MAX_WAITING_CHILDREN`]
+    /// wait for one parent. False when the parent is known meanwhile (nothing recorded).
+    async fn await_parent(&self, post: &Post) -> PortResult<bool>;
     /// The post remembered under the platform's id on `channel` and `account` (see
     /// [`PostStore::remember_platform_id`]); the first post to claim a platform id keeps it.
     async fn find_by_platform_id(
@@ -130,6 +135,10 @@ pub trait CustomerStore: Send + Sync {
     /// The merges either side of which `customer` was, oldest first.
     async fn merges_of(&self, customer: &CustomerId) -> PortResult<Vec<MergeRecord>>;
 }
+
+/// The most posts that wait for one parent that has not arrived (a thread of replies to a
+/// post we never get is not worth more).
+pub const MAX_WAITING_CHILDREN: usize = 100;
 
 /// The most customers one display-name key lists.
 pub const MAX_CUSTOMERS_PER_NAME: usize = 50;

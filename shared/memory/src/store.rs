@@ -19,6 +19,8 @@ struct State {
     posts: HashMap<PostId, Post>,
     /// (channel, account, platform id) → the first post that claimed it.
     platform_ids: HashMap<(Channel, String, String), PostId>,
+    /// (channel, account, parent platform id) → the posts that arrived before their parent.
+    waiting: HashMap<(Channel, String, String), Vec<PostId>>,
     customers: HashMap<CustomerId, Customer>,
     authors: HashMap<AuthorId, CustomerId>,
     /// identifier → the customers that wrote it, each with the author and time of its link.
@@ -93,15 +95,29 @@ impl PostStore for MemoryStore {
         self.lock()?.posts.insert(post.id.clone(), post.clone());
         Ok(())
     }
-    async fn remember_platform_id(&self, post: &Post) -> PortResult<()> {
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
         let mut state = self.lock()?;
-        if !post.platform_id.is_empty() {
-            state
-                .platform_ids
-                .entry((post.channel, post.account.clone(), post.platform_id.clone()))
-                .or_insert_with(|| post.id.clone());
+        if post.platform_id.is_empty() {
+            return Ok(vec![]);
         }
-        Ok(())
+        let key = (post.channel, post.account.clone(), post.platform_id.clone());
+        state.platform_ids.entry(key.clone()).or_insert_with(|| post.id.clone());
+        Ok(state.waiting.remove(&key).unwrap_or_default())
+    }
+    async fn await_parent(&self, post: &Post) -> PortResult<bool> {
+        let Some(parent) = post.parent_id.clone() else {
+            return Ok(false);
+        };
+        let mut state = self.lock()?;
+        let key = (post.channel, post.account.clone(), parent);
+        if state.platform_ids.contains_key(&key) {
+            return Ok(false);
+        }
+        let waiting = state.waiting.entry(key).or_default();
+        if !waiting.contains(&post.id) && waiting.len() < socialcare_domain::ports::MAX_WAITING_CHILDREN {
+            waiting.push(post.id.clone());
+        }
+        Ok(true)
     }
     async fn find_by_platform_id(
         &self,

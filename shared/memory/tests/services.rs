@@ -1416,3 +1416,65 @@ async fn similar_names_and_identifiers_with_a_typo_are_suggested_never_merged() 
     let ids: Vec<_> = view.suggestions.iter().map(|s| s.customer_id.clone()).collect();
     assert!(!ids.contains(&tara), "{ids:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_comes_before_its_parent_joins_the_parents_case_when_the_parent_comes() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let reply_to = |pid: &str, author: &str, text: &str, actionable: bool, parent: &str| {
+        let mut p = post_on(pid, author, text, actionable, w.clock.now());
+        p.parent_id = Some(parent.into());
+        p
+    };
+    // The webhooks come out of order: Ann's "???" under her own comment, and a stranger's
+    // reply to it, come before the comment.
+    let early = apply(reply_to("c-2", "facebook:ann", "???", false, "c-1")).await;
+    assert_eq!(early.ok(), Some(Threaded::StoredOnly));
+    let other = apply(reply_to("c-3", "facebook:zoe", "same here lol", false, "c-1")).await;
+    assert_eq!(other.ok(), Some(Threaded::StoredOnly));
+    // A post replying to itself, and one replying to a post that never comes: kept, no panic.
+    assert!(apply(reply_to("c-9", "facebook:ann", "hm", false, "c-9")).await.is_ok());
+    assert!(
+        apply(reply_to("c-8", "facebook:ann", "hm", false, "never"))
+            .await
+            .is_ok()
+    );
+    w.clock.advance(5);
+    let parent = apply(post_on(
+        "c-1",
+        "facebook:ann",
+        "my order never arrived",
+        true,
+        w.clock.now(),
+    ))
+    .await;
+    let Ok(Threaded::Opened(case_id)) = parent else {
+        panic!("{parent:?}")
+    };
+    let case = case_of(&w, &case_id).await;
+    assert!(
+        case.contains(&id("facebook:c-1")) && case.contains(&id("facebook:c-2")),
+        "{:?}",
+        case.posts
+    );
+    assert!(!case.contains(&id("facebook:c-3")), "someone else's reply stays theirs");
+    assert!(!case.contains(&id("facebook:c-8")) && !case.contains(&id("facebook:c-9")));
+    // Replayed, the parent adopts nothing twice.
+    let again = apply(post_on(
+        "c-1",
+        "facebook:ann",
+        "my order never arrived",
+        true,
+        w.clock.now(),
+    ))
+    .await;
+    assert_eq!(again.ok(), Some(Threaded::Joined(case_id.clone())));
+    assert_eq!(case_of(&w, &case_id).await.posts.len(), 2);
+    // A cycle of parents (each says it answers the other) ends without a loop.
+    let a = apply(reply_to("y-1", "facebook:cy", "a", false, "y-2")).await;
+    let b = apply(reply_to("y-2", "facebook:cy", "b help", true, "y-1")).await;
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+}

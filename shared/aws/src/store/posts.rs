@@ -1,6 +1,8 @@
 //! `PostStore` on the posts table: one item per post id, and one `ref#<channel>#<account>#<platform
 //! id>` item per platform id naming the post that first claimed it (echoes and replies to our
-//! replies are found by it with a strongly consistent read; no index needed).
+//! replies are found by it with a strongly consistent read; no index needed). The same item
+//! holds the posts that arrived before it (`waiting`, a string set), which the claim takes and
+//! clears in the same request.
 
 use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
@@ -24,28 +26,35 @@ fn ref_key(channel: Channel, account: &str, platform_id: &str) -> String {
 
 /// The attribute of a ref item holding the post id.
 const POST: &str = "post";
+/// The attribute of a ref item holding the ids of the posts waiting for it.
+const WAITING: &str = "waiting";
 
 impl AwsStore {
-    async fn claim_platform_id(&self, post: &Post) -> PortResult<()> {
+    /// One UpdateItem: the post id set unless another post claimed it first, the waiting set
+    /// taken away and answered (the old values of what the update changed).
+    async fn claim_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
         if post.platform_id.is_empty() {
-            return Ok(());
+            return Ok(vec![]);
         }
-        let item = HashMap::from([
-            (
-                PK.to_string(),
-                s(ref_key(post.channel, &post.account, &post.platform_id)),
-            ),
-            (POST.to_string(), s(post.id.as_str())),
-        ]);
-        self.put_if(
-            &self.tables.posts,
-            item,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
-        .await
-        .map(|_| ())
+        self.counters.add(crate::counts::Op::UpdateItem);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.tables.posts)
+            .key(PK, s(ref_key(post.channel, &post.account, &post.platform_id)))
+            .update_expression("SET #post = if_not_exists(#post, :id) REMOVE #waiting")
+            .expression_attribute_names("#post", POST)
+            .expression_attribute_names("#waiting", WAITING)
+            .expression_attribute_values(":id", s(post.id.as_str()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
+            .send()
+            .await
+            .map_err(|e| crate::error::map_sdk("UpdateItem", e))?;
+        let waiting = match out.attributes.as_ref().and_then(|a| a.get(WAITING)) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => ids.clone(),
+            _ => vec![],
+        };
+        Ok(waiting.into_iter().filter_map(|id| PostId::parse(id).ok()).collect())
     }
 
     fn decode_post(&self, item: &Item) -> PortResult<Post> {
@@ -84,8 +93,39 @@ impl PostStore for AwsStore {
         AwsStore::put(self, &self.tables.posts, item(post)?).await
     }
 
-    async fn remember_platform_id(&self, post: &Post) -> PortResult<()> {
+    async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
         self.claim_platform_id(post).await
+    }
+
+    /// One conditional UpdateItem on the parent's ref item: refused when the parent is there.
+    async fn await_parent(&self, post: &Post) -> PortResult<bool> {
+        let Some(parent) = post.parent_id.as_deref() else {
+            return Ok(false);
+        };
+        let recorded = self
+            .update_if(
+                &self.tables.posts,
+                &ref_key(post.channel, &post.account, parent),
+                "ADD #waiting :id",
+                "attribute_not_exists(#post) AND (attribute_not_exists(#waiting) OR size(#waiting) < :max)",
+                &[("#post", POST), ("#waiting", WAITING)],
+                vec![
+                    (
+                        ":id",
+                        aws_sdk_dynamodb::types::AttributeValue::Ss(vec![post.id.as_str().to_string()]),
+                    ),
+                    (":max", crate::codec::n(socialcare_domain::ports::MAX_WAITING_CHILDREN)),
+                ],
+            )
+            .await?;
+        if recorded {
+            return Ok(true);
+        }
+        // Refused: the parent is known now, or enough wait for it already.
+        Ok(self
+            .find_by_platform_id(post.channel, &post.account, parent)
+            .await?
+            .is_none())
     }
 
     async fn find_by_platform_id(
@@ -100,7 +140,10 @@ impl PostStore for AwsStore {
         else {
             return Ok(None);
         };
-        let id = get_s(&item, POST)?;
+        // An item with only posts waiting for it: the post itself has not come.
+        let Some(id) = crate::codec::opt_s(&item, POST) else {
+            return Ok(None);
+        };
         PostId::parse(id)
             .map(Some)
             .map_err(|e| corrupt(&self.tables.posts, id, PortError::Invalid(e.to_string())))

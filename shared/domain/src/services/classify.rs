@@ -68,6 +68,7 @@ impl ClassifyService {
         }
         // A replay finds the post stored already: nothing changes.
         posts.insert(post).await?;
+        super::thread::keep_if_orphan(posts.as_ref(), post).await?;
         Ok(true)
     }
 

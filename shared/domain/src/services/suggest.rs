@@ -110,7 +110,7 @@ impl SuggestionService {
                 });
             }
         }
-        out.sort_by(|a, b| a.kind.cmp(&b.kind));
+        out.sort_by_key(|s| s.kind);
         out.truncate(MAX_SUGGESTIONS);
         Ok(out)
     }

@@ -173,6 +173,7 @@ impl ThreadService {
         }
         // A replay finds the post stored already and carries on: the case write below is keyed too.
         self.posts.insert(&post).await?;
+        keep_if_orphan(self.posts.as_ref(), &post).await?;
         let actionable = post.classification.as_ref().is_some_and(|c| c.actionable);
         // A customer exists once someone needed care: chatter of an unknown author is stored
         // (with its author id, so it joins their history if they ever ask for help) without one.
@@ -187,7 +188,8 @@ impl ThreadService {
                     continue;
                 };
                 if case.contains(&post.id) {
-                    self.posts.remember_platform_id(&post).await?;
+                    let waiting = self.posts.remember_platform_id(&post).await?;
+                    self.adopt(&post, &case.id, waiting).await?;
                     self.announce(&case, "post_added").await?;
                     return Ok(Threaded::Joined(case.id));
                 }
@@ -197,8 +199,9 @@ impl ThreadService {
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) => {
-                        self.posts.remember_platform_id(&post).await?;
+                        let waiting = self.posts.remember_platform_id(&post).await?;
                         tracing::info!(case_id = %case.id, post_id = %post.id, "post joined case");
+                        self.adopt(&post, &case.id, waiting).await?;
                         self.announce(&case, "post_added").await?;
                         return Ok(Threaded::Joined(case.id));
                     }
@@ -220,13 +223,15 @@ impl ThreadService {
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) if actionable => {
-                        self.posts.remember_platform_id(&post).await?;
+                        let waiting = self.posts.remember_platform_id(&post).await?;
                         tracing::info!(case_id = %case.id, post_id = %post.id, "case reopened");
+                        self.adopt(&post, &case.id, waiting).await?;
                         self.announce(&case, "reopened").await?;
                         return Ok(Threaded::Reopened(case.id));
                     }
                     Ok(()) => {
-                        self.posts.remember_platform_id(&post).await?;
+                        let waiting = self.posts.remember_platform_id(&post).await?;
+                        self.adopt(&post, &case.id, waiting).await?;
                         return Ok(Threaded::AddedToResolved(case.id));
                     }
                     Err(PortError::Conflict(_)) => continue,
@@ -237,10 +242,11 @@ impl ThreadService {
                 return Ok(Threaded::StoredOnly);
             }
             let case = self.new_case(&post, customer.clone());
-            self.posts.remember_platform_id(&post).await?;
+            let waiting = self.posts.remember_platform_id(&post).await?;
             match self.cases.create(&case).await {
                 Ok(()) => {
                     tracing::info!(case_id = %case.id, post_id = %post.id, customer_id = %customer, priority = %case.priority, "case opened");
+                    self.adopt(&post, &case.id, waiting).await?;
                     self.announce(&case, "opened").await?;
                     return Ok(Threaded::Opened(case.id));
                 }
@@ -275,7 +281,7 @@ impl ThreadService {
             return Ok(Threaded::Echo(sent));
         }
         self.posts.insert(&post).await?;
-        self.posts.remember_platform_id(&post).await?;
+        let waiting = self.posts.remember_platform_id(&post).await?;
         let Some(customer) = self.addressee(&post).await? else {
             return Ok(Threaded::Outbound);
         };
@@ -294,6 +300,7 @@ impl ThreadService {
             match self.cases.save(&case, expected, LoadChange::None).await {
                 Ok(()) => {
                     tracing::info!(case_id = %case.id, post_id = %post.id, "brand message joined case");
+                    self.adopt(&post, &case.id, waiting).await?;
                     self.announce(&case, "brand_message").await?;
                     return Ok(Threaded::BrandMessage(case.id));
                 }
@@ -325,6 +332,54 @@ impl ThreadService {
             Some(a) => Ok(self.customers.customer_of(&a).await?),
             None => Ok(None),
         }
+    }
+
+    /// Posts that came before `parent` and waited for it (see [`keep_if_orphan`]) join the
+    /// parent's case when they are the same customer's: a reply that reached us before the post
+    /// it answers. Someone else's replies stay theirs.
+    async fn adopt(&self, parent: &Post, case_id: &CaseId, waiting: Vec<PostId>) -> Result<(), ServiceError> {
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        for child in self.posts.get_many(&waiting).await? {
+            if child.direction != Direction::Inbound || child.id == parent.id {
+                continue;
+            }
+            for _ in 0..MAX_CONFLICT_RETRIES {
+                let Some(mut case) = self.cases.get(case_id).await? else {
+                    return Ok(());
+                };
+                if case.contains(&child.id) {
+                    break;
+                }
+                let theirs = child.author.id == parent.author.id
+                    || self.customers.customer_of(&child.author.id).await?.as_ref() == Some(&case.customer_id);
+                if !theirs {
+                    break;
+                }
+                let expected = case.version;
+                let now = self.clock.now();
+                let added = if case.status.is_active() {
+                    case.add_customer_post(&child.id, now)
+                } else {
+                    case.add_to_history(&child.id, now)
+                };
+                if !added {
+                    break;
+                }
+                case.version += 1;
+                match self.cases.save(&case, expected, LoadChange::None).await {
+                    Ok(()) => {
+                        tracing::info!(case_id = %case.id, post_id = %child.id, "a reply that came before its parent joined the parent's case");
+                        self.announce(&case, "post_added").await?;
+                        break;
+                    }
+                    Err(PortError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
     }
 
     fn new_case(&self, post: &Post, customer_id: CustomerId) -> Case {
@@ -368,4 +423,30 @@ impl ThreadService {
         self.publisher.publish(&Envelope::new(event, self.clock.now())).await?;
         Ok(())
     }
+}
+
+/// Records `post` as waiting for its parent when it replies to a post not seen yet: neither
+/// stored (an inbound post's id is `channel:account:platform id`) nor remembered under its
+/// platform id (our replies). The parent, when it comes and joins a case, takes it along
+/// ([`ThreadService::adopt`]). A post replying to itself waits for nothing.
+pub(crate) async fn keep_if_orphan(posts: &dyn PostStore, post: &Post) -> Result<(), ServiceError> {
+    let Some(parent) = post.parent_id.as_deref().filter(|p| *p != post.platform_id) else {
+        return Ok(());
+    };
+    if let Ok(id) = PostId::parse(format!("{}:{}:{parent}", post.channel.as_str(), post.account))
+        && posts.get(&id).await?.is_some()
+    {
+        return Ok(());
+    }
+    if posts
+        .find_by_platform_id(post.channel, &post.account, parent)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    if posts.await_parent(post).await? {
+        tracing::debug!(post_id = %post.id, "its parent has not come yet: waiting for it");
+    }
+    Ok(())
 }

@@ -112,5 +112,35 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
         found.as_ref() == Some(&reply.id),
         "the first claim keeps the platform id"
     );
+
+    // Posts that come before their parent wait for it; the parent's claim takes them, once.
+    let parent = post(&format!("generic:forum:{t}-parent"), "u1", at(11))?;
+    let mut early = post(&format!("generic:forum:{t}-early"), "u1", at(12))?;
+    early.parent_id = Some(parent.platform_id.clone());
+    let mut second = post(&format!("generic:forum:{t}-early2"), "u2", at(13))?;
+    second.parent_id = Some(parent.platform_id.clone());
+    ensure!(store.await_parent(&early).await?, "recorded as waiting");
+    ensure!(store.await_parent(&early).await?, "again: still one entry");
+    ensure!(store.await_parent(&second).await?);
+    ensure!(
+        store
+            .find_by_platform_id(Channel::Generic, "forum", &parent.platform_id)
+            .await?
+            .is_none(),
+        "waiting children do not make the parent known"
+    );
+    let mut taken = store.remember_platform_id(&parent).await?;
+    taken.sort();
+    let mut want = vec![early.id.clone(), second.id.clone()];
+    want.sort();
+    ensure!(taken == want, "the parent takes its children: {taken:?}");
+    ensure!(store.remember_platform_id(&parent).await?.is_empty(), "once");
+    let mut late = post(&format!("generic:forum:{t}-late"), "u3", at(14))?;
+    late.parent_id = Some(parent.platform_id.clone());
+    ensure!(
+        !store.await_parent(&late).await?,
+        "the parent is known: nothing to wait for"
+    );
+    ensure!(store.remember_platform_id(&parent).await?.is_empty());
     Ok(())
 }

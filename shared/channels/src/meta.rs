@@ -609,11 +609,15 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             "unlinked" => false,
             other => return Err(format!("malformed: account_linking status `{}`", label(other))),
         };
+        let code = str_of(link.get("authorization_code")).map(str::to_string);
+        if let (true, Some(code)) = (linked, &code) {
+            push_link(out, channel, account, family, &customer, code, "account_linking", at)?;
+        }
         out.account_links.push(AccountLink {
             account: account.clone(),
             author_id: author_id(family, &customer)?,
             linked,
-            authorization_code: str_of(link.get("authorization_code")).map(str::to_string),
+            authorization_code: code,
             at,
         });
         return Ok(());
@@ -651,15 +655,52 @@ fn push_referral(
     referral: &Value,
     at: Timestamp,
 ) -> Result<(), String> {
+    let reference = str_of(referral.get("ref")).map(str::to_string);
+    // Only a ref naming the brand's customer links anyone; ads and campaigns are kept as data.
+    if let Some(reference) = reference
+        .as_deref()
+        .filter(|r| socialcare_domain::IdentifierRules::account_in_ref(r).is_some())
+    {
+        push_link(out, channel, account, family, customer, reference, "referral", at)?;
+    }
     out.referrals.push(Referral {
         channel,
         account: account.to_string(),
         author_id: author_id(family, customer)?,
-        reference: str_of(referral.get("ref")).map(str::to_string),
+        reference,
         source: str_of(referral.get("source")).map(label),
         kind: str_of(referral.get("type")).map(label),
         at,
     });
+    Ok(())
+}
+
+/// The author named themselves to the brand (`via` account linking or a referral): a
+/// [`PostChange::Linked`] for `thread`, which links only what names a customer of the brand.
+#[allow(clippy::too_many_arguments)]
+fn push_link(
+    out: &mut Parsed,
+    channel: Channel,
+    account: &str,
+    family: &str,
+    customer: &str,
+    reference: &str,
+    via: &str,
+    at: Timestamp,
+) -> Result<(), String> {
+    let fact = stable_hash(&[customer, via, reference]);
+    out.events.push(ParsedEvent::new(
+        format!("{family}:{account}:{via}:{customer}:{fact}"),
+        PostChange::Linked {
+            id: post_id(channel, account, &format!("link-{fact}"))?,
+            author_id: author_id(family, customer)?,
+            channel,
+            account: account.to_string(),
+            reference: clip(reference),
+            via: via.to_string(),
+            at,
+        },
+    ));
     Ok(())
 }
 

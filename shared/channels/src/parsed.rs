@@ -183,6 +183,12 @@ pub fn fingerprint(change: &PostChange) -> String {
             part("deleted");
             part(post_id.as_str());
         }
+        PostChange::Linked { id, reference, via, .. } => {
+            part("linked");
+            part(id.as_str());
+            part(via);
+            part(reference);
+        }
     }
     hex::encode(h.finalize())
 }

@@ -63,7 +63,7 @@ const META_FIXTURES: &[Expect] = &[
     ("ig-message.json", 1, 0, 0, 0, 0, 0, 0),
     ("ig-seen.json", 0, 1, 0, 0, 0, 0, 0),
     ("ig-story-reply.json", 1, 0, 0, 0, 0, 0, 0),
-    ("messenger-account-linked.json", 0, 0, 0, 0, 0, 1, 0),
+    ("messenger-account-linked.json", 1, 0, 0, 0, 0, 1, 0),
     ("messenger-account-unlinked.json", 0, 0, 0, 0, 0, 1, 0),
     ("messenger-attachment.json", 1, 0, 0, 0, 0, 0, 0),
     ("messenger-batch.json", 3, 0, 0, 0, 0, 0, 0),
@@ -74,6 +74,7 @@ const META_FIXTURES: &[Expect] = &[
     ("messenger-postback.json", 1, 0, 0, 0, 0, 0, 0),
     ("messenger-quick-reply.json", 1, 0, 0, 0, 0, 0, 0),
     ("messenger-read-delivery.json", 0, 3, 0, 0, 0, 0, 0),
+    ("messenger-referral-customer.json", 1, 0, 0, 0, 1, 0, 0),
     ("messenger-referral.json", 0, 0, 0, 0, 1, 0, 0),
     ("messenger-reply-to.json", 1, 0, 0, 0, 0, 0, 0),
 ];
@@ -355,6 +356,32 @@ fn messenger_events() {
         Some("acme-cust-88120")
     );
     assert!(!load("meta", "messenger-account-unlinked.json").account_links[0].linked);
+    // Linking, and a referral naming the brand's customer, go on to `thread` as links.
+    let link = |name: &str| match &load("meta", name).events[0].change {
+        PostChange::Linked {
+            author_id,
+            reference,
+            via,
+            ..
+        } => (author_id.to_string(), reference.clone(), via.clone()),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(
+        link("messenger-account-linked.json"),
+        (
+            "messenger:6100000000000001".into(),
+            "acme-cust-88120".into(),
+            "account_linking".into()
+        )
+    );
+    assert_eq!(
+        link("messenger-referral-customer.json"),
+        (
+            "messenger:6100000000000002".into(),
+            "customer:CRM-88120".into(),
+            "referral".into()
+        )
+    );
     assert_eq!(
         post(&load("meta", "messenger-postback.json"), 0).text,
         "Talk to an agent"

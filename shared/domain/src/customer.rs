@@ -24,6 +24,9 @@ pub enum Evidence {
     SamePlatformUser,
     /// An identifier (email, order number...) the customer wrote that another author already had.
     SharedIdentifier { identifier: String },
+    /// The platform passed the brand's own id of the customer (Messenger account linking, or a
+    /// referral naming the customer) and another author of that customer had it.
+    LinkedAccount { identifier: String, via: String },
     /// An agent or supervisor confirmed it.
     AgentConfirmed { actor: String },
     /// Came with the customer `from`, merged into this one by merge `merge_id` (splitting that

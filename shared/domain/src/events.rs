@@ -27,6 +27,20 @@ pub enum PostChange {
         author_id: Option<AuthorId>,
         at: Timestamp,
     },
+    /// The author told the platform who they are to the brand: Messenger account linking (the
+    /// brand's pass-through code) or a referral whose `ref` names the brand's customer. Not a
+    /// post: `id` only names the fact (`<channel>:<account>:link:<hash>`).
+    Linked {
+        id: PostId,
+        author_id: AuthorId,
+        channel: crate::channel::Channel,
+        account: String,
+        /// The brand's own id of the customer, as the platform passed it.
+        reference: String,
+        /// `account_linking` or `referral`.
+        via: String,
+        at: Timestamp,
+    },
 }
 
 impl PostChange {
@@ -34,12 +48,14 @@ impl PostChange {
         match self {
             PostChange::Created { post } => &post.id,
             PostChange::Edited { post_id, .. } | PostChange::Deleted { post_id, .. } => post_id,
+            PostChange::Linked { id, .. } => id,
         }
     }
     fn author_id(&self) -> Option<&AuthorId> {
         match self {
             PostChange::Created { post } => Some(&post.author.id),
             PostChange::Edited { author_id, .. } | PostChange::Deleted { author_id, .. } => author_id.as_ref(),
+            PostChange::Linked { author_id, .. } => Some(author_id),
         }
     }
     fn kind(&self) -> &'static str {
@@ -47,6 +63,7 @@ impl PostChange {
             PostChange::Created { .. } => "created",
             PostChange::Edited { .. } => "edited",
             PostChange::Deleted { .. } => "deleted",
+            PostChange::Linked { .. } => "linked",
         }
     }
 }
@@ -159,7 +176,9 @@ impl Event {
             Event::PostReceived(c) | Event::PostClassified(c) => {
                 let at = match c {
                     PostChange::Created { .. } => String::new(),
-                    PostChange::Edited { at, .. } | PostChange::Deleted { at, .. } => at.to_string(),
+                    PostChange::Edited { at, .. } | PostChange::Deleted { at, .. } | PostChange::Linked { at, .. } => {
+                        at.to_string()
+                    }
                 };
                 stable_hash(&[self.type_name(), c.kind(), c.post_id().as_str(), &at])
             }

@@ -1478,3 +1478,102 @@ async fn a_reply_that_comes_before_its_parent_joins_the_parents_case_when_the_pa
     let b = apply(reply_to("y-2", "facebook:cy", "b help", true, "y-1")).await;
     assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
 }
+
+fn linked(author: &str, reference: &str, via: &str, at: Timestamp) -> PostChange {
+    let (channel, _) = author.split_once(':').unwrap_or_else(|| panic!("author {author}"));
+    let channel = *Channel::ALL
+        .iter()
+        .find(|c| c.as_str() == channel)
+        .unwrap_or_else(|| panic!("channel {channel}"));
+    PostChange::Linked {
+        id: id(&format!("{channel}:acme:link-{author}-{via}")),
+        author_id: id(author),
+        channel,
+        account: "acme".into(),
+        reference: reference.into(),
+        via: via.into(),
+        at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_brands_id() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let now = w.clock.now();
+    // Tara links her Messenger conversation to her Acme account.
+    let first = w
+        .thread
+        .apply(linked("messenger:tara", "CRM-88120", "account_linking", now))
+        .await;
+    let Ok(Threaded::Linked(Some(tara))) = first else {
+        panic!("{first:?}")
+    };
+    let opened = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(post_on("k-1", "messenger:tara", "my invoice is wrong", true, now)),
+        })
+        .await;
+    let Ok(Threaded::Opened(case_id)) = opened else {
+        panic!("{opened:?}")
+    };
+    // On Instagram she follows a link from her Acme account page: the same person.
+    w.clock.advance(60);
+    let ig = w
+        .thread
+        .apply(linked("instagram:tjw", "customer:CRM-88120", "referral", w.clock.now()))
+        .await;
+    assert_eq!(ig.ok(), Some(Threaded::Linked(Some(tara.clone()))));
+    let c = customer_named(&w, &tara).await;
+    let via_ig = c
+        .identities
+        .iter()
+        .find(|i| i.author_id == id::<AuthorId>("instagram:tjw"))
+        .unwrap_or_else(|| panic!("linked"));
+    assert!(matches!(&via_ig.evidence, Evidence::LinkedAccount { identifier, via }
+        if identifier == "account:CRM-88120" && via == "referral"));
+    let joined = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(post_on("k-2", "instagram:tjw", "any update?", true, w.clock.now())),
+        })
+        .await;
+    assert_eq!(joined.ok(), Some(Threaded::Joined(case_id)));
+
+    // An ad's ref names nobody.
+    let ad = w
+        .thread
+        .apply(linked("messenger:sam", "bf2026-ad-17", "referral", w.clock.now()))
+        .await;
+    assert_eq!(ad.ok(), Some(Threaded::Linked(None)));
+    assert_eq!(customer_of(&w, "messenger:sam").await, None);
+
+    // A known customer who links an id another customer holds is not merged: it is suggested.
+    let other = w
+        .thread
+        .apply(PostChange::Created {
+            post: Box::new(post_on("k-3", "x:tara_w", "hello??", true, w.clock.now())),
+        })
+        .await;
+    let Ok(Threaded::Opened(other_case)) = other else {
+        panic!("{other:?}")
+    };
+    let relinked = w
+        .thread
+        .apply(linked("x:tara_w", "CRM-88120", "account_linking", w.clock.now()))
+        .await;
+    let x_customer = customer_of(&w, "x:tara_w").await;
+    assert_eq!(relinked.ok(), Some(Threaded::Linked(x_customer.clone())));
+    assert_ne!(x_customer, Some(tara.clone()));
+    let view = w
+        .desk
+        .get_case(&supervisor(), &other_case)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<_> = view
+        .suggestions
+        .iter()
+        .map(|s| (s.customer_id.clone(), s.kind))
+        .collect();
+    assert_eq!(kinds, vec![(tara, suggest::SuggestionKind::SameIdentifier)]);
+}

@@ -12,12 +12,16 @@ pub enum IdentifierKind {
     Phone,
     Order,
     Serial,
+    /// The brand's own id of the customer, passed by the platform: Messenger account linking's
+    /// pass-through code, or a referral `ref` of the form `customer:<id>`. Never found in text.
+    Account,
 }
 
 impl IdentifierKind {
     pub fn as_str(self) -> &'static str {
         match self {
             IdentifierKind::Email => "email",
+            IdentifierKind::Account => "account",
             IdentifierKind::Phone => "phone",
             IdentifierKind::Order => "order",
             IdentifierKind::Serial => "serial",
@@ -27,6 +31,7 @@ impl IdentifierKind {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "email" => Some(Self::Email),
+            "account" => Some(Self::Account),
             "phone" => Some(Self::Phone),
             "order" => Some(Self::Order),
             "serial" => Some(Self::Serial),
@@ -72,6 +77,14 @@ impl Identifier {
                 }
                 format!("+{digits}")
             }
+            IdentifierKind::Account => {
+                let v = raw.trim();
+                let fine = |c: char| c.is_ascii_alphanumeric() || "._-:@".contains(c);
+                if v.is_empty() || v.len() > 128 || !v.chars().all(fine) {
+                    return None;
+                }
+                v.to_string()
+            }
             IdentifierKind::Order | IdentifierKind::Serial => {
                 let v: String = raw
                     .chars()
@@ -98,8 +111,12 @@ impl Identifier {
     /// deletions and swaps only: their alphabet is too large to replace and insert.
     pub fn one_typo_variants(&self, limit: usize) -> Vec<Identifier> {
         let chars: Vec<char> = self.value.chars().collect();
+        if self.kind == IdentifierKind::Account {
+            // Passed by the platform, never typed: no typos to suggest.
+            return vec![];
+        }
         let alphabet: Vec<char> = match self.kind {
-            IdentifierKind::Email => vec![],
+            IdentifierKind::Email | IdentifierKind::Account => vec![],
             IdentifierKind::Phone => ('0'..='9').collect(),
             IdentifierKind::Order | IdentifierKind::Serial => {
                 if chars.iter().all(char::is_ascii_digit) {
@@ -233,6 +250,17 @@ impl IdentifierRules {
         })
     }
 
+    /// The brand's customer id a referral `ref` names (`customer:<id>` or `customer=<id>`, any
+    /// case of `customer`), if it names one; other refs (campaigns, ads) name nobody.
+    pub fn account_in_ref(reference: &str) -> Option<Identifier> {
+        let (prefix, id) = reference.split_at_checked(9)?;
+        let (word, sep) = prefix.split_at_checked(8)?;
+        if !word.eq_ignore_ascii_case("customer") || !matches!(sep, ":" | "=") {
+            return None;
+        }
+        Identifier::normalise(IdentifierKind::Account, id)
+    }
+
     /// The identifiers in `text`, normalised, deduplicated, in order of appearance, our own
     /// (the ignore list) left out.
     pub fn extract(&self, text: &str) -> Vec<Identifier> {
@@ -279,6 +307,17 @@ mod tests {
 
     fn keys(text: &str) -> Vec<String> {
         rules().extract(text).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_referral_names_a_customer_only_in_the_agreed_form() {
+        let id = IdentifierRules::account_in_ref("customer:CRM-00017");
+        assert_eq!(id.map(|i| i.to_string()), Some("account:CRM-00017".into()));
+        assert!(IdentifierRules::account_in_ref("Customer=abc").is_some());
+        assert!(IdentifierRules::account_in_ref("spring-sale-ad").is_none());
+        assert!(IdentifierRules::account_in_ref("customer:").is_none());
+        assert!(IdentifierRules::account_in_ref("customer:a b").is_none());
+        assert!(IdentifierRules::account_in_ref("cüstomer:abc").is_none());
     }
 
     #[test]

@@ -125,6 +125,68 @@ impl IdentityService {
         Ok(Some(decision))
     }
 
+    /// The author told the platform who they are to the brand (`identifier`, an account id):
+    /// an author without a customer joins the one customer that has that id (or gets a new
+    /// customer holding it); a known author's customer records it. Two customers holding one
+    /// account id are never merged here: the case shows it as a suggestion for an agent.
+    pub async fn link_account(
+        &self,
+        author: &crate::ids::AuthorId,
+        channel: crate::channel::Channel,
+        identifier: &Identifier,
+        via: &str,
+        at: jiff::Timestamp,
+    ) -> Result<CustomerId, ServiceError> {
+        if let Some(customer) = self.customers.customer_of(author).await? {
+            self.customers
+                .link_identifier(identifier, &customer, author, at, self.cap() + 1)
+                .await?;
+            return Ok(customer);
+        }
+        let holders = self.customers.customers_with(identifier).await?;
+        let handle = author
+            .as_str()
+            .rsplit(':')
+            .next()
+            .unwrap_or(author.as_str())
+            .to_string();
+        if let [holder] = holders.as_slice() {
+            let identity = Identity {
+                author_id: author.clone(),
+                handle: handle.clone(),
+                evidence: Evidence::LinkedAccount {
+                    identifier: identifier.to_string(),
+                    via: via.to_string(),
+                },
+                linked_at: at,
+                actor: SYSTEM_ACTOR.into(),
+            };
+            if self.customers.add_identity(holder, &identity).await? {
+                tracing::info!(customer_id = %holder, via, channel = channel.as_str(), "author linked to a customer by the brand's account id");
+                return Ok(holder.clone());
+            }
+        }
+        let new = crate::post::Author {
+            id: author.clone(),
+            handle,
+            name: None,
+            followers: None,
+            verified: None,
+            following: None,
+            joined_at: None,
+        };
+        let customer = Customer::first_for(&new, at);
+        let customer = if self.customers.create(&customer).await? {
+            customer.id
+        } else {
+            self.customers.customer_of(author).await?.unwrap_or(customer.id)
+        };
+        self.customers
+            .link_identifier(identifier, &customer, author, at, self.cap() + 1)
+            .await?;
+        Ok(customer)
+    }
+
     /// Pure: the (identifier, customer) to link by, and the identifiers left out as shared and
     /// as ambiguous. Links only when the identifiers held by exactly one customer all name the
     /// same one.

@@ -1,7 +1,8 @@
 //! Suggestions: customers who may be the same person as a case's customer, for an agent to
 //! confirm with a merge. Never applied automatically.
 //!
-//! Two kinds of fuzzy evidence: a similar display name on a customer created within
+//! Exact evidence that linked nobody (another customer holds the same identifier: both had a
+//! customer when they wrote it, or several do), and two kinds of fuzzy evidence: a similar display name on a customer created within
 //! [`SUGGESTION_WINDOW_DAYS`] of the case (looked up under the name's keys: no scan), and an
 //! identifier one typo away from one the customer wrote (every one-typo variant looked up at
 //! once: a few batched reads).
@@ -28,7 +29,10 @@ pub const MAX_SUGGESTIONS: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuggestionKind {
-    /// The same identifier with one typo (stronger evidence: listed first).
+    /// Another customer holds the same identifier (both had a customer when they wrote it, or
+    /// more than one customer holds it): listed first.
+    SameIdentifier,
+    /// The same identifier with one typo.
     IdentifierTypo,
     /// A similar display name, within the time window.
     SimilarName,
@@ -58,6 +62,7 @@ impl SuggestionService {
         let mut found: BTreeMap<CustomerId, (SuggestionKind, String)> = BTreeMap::new();
         let mut variants = vec![];
         for identifier in customer.identifiers.iter().take(MAX_IDENTIFIERS_CHECKED) {
+            variants.push((identifier.clone(), identifier.clone()));
             variants.extend(
                 identifier
                     .one_typo_variants(MAX_TYPO_VARIANTS)
@@ -70,10 +75,16 @@ impl SuggestionService {
             let Some((_, written)) = variants.iter().find(|(v, _)| *v == variant) else {
                 continue;
             };
+            let (kind, detail) = if variant == *written {
+                (SuggestionKind::SameIdentifier, variant.to_string())
+            } else {
+                (SuggestionKind::IdentifierTypo, format!("{written} ~ {variant}"))
+            };
             for holder in holders.into_iter().filter(|h| *h != customer.id) {
-                found
-                    .entry(holder)
-                    .or_insert((SuggestionKind::IdentifierTypo, format!("{written} ~ {variant}")));
+                let entry = found.entry(holder).or_insert((kind, detail.clone()));
+                if kind < entry.0 {
+                    *entry = (kind, detail.clone());
+                }
             }
         }
         let window = SignedDuration::from_hours(24 * SUGGESTION_WINDOW_DAYS);

@@ -15,6 +15,9 @@ use std::sync::Arc;
 /// What threading did with a post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Threaded {
+    /// The author is this customer's, by the brand's own id the platform passed (or the link
+    /// named nobody: None).
+    Linked(Option<CustomerId>),
     Opened(CaseId),
     Joined(CaseId),
     /// Not actionable and no active case: kept for analytics only.
@@ -153,6 +156,28 @@ impl ThreadService {
                     self.posts.put(&post).await?;
                 }
                 Ok(Threaded::Edited)
+            }
+            PostChange::Linked {
+                author_id,
+                channel,
+                reference,
+                via,
+                at,
+                ..
+            } => {
+                let identifier = match via.as_str() {
+                    "referral" => IdentifierRules::account_in_ref(&reference),
+                    _ => crate::customer::Identifier::normalise(crate::customer::IdentifierKind::Account, &reference),
+                };
+                let Some(identifier) = identifier else {
+                    tracing::info!(%author_id, via, "a link that names no customer of the brand: nothing to do");
+                    return Ok(Threaded::Linked(None));
+                };
+                let customer = self
+                    .identity
+                    .link_account(&author_id, channel, &identifier, &via, at)
+                    .await?;
+                Ok(Threaded::Linked(Some(customer)))
             }
             PostChange::Deleted { post_id, .. } => {
                 let Some(mut post) = self.posts.get(&post_id).await? else {

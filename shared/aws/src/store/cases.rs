@@ -13,6 +13,7 @@ use crate::tables::schema::{
     ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE,
     GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
 };
+use crate::units::{Prior, failed_write_cost};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -172,11 +173,19 @@ impl AwsStore {
     async fn put_case_only(&self, case: &Case, expected: u64) -> PortResult<Result<(), CaseCheck>> {
         let active = case.status.is_active();
         self.counters.add(Op::PutItem);
+        let item = case_item(case)?;
+        let prior = self.case_prior(&case_pk(&case.id), expected);
+        let cost = self.put_units(
+            &self.tables.cases,
+            &item,
+            prior.as_ref().map_or(Prior::Unknown, Prior::Known),
+        );
+        let failed = failed_write_cost(&item);
         let result = self
             .client
             .put_item()
             .table_name(&self.tables.cases)
-            .set_item(Some(case_item(case)?))
+            .set_item(Some(item.clone()))
             .condition_expression("#ver = :expected AND #active = :was")
             .set_expression_attribute_names(names_map(&[("#ver", VERSION), ("#active", ACTIVE)]))
             .set_expression_attribute_values(values_map(vec![
@@ -186,11 +195,16 @@ impl AwsStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Ok(())),
+            Ok(_) => {
+                self.counters.add_writes(Op::PutItem, cost);
+                self.remember_case_item(&item);
+                Ok(Ok(()))
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
             {
+                self.counters.add_writes(Op::PutItem, failed);
                 Ok(Err(self.check_case(case, expected, active).await?))
             }
             Err(e) => Err(map_sdk("PutItem", e)),
@@ -201,10 +215,12 @@ impl AwsStore {
 #[async_trait]
 impl CaseStore for AwsStore {
     async fn get(&self, id: &CaseId) -> PortResult<Option<Case>> {
-        self.get_item(&self.tables.cases, &case_pk(id))
-            .await?
-            .map(|i| self.decode_case(&i))
-            .transpose()
+        let Some(item) = self.get_item(&self.tables.cases, &case_pk(id)).await? else {
+            return Ok(None);
+        };
+        let case = self.decode_case(&item)?;
+        self.remember_case_item(&item);
+        Ok(Some(case))
     }
 
     async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>> {
@@ -217,9 +233,10 @@ impl CaseStore for AwsStore {
     }
 
     async fn create(&self, case: &Case) -> PortResult<()> {
+        let item = case_item(case)?;
         let put = Put::builder()
             .table_name(&self.tables.cases)
-            .set_item(Some(case_item(case)?))
+            .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .build()
@@ -237,7 +254,10 @@ impl CaseStore for AwsStore {
             items.push(TransactWriteItem::builder().put(pointer).build());
         }
         match self.transact("CaseStore::save", items).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.remember_case_item(&item);
+                Ok(())
+            }
             Err(TransactError::Cancelled(c)) if c.failed_condition(0) => {
                 Err(PortError::Conflict(format!("case {} exists", case.id)))
             }
@@ -277,9 +297,10 @@ impl CaseStore for AwsStore {
                     Err(CaseCheck::Failed(e)) => return Err(e),
                 }
             }
+            let item = case_item(case)?;
             let put = Put::builder()
                 .table_name(&self.tables.cases)
-                .set_item(Some(case_item(case)?))
+                .set_item(Some(item.clone()))
                 .condition_expression("#ver = :expected AND #active = :was")
                 .expression_attribute_names("#ver", VERSION)
                 .expression_attribute_names("#active", ACTIVE)
@@ -298,8 +319,13 @@ impl CaseStore for AwsStore {
                     self.pointer_delete(case)?
                 });
             }
-            let cancelled = match self.transact("CaseStore::save", items).await {
-                Ok(()) => return Ok(()),
+            let prior = self.case_prior(&case_pk(&case.id), expected_version);
+            let priors = [prior.as_ref().map_or(Prior::Unknown, Prior::Known)];
+            let cancelled = match self.transact_over("CaseStore::save", items, &priors).await {
+                Ok(()) => {
+                    self.remember_case_item(&item);
+                    return Ok(());
+                }
                 Err(TransactError::Other(e)) => return Err(e),
                 Err(TransactError::Cancelled(c)) => c,
             };

@@ -48,10 +48,10 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
         TableSpec {
             name: &names.cases,
             indexes: vec![
-                (GSI_CASES_BY_CUSTOMER, CUSTOMER, CREATED, All),
-                (GSI_CASES_BY_ASSIGNEE, ASSIGNEE, CREATED, All),
-                (GSI_CASES_BY_STATUS, STATUS, CREATED, All),
-                (GSI_CASES_WAITING, WAITING, CREATED, All),
+                (GSI_CASES_BY_CUSTOMER, CUSTOMER, CREATED, KeysOnly),
+                (GSI_CASES_BY_ASSIGNEE, ASSIGNEE, CREATED, KeysOnly),
+                (GSI_CASES_BY_STATUS, STATUS, CREATED, KeysOnly),
+                (GSI_CASES_WAITING, WAITING, CREATED, KeysOnly),
             ],
             ttl: None,
         },

@@ -63,6 +63,65 @@ enum CaseCheck {
 }
 
 impl AwsStore {
+    /// One page of case keys from a case index, in (created_at, id) order, and where the next
+    /// page starts. Index queries are eventually consistent: the cases read after decide.
+    async fn index_keys(
+        &self,
+        index: &str,
+        attr: &str,
+        value: &str,
+        page: Option<i32>,
+        start: Option<Item>,
+    ) -> PortResult<(Vec<String>, Option<Item>)> {
+        self.counters.add(Op::Query);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.cases)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", attr)
+            .expression_attribute_values(":v", s(value))
+            .set_limit(page)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| map_sdk("Query", e))?;
+        let items = out.items.unwrap_or_default();
+        self.counters.add_read_halves(
+            Op::Query,
+            crate::units::read_half_units(items.iter().map(crate::units::item_size).sum(), false),
+        );
+        let pks = items
+            .iter()
+            .map(|i| get_s(i, PK).map(str::to_string))
+            .collect::<PortResult<Vec<_>>>()?;
+        Ok((pks, out.last_evaluated_key.filter(|k| !k.is_empty())))
+    }
+
+    /// The cases stored under `pks` (consistent reads; a key whose case is gone is skipped),
+    /// in the order of `pks`.
+    async fn cases_by_pk(&self, pks: &[String]) -> PortResult<Vec<Case>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut distinct = std::collections::HashSet::new();
+        let keys = pks.iter().filter(|pk| distinct.insert(pk.as_str())).map(key).collect();
+        let items = crate::batch::batch_get(
+            &self.client,
+            &self.counters,
+            &self.tables.cases,
+            keys,
+            self.batch_policy,
+        )
+        .await?;
+        let mut by_pk: HashMap<String, Case> = HashMap::new();
+        for item in &items {
+            by_pk.insert(get_s(item, PK)?.to_string(), self.decode_case(item)?);
+        }
+        Ok(pks.iter().filter_map(|pk| by_pk.remove(pk)).collect())
+    }
+
     fn decode_case(&self, item: &Item) -> PortResult<Case> {
         from_doc(item).map_err(|e| corrupt(&self.tables.cases, get_s(item, PK).unwrap_or("?"), e))
     }
@@ -397,28 +456,26 @@ impl CaseStore for AwsStore {
         };
         match index {
             Some((index, attr, values)) => {
+                // The case indexes hold keys only (`KEYS_ONLY`: a case write costs no index
+                // write unless a key moves). The keys come from the index in (created_at, id)
+                // order; the cases from the table, consistently, a chunk at a time, so a
+                // limited list of one index stops reading at its limit.
                 let single = values.len() == 1;
+                let page = (single && limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
                 for value in values {
                     let mut found = 0usize;
-                    self.query_walk(
-                        table,
-                        Some(index),
-                        "#k = :v",
-                        &[("#k", attr)],
-                        vec![(":v", s(value))],
-                        true,
-                        None,
-                        |item| {
-                            let case = self.decode_case(&item)?;
-                            if matches(&case) {
-                                out.push(case);
-                                found += 1;
-                            }
-                            // Index order is (created_at, id): one index can stop at the limit.
-                            Ok(single && found >= limit)
-                        },
-                    )
-                    .await?;
+                    let mut start = None;
+                    loop {
+                        let (pks, next) = self.index_keys(index, attr, &value, page, start.take()).await?;
+                        let mut cases = self.cases_by_pk(&pks).await?;
+                        cases.retain(|c| matches(c));
+                        found += cases.len();
+                        out.extend(cases);
+                        match next {
+                            Some(k) if !(single && found >= limit) => start = Some(k),
+                            _ => break,
+                        }
+                    }
                 }
             }
             None => {

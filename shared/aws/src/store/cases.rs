@@ -6,7 +6,7 @@
 //! is a single conditional PutItem (half the write units, no transaction).
 
 use super::{AwsStore, corrupt, names_map, values_map};
-use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_doc};
+use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_packed_doc};
 use crate::counts::Op;
 use crate::error::{TransactError, map_sdk};
 use crate::tables::schema::{
@@ -35,7 +35,7 @@ const WAITING_VALUE: &str = "waiting";
 fn case_item(case: &Case) -> PortResult<Item> {
     let mut item = HashMap::from([
         (PK.to_string(), s(case_pk(&case.id))),
-        (DOC.to_string(), to_doc(case)?),
+        (DOC.to_string(), to_packed_doc(case)?),
         (VERSION.to_string(), n(case.version)),
         (ACTIVE.to_string(), AttributeValue::Bool(case.status.is_active())),
         (CUSTOMER.to_string(), s(case.customer_id.as_str())),

@@ -213,15 +213,19 @@ async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<(
     println!("estimated write / read units per post: quiet {wru:.2} / {rru:.2}, busy {busy_wru:.2} / {busy_rru:.2}");
     // Bounds: the figures measured when the README's table was written, plus a margin.
     assert!(dynamodb <= 6.6, "DynamoDB requests per post grew to {dynamodb:.2}");
-    assert!(sqs <= 2.7, "SQS requests per post grew to {sqs:.2}");
+    assert!(sqs <= 2.5, "SQS requests per post grew to {sqs:.2}");
     assert!(
         busy_dynamodb <= 6.6,
         "DynamoDB requests per post (busy) grew to {busy_dynamodb:.2}"
     );
-    assert!(busy_sqs <= 1.8, "SQS requests per post (busy) grew to {busy_sqs:.2}");
+    assert!(busy_sqs <= 1.7, "SQS requests per post (busy) grew to {busy_sqs:.2}");
+    for (name, w, r) in [("quiet", wru, rru), ("busy", busy_wru, busy_rru)] {
+        assert!(w <= 4.4, "{name}: DynamoDB write units per post grew to {w:.2}");
+        assert!(r <= 3.6, "{name}: DynamoDB read units per post grew to {r:.2}");
+    }
     for (name, (_, bytes, lines)) in [("quiet", &quiet), ("busy", &busy)] {
-        assert!(*lines <= 3.0, "{name}: info log lines per post grew to {lines:.2}");
-        assert!(*bytes <= 900.0, "{name}: info log bytes per post grew to {bytes:.0}");
+        assert!(*lines <= 1.6, "{name}: info log lines per post grew to {lines:.2}");
+        assert!(*bytes <= 480.0, "{name}: info log bytes per post grew to {bytes:.0}");
     }
     Ok(())
 }

@@ -84,6 +84,10 @@ def read(rel: str) -> str:
     return path.read_text()
 
 
+# provision.rs names a projection by its `Projected` variant.
+PROJECTIONS = {"All": "ALL", "KeysOnly": "KEYS_ONLY"}
+
+
 def rust_expectations() -> dict:
     """Table specs, env var names and streams, read from shared/aws and shared/domain."""
     consts: dict[str, str] = {}
@@ -106,14 +110,16 @@ def rust_expectations() -> dict:
         return consts[name]
 
     specs: dict[str, dict] = {}
+    projections: dict[tuple[str, str], str] = {}
     for name in re.findall(r"plain\(&names\.(\w+)\)", body):
         specs[name] = {"indexes": {}, "ttl": None}
     for name, indexes, ttl in re.findall(
         r"TableSpec\s*\{\s*name:\s*&names\.(\w+),\s*indexes:\s*vec!\[(.*?)\],\s*ttl:\s*(None|Some\(\w+\)),", body, re.S
     ):
         idx = {}
-        for iname, pk, sk in re.findall(r"\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)", indexes):
+        for iname, pk, sk, projected in re.findall(r"\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)", indexes):
             idx[const(iname)] = (const(pk), const(sk))
+            projections[(name, const(iname))] = PROJECTIONS[projected]
         ttl_attr = None if ttl == "None" else const(re.search(r"Some\((\w+)\)", ttl).group(1))
         specs[name] = {"indexes": idx, "ttl": ttl_attr}
     if set(specs) != set(table_env):
@@ -133,6 +139,7 @@ def rust_expectations() -> dict:
     return {
         "pk": pk,
         "tables": specs,
+        "projections": projections,
         "table_env": table_env,
         "prefix_naming": bool(prefix_fmt),
         "queue_env": lambda stream: f"{qfmt.group(1)}{stream.upper()}{qfmt.group(2)}",
@@ -229,7 +236,8 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
             if g:
                 check(g["KeySchema"] == [{"AttributeName": ipk, "KeyType": "HASH"}, {"AttributeName": isk, "KeyType": "RANGE"}],
                       f"{lid}.{iname}: keys ({ipk} HASH, {isk} RANGE)")
-                check(g.get("Projection") == {"ProjectionType": "ALL"}, f"{lid}.{iname}: projection ALL")
+                want = rust["projections"][(name, iname)]
+                check(g.get("Projection") == {"ProjectionType": want}, f"{lid}.{iname}: projection {want}")
         needed = {rust["pk"]} | {a for k in spec["indexes"].values() for a in k}
         check(attrs == {a: "S" for a in needed}, f"{lid}: attribute definitions {attrs} == string keys {sorted(needed)}")
         ttl = p.get("TimeToLiveSpecification")

@@ -1,8 +1,9 @@
 //! What a post costs on AWS, counted: 100 posts through the whole pipeline on DynamoDB, SQS and
 //! SNS (moto), one in five of them a customer's request that opens or joins a case (the mix of
 //! the README's cost table), the rest praise and chatter that are stored only. Prints requests
-//! per post by operation (the README's cost table is computed from these figures) and fails if
-//! they grow past the recorded bounds, so a design change that doubles the bill cannot land
+//! per post by operation, with the DynamoDB write and read units they are estimated to consume
+//! (index replication and transactions included; `shared/aws/src/units.rs`), the README's cost
+//! table is computed from these figures; fails if they grow past the recorded bounds, so a design change that doubles the bill cannot land
 //! unnoticed. ReceiveMessage is left out: on Lambda the event source mapping polls, and its
 //! cost does not grow with posts.
 
@@ -38,6 +39,10 @@ fn logged() -> (u64, u64) {
 }
 
 const POSTS: usize = 100;
+
+/// Per post: (operation, requests, write units of which index writes, read units), log bytes, log lines.
+type PerOp = (Op, f64, f64, f64, f64);
+type Measured = (Vec<PerOp>, f64, f64);
 
 fn body(i: usize) -> serde_json::Value {
     if i.is_multiple_of(5) {
@@ -79,7 +84,7 @@ async fn settled(t: &TestStack) -> anyhow::Result<RequestCounts> {
 /// Requests per post by operation (ReceiveMessage left out) over `POSTS` posts sent `burst` at a
 /// time: 1 is a quiet account (each queue batch holds about one message), 10 a busy one (the
 /// consumers' batches fill, so their receives, deletes and sends are shared by up to 10 posts).
-async fn measure(burst: usize) -> anyhow::Result<Option<(Vec<(Op, f64)>, f64, f64)>> {
+async fn measure(burst: usize) -> anyhow::Result<Option<Measured>> {
     let Some(backend) = Backend::moto()? else {
         return Ok(None);
     };
@@ -118,13 +123,22 @@ async fn measure(burst: usize) -> anyhow::Result<Option<(Vec<(Op, f64)>, f64, f6
     })
     .await?;
     t.stack.stop();
+    let per_post = |n: u64| n as f64 / POSTS as f64;
+    let delta = after.since(&before);
     let ops = Op::ALL
         .iter()
         .copied()
         .filter(|op| *op != Op::ReceiveMessage)
-        .map(|op| (op, (after.get(op) - before.get(op)) as f64 / POSTS as f64))
+        .map(|op| {
+            (
+                op,
+                per_post(delta.get(op)),
+                per_post(delta.write_units(op)),
+                per_post(delta.index_write_units(op)),
+                delta.read_units(op) / POSTS as f64,
+            )
+        })
         .collect();
-    let per_post = |n: u64| n as f64 / POSTS as f64;
     Ok(Some((
         ops,
         per_post(bytes_after - bytes_before),
@@ -132,20 +146,49 @@ async fn measure(burst: usize) -> anyhow::Result<Option<(Vec<(Op, f64)>, f64, f6
     )))
 }
 
-fn report(title: &str, (per_post, bytes, lines): &(Vec<(Op, f64)>, f64, f64)) -> (f64, f64) {
+/// Per post: DynamoDB requests, SQS requests, write units, read units.
+struct Totals {
+    dynamodb: f64,
+    sqs: f64,
+    wru: f64,
+    rru: f64,
+}
+
+fn report(title: &str, (per_post, bytes, lines): &Measured) -> Totals {
     println!("requests per post over {POSTS} posts (one in five opens or joins a case), {title}:");
-    let (mut dynamodb, mut sqs) = (0.0, 0.0);
-    for (op, n) in per_post.iter().copied().filter(|(_, n)| *n > 0.0) {
-        println!("  {:<32} {n:>6.2}", op.name());
+    println!(
+        "  {:<32} {:>8} {:>8} {:>10} {:>8}",
+        "", "requests", "WRU", "(indexes)", "RRU"
+    );
+    let mut t = Totals {
+        dynamodb: 0.0,
+        sqs: 0.0,
+        wru: 0.0,
+        rru: 0.0,
+    };
+    let mut index_wru = 0.0;
+    for (op, n, wru, index, rru) in per_post.iter().copied().filter(|(_, n, ..)| *n > 0.0) {
         match op.service() {
-            socialcare_aws::counts::Service::DynamoDb => dynamodb += n,
-            socialcare_aws::counts::Service::Sqs => sqs += n,
-            socialcare_aws::counts::Service::Sns => {}
+            socialcare_aws::counts::Service::DynamoDb => {
+                println!("  {:<32} {n:>8.2} {wru:>8.2} {index:>10.2} {rru:>8.2}", op.name());
+                t.dynamodb += n;
+                t.wru += wru;
+                t.rru += rru;
+                index_wru += index;
+            }
+            socialcare_aws::counts::Service::Sqs => {
+                println!("  {:<32} {n:>8.2}", op.name());
+                t.sqs += n;
+            }
+            socialcare_aws::counts::Service::Sns => println!("  {:<32} {n:>8.2}", op.name()),
         }
     }
-    println!("  DynamoDB total {dynamodb:.2} · SQS (send + delete) total {sqs:.2}");
+    println!(
+        "  DynamoDB total {:.2} requests, {:.2} WRU (indexes {index_wru:.2}), {:.2} RRU · SQS (send + delete) total {:.2}",
+        t.dynamodb, t.wru, t.rru, t.sqs
+    );
     println!("  info log lines {lines:.2} · log bytes {bytes:.0} (JSON, the Lambda format)");
-    (dynamodb, sqs)
+    t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,19 +197,35 @@ async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let Some(quiet) = measure(1).await? else { return Ok(()) };
     let Some(busy) = measure(10).await? else { return Ok(()) };
-    let (dynamodb, sqs) = report("posts one at a time", &quiet);
-    let (busy_dynamodb, busy_sqs) = report("posts ten at a time", &busy);
+    let Totals {
+        dynamodb,
+        sqs,
+        wru,
+        rru,
+        ..
+    } = report("posts one at a time", &quiet);
+    let Totals {
+        dynamodb: busy_dynamodb,
+        sqs: busy_sqs,
+        wru: busy_wru,
+        rru: busy_rru,
+    } = report("posts ten at a time", &busy);
+    println!("estimated write / read units per post: quiet {wru:.2} / {rru:.2}, busy {busy_wru:.2} / {busy_rru:.2}");
     // Bounds: the figures measured when the README's table was written, plus a margin.
     assert!(dynamodb <= 6.6, "DynamoDB requests per post grew to {dynamodb:.2}");
-    assert!(sqs <= 2.7, "SQS requests per post grew to {sqs:.2}");
+    assert!(sqs <= 2.5, "SQS requests per post grew to {sqs:.2}");
     assert!(
         busy_dynamodb <= 6.6,
         "DynamoDB requests per post (busy) grew to {busy_dynamodb:.2}"
     );
-    assert!(busy_sqs <= 1.8, "SQS requests per post (busy) grew to {busy_sqs:.2}");
+    assert!(busy_sqs <= 1.7, "SQS requests per post (busy) grew to {busy_sqs:.2}");
+    for (name, w, r) in [("quiet", wru, rru), ("busy", busy_wru, busy_rru)] {
+        assert!(w <= 4.4, "{name}: DynamoDB write units per post grew to {w:.2}");
+        assert!(r <= 3.6, "{name}: DynamoDB read units per post grew to {r:.2}");
+    }
     for (name, (_, bytes, lines)) in [("quiet", &quiet), ("busy", &busy)] {
-        assert!(*lines <= 3.0, "{name}: info log lines per post grew to {lines:.2}");
-        assert!(*bytes <= 900.0, "{name}: info log bytes per post grew to {bytes:.0}");
+        assert!(*lines <= 1.6, "{name}: info log lines per post grew to {lines:.2}");
+        assert!(*bytes <= 480.0, "{name}: info log bytes per post grew to {bytes:.0}");
     }
     Ok(())
 }

@@ -143,6 +143,19 @@ pub async fn batch_put(
         .collect::<PortResult<_>>()?;
     drive(requests, BATCH_WRITE_LIMIT, policy, |part| async move {
         counters.add(Op::BatchWriteItem);
+        // Bulk puts go to tables without indexes (posts): the items' own units.
+        let units = part
+            .iter()
+            .filter_map(|w| w.put_request())
+            .map(|p| crate::units::write_units(crate::units::item_size(p.item())))
+            .sum();
+        counters.add_writes(
+            Op::BatchWriteItem,
+            crate::units::WriteCost {
+                table: units,
+                indexes: 0,
+            },
+        );
         let out = client
             .batch_write_item()
             .request_items(table, part)
@@ -190,6 +203,12 @@ pub async fn batch_get(
                 && let Some(items) = responses.remove(table)
                 && let Ok(mut f) = found.lock()
             {
+                // Each item is rounded up to 4 KB on its own.
+                let halves = items
+                    .iter()
+                    .map(|i| crate::units::read_half_units(crate::units::item_size(i), true))
+                    .sum();
+                counters.add_read_halves(Op::BatchGetItem, halves);
                 f.extend(items);
             }
             let retry = out

@@ -1,6 +1,10 @@
 //! Item encoding: every record is its domain JSON in `doc`, plus the few top-level attributes
 //! that keys, indexes and conditions need. Sortable keys encode time as fixed-width nanoseconds.
+//! Cases keep `doc` as DEFLATE-compressed JSON (binary): a case's JSON is 1.3–2 KB and grows
+//! with its history, compressed it stays under 1 KB, so each write costs one write unit, not
+//! two. Both forms decode.
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -33,9 +37,30 @@ pub(crate) fn to_doc<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
         .map_err(|e| PortError::Invalid(format!("cannot encode record: {e}")))
 }
 
+/// The record as DEFLATE-compressed JSON, a binary attribute.
+pub(crate) fn to_packed_doc<T: Serialize>(value: &T) -> PortResult<AttributeValue> {
+    let json = serde_json::to_vec(value).map_err(|e| PortError::Invalid(format!("cannot encode record: {e}")))?;
+    Ok(AttributeValue::B(Blob::new(miniz_oxide::deflate::compress_to_vec(
+        &json, PACK_LEVEL,
+    ))))
+}
+
+/// Level 6 (zlib's default): most of level 9's gain at a fraction of its time.
+const PACK_LEVEL: u8 = 6;
+/// The largest JSON a packed record may inflate to: far above any item DynamoDB stores (400 KB
+/// compressed), so that a corrupt or hostile attribute cannot take the memory.
+const UNPACKED_LIMIT: usize = 16 * 1024 * 1024;
+
 pub(crate) fn from_doc<T: DeserializeOwned>(item: &Item) -> PortResult<T> {
-    let raw = get_s(item, DOC)?;
-    serde_json::from_str(raw).map_err(|e| PortError::Invalid(format!("stored record does not decode: {e}")))
+    let decoded = match item.get(DOC) {
+        Some(AttributeValue::B(packed)) => {
+            let json = miniz_oxide::inflate::decompress_to_vec_with_limit(packed.as_ref(), UNPACKED_LIMIT)
+                .map_err(|e| PortError::Invalid(format!("stored record does not inflate: {e}")))?;
+            serde_json::from_slice(&json)
+        }
+        _ => serde_json::from_str(get_s(item, DOC)?),
+    };
+    decoded.map_err(|e| PortError::Invalid(format!("stored record does not decode: {e}")))
 }
 
 pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> PortResult<&'a str> {
@@ -90,6 +115,34 @@ pub(crate) fn sort_key_bound_after(t: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_and_plain_docs_decode_alike_and_garbage_is_invalid() -> PortResult<()> {
+        let value = serde_json::json!({"history": vec!["the same event, again"; 40], "n": 1});
+        let packed = to_packed_doc(&value)?;
+        let plain = to_doc(&value)?;
+        let size = |v: &AttributeValue| match v {
+            AttributeValue::B(b) => b.as_ref().len(),
+            AttributeValue::S(s) => s.len(),
+            _ => 0,
+        };
+        assert!(
+            size(&packed) * 4 < size(&plain),
+            "{} vs {}",
+            size(&packed),
+            size(&plain)
+        );
+        for doc in [packed, plain] {
+            let item = HashMap::from([(DOC.to_string(), doc)]);
+            assert_eq!(from_doc::<serde_json::Value>(&item)?, value);
+        }
+        let garbage = HashMap::from([(DOC.to_string(), AttributeValue::B(Blob::new(vec![1, 2, 3])))]);
+        assert!(matches!(
+            from_doc::<serde_json::Value>(&garbage),
+            Err(PortError::Invalid(_))
+        ));
+        Ok(())
+    }
 
     #[test]
     fn time_keys_sort_like_time() {

@@ -24,6 +24,7 @@ pub mod sns;
 pub mod sqs;
 mod store;
 pub mod tables;
+mod units;
 
 pub use config::{Clients, emulator_config, load_config};
 pub use counts::{Counters, Op, RequestCounts};

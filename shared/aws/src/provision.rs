@@ -9,6 +9,8 @@ use crate::tables::schema::{
     ASSIGNEE, CREATED, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER,
     GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
 };
+use crate::units::IndexSpec;
+use crate::units::Projected::{self, All, KeysOnly};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TableStatus, TimeToLiveSpecification,
@@ -24,8 +26,8 @@ fn invalid(e: impl std::fmt::Display) -> PortError {
 
 struct TableSpec<'a> {
     name: &'a str,
-    /// (index name, partition key attribute, sort key attribute)
-    indexes: Vec<(&'a str, &'a str, &'a str)>,
+    /// (index name, partition key attribute, sort key attribute, projection)
+    indexes: Vec<(&'static str, &'static str, &'static str, Projected)>,
     ttl: Option<&'a str>,
 }
 
@@ -46,30 +48,50 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
         TableSpec {
             name: &names.cases,
             indexes: vec![
-                (GSI_CASES_BY_CUSTOMER, CUSTOMER, CREATED),
-                (GSI_CASES_BY_ASSIGNEE, ASSIGNEE, CREATED),
-                (GSI_CASES_BY_STATUS, STATUS, CREATED),
-                (GSI_CASES_WAITING, WAITING, CREATED),
+                (GSI_CASES_BY_CUSTOMER, CUSTOMER, CREATED, KeysOnly),
+                (GSI_CASES_BY_ASSIGNEE, ASSIGNEE, CREATED, KeysOnly),
+                (GSI_CASES_BY_STATUS, STATUS, CREATED, KeysOnly),
+                (GSI_CASES_WAITING, WAITING, CREATED, KeysOnly),
             ],
             ttl: None,
         },
         plain(&names.agents),
         TableSpec {
             name: &names.timers,
-            indexes: vec![(GSI_TIMERS_DUE, SHARD, ORDER)],
+            indexes: vec![(GSI_TIMERS_DUE, SHARD, ORDER, All)],
             ttl: None,
         },
         TableSpec {
             name: &names.alerts,
-            indexes: vec![(GSI_BY_TIME, SHARD, ORDER)],
+            indexes: vec![(GSI_BY_TIME, SHARD, ORDER, All)],
             ttl: None,
         },
         TableSpec {
             name: &names.parked,
-            indexes: vec![(GSI_BY_TIME, SHARD, ORDER)],
+            indexes: vec![(GSI_BY_TIME, SHARD, ORDER, All)],
             ttl: None,
         },
     ]
+}
+
+/// The indexes of every table, by table name (what the write-unit estimates replicate to).
+pub(crate) fn indexes_by_table(names: &TableNames) -> HashMap<String, Vec<IndexSpec>> {
+    specs(names)
+        .into_iter()
+        .map(|spec| {
+            let indexes = spec
+                .indexes
+                .iter()
+                .map(|(name, pk, sk, projected)| IndexSpec {
+                    name,
+                    pk,
+                    sk,
+                    projected: *projected,
+                })
+                .collect();
+            (spec.name.to_string(), indexes)
+        })
+        .collect()
 }
 
 fn key_element(name: &str, kind: KeyType) -> PortResult<KeySchemaElement> {
@@ -93,7 +115,7 @@ fn string_attribute(name: &str) -> PortResult<AttributeDefinition> {
 pub async fn ensure_tables(client: &aws_sdk_dynamodb::Client, names: &TableNames) -> PortResult<()> {
     for spec in specs(names) {
         let mut attributes: Vec<&str> = vec![crate::codec::PK];
-        for (_, pk, sk) in &spec.indexes {
+        for (_, pk, sk, _) in &spec.indexes {
             attributes.push(pk);
             attributes.push(sk);
         }
@@ -107,13 +129,17 @@ pub async fn ensure_tables(client: &aws_sdk_dynamodb::Client, names: &TableNames
         for a in attributes {
             request = request.attribute_definitions(string_attribute(a)?);
         }
-        for (index, pk, sk) in &spec.indexes {
+        for (index, pk, sk, projected) in &spec.indexes {
+            let projection = match projected {
+                All => ProjectionType::All,
+                KeysOnly => ProjectionType::KeysOnly,
+            };
             request = request.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(*index)
                     .key_schema(key_element(pk, KeyType::Hash)?)
                     .key_schema(key_element(sk, KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(Projection::builder().projection_type(projection).build())
                     .build()
                     .map_err(invalid)?,
             );

@@ -6,13 +6,14 @@
 //! is a single conditional PutItem (half the write units, no transaction).
 
 use super::{AwsStore, corrupt, names_map, values_map};
-use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_doc};
+use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, to_packed_doc};
 use crate::counts::Op;
 use crate::error::{TransactError, map_sdk};
 use crate::tables::schema::{
     ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE,
     GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
 };
+use crate::units::{Prior, failed_write_cost};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -36,7 +37,7 @@ const WAITING_VALUE: &str = "waiting";
 fn case_item(case: &Case) -> PortResult<Item> {
     let mut item = HashMap::from([
         (PK.to_string(), s(case_pk(&case.id))),
-        (DOC.to_string(), to_doc(case)?),
+        (DOC.to_string(), to_packed_doc(case)?),
         (VERSION.to_string(), n(case.version)),
         (ACTIVE.to_string(), AttributeValue::Bool(case.status.is_active())),
         (CUSTOMER.to_string(), s(case.customer_id.as_str())),
@@ -64,6 +65,65 @@ enum CaseCheck {
 }
 
 impl AwsStore {
+    /// One page of case keys from a case index, in (created_at, id) order, and where the next
+    /// page starts. Index queries are eventually consistent: the cases read after decide.
+    async fn index_keys(
+        &self,
+        index: &str,
+        attr: &str,
+        value: &str,
+        page: Option<i32>,
+        start: Option<Item>,
+    ) -> PortResult<(Vec<String>, Option<Item>)> {
+        self.counters.add(Op::Query);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.tables.cases)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", attr)
+            .expression_attribute_values(":v", s(value))
+            .set_limit(page)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| map_sdk("Query", e))?;
+        let items = out.items.unwrap_or_default();
+        self.counters.add_read_halves(
+            Op::Query,
+            crate::units::read_half_units(items.iter().map(crate::units::item_size).sum(), false),
+        );
+        let pks = items
+            .iter()
+            .map(|i| get_s(i, PK).map(str::to_string))
+            .collect::<PortResult<Vec<_>>>()?;
+        Ok((pks, out.last_evaluated_key.filter(|k| !k.is_empty())))
+    }
+
+    /// The cases stored under `pks` (consistent reads; a key whose case is gone is skipped),
+    /// in the order of `pks`.
+    async fn cases_by_pk(&self, pks: &[String]) -> PortResult<Vec<Case>> {
+        if pks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut distinct = std::collections::HashSet::new();
+        let keys = pks.iter().filter(|pk| distinct.insert(pk.as_str())).map(key).collect();
+        let items = crate::batch::batch_get(
+            &self.client,
+            &self.counters,
+            &self.tables.cases,
+            keys,
+            self.batch_policy,
+        )
+        .await?;
+        let mut by_pk: HashMap<String, Case> = HashMap::new();
+        for item in &items {
+            by_pk.insert(get_s(item, PK)?.to_string(), self.decode_case(item)?);
+        }
+        Ok(pks.iter().filter_map(|pk| by_pk.remove(pk)).collect())
+    }
+
     fn decode_case(&self, item: &Item) -> PortResult<Case> {
         from_doc(item).map_err(|e| corrupt(&self.tables.cases, get_s(item, PK).unwrap_or("?"), e))
     }
@@ -174,11 +234,19 @@ impl AwsStore {
     async fn put_case_only(&self, case: &Case, expected: u64) -> PortResult<Result<(), CaseCheck>> {
         let active = case.status.is_active();
         self.counters.add(Op::PutItem);
+        let item = case_item(case)?;
+        let prior = self.case_prior(&case_pk(&case.id), expected);
+        let cost = self.put_units(
+            &self.tables.cases,
+            &item,
+            prior.as_ref().map_or(Prior::Unknown, Prior::Known),
+        );
+        let failed = failed_write_cost(&item);
         let result = self
             .client
             .put_item()
             .table_name(&self.tables.cases)
-            .set_item(Some(case_item(case)?))
+            .set_item(Some(item.clone()))
             .condition_expression("#ver = :expected AND #active = :was")
             .set_expression_attribute_names(names_map(&[("#ver", VERSION), ("#active", ACTIVE)]))
             .set_expression_attribute_values(values_map(vec![
@@ -188,11 +256,16 @@ impl AwsStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Ok(())),
+            Ok(_) => {
+                self.counters.add_writes(Op::PutItem, cost);
+                self.remember_case_item(&item);
+                Ok(Ok(()))
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
             {
+                self.counters.add_writes(Op::PutItem, failed);
                 Ok(Err(self.check_case(case, expected, active).await?))
             }
             Err(e) => Err(map_sdk("PutItem", e)),
@@ -203,10 +276,12 @@ impl AwsStore {
 #[async_trait]
 impl CaseStore for AwsStore {
     async fn get(&self, id: &CaseId) -> PortResult<Option<Case>> {
-        self.get_item(&self.tables.cases, &case_pk(id))
-            .await?
-            .map(|i| self.decode_case(&i))
-            .transpose()
+        let Some(item) = self.get_item(&self.tables.cases, &case_pk(id)).await? else {
+            return Ok(None);
+        };
+        let case = self.decode_case(&item)?;
+        self.remember_case_item(&item);
+        Ok(Some(case))
     }
 
     async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>> {
@@ -219,9 +294,10 @@ impl CaseStore for AwsStore {
     }
 
     async fn create(&self, case: &Case) -> PortResult<()> {
+        let item = case_item(case)?;
         let put = Put::builder()
             .table_name(&self.tables.cases)
-            .set_item(Some(case_item(case)?))
+            .set_item(Some(item.clone()))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .build()
@@ -239,7 +315,10 @@ impl CaseStore for AwsStore {
             items.push(TransactWriteItem::builder().put(pointer).build());
         }
         match self.transact("CaseStore::save", items).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.remember_case_item(&item);
+                Ok(())
+            }
             Err(TransactError::Cancelled(c)) if c.failed_condition(0) => {
                 Err(PortError::Conflict(format!("case {} exists", case.id)))
             }
@@ -279,9 +358,10 @@ impl CaseStore for AwsStore {
                     Err(CaseCheck::Failed(e)) => return Err(e),
                 }
             }
+            let item = case_item(case)?;
             let put = Put::builder()
                 .table_name(&self.tables.cases)
-                .set_item(Some(case_item(case)?))
+                .set_item(Some(item.clone()))
                 .condition_expression("#ver = :expected AND #active = :was")
                 .expression_attribute_names("#ver", VERSION)
                 .expression_attribute_names("#active", ACTIVE)
@@ -300,8 +380,13 @@ impl CaseStore for AwsStore {
                     self.pointer_delete(case)?
                 });
             }
-            let cancelled = match self.transact("CaseStore::save", items).await {
-                Ok(()) => return Ok(()),
+            let prior = self.case_prior(&case_pk(&case.id), expected_version);
+            let priors = [prior.as_ref().map_or(Prior::Unknown, Prior::Known)];
+            let cancelled = match self.transact_over("CaseStore::save", items, &priors).await {
+                Ok(()) => {
+                    self.remember_case_item(&item);
+                    return Ok(());
+                }
                 Err(TransactError::Other(e)) => return Err(e),
                 Err(TransactError::Cancelled(c)) => c,
             };
@@ -377,28 +462,26 @@ impl CaseStore for AwsStore {
         };
         match index {
             Some((index, attr, values)) => {
+                // The case indexes hold keys only (`KEYS_ONLY`: a case write costs no index
+                // write unless a key moves). The keys come from the index in (created_at, id)
+                // order; the cases from the table, consistently, a chunk at a time, so a
+                // limited list of one index stops reading at its limit.
                 let single = values.len() == 1;
+                let page = (single && limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
                 for value in values {
                     let mut found = 0usize;
-                    self.query_walk(
-                        table,
-                        Some(index),
-                        "#k = :v",
-                        &[("#k", attr)],
-                        vec![(":v", s(value))],
-                        true,
-                        None,
-                        |item| {
-                            let case = self.decode_case(&item)?;
-                            if matches(&case) {
-                                out.push(case);
-                                found += 1;
-                            }
-                            // Index order is (created_at, id): one index can stop at the limit.
-                            Ok(single && found >= limit)
-                        },
-                    )
-                    .await?;
+                    let mut start = None;
+                    loop {
+                        let (pks, next) = self.index_keys(index, attr, &value, page, start.take()).await?;
+                        let mut cases = self.cases_by_pk(&pks).await?;
+                        cases.retain(|c| matches(c));
+                        found += cases.len();
+                        out.extend(cases);
+                        match next {
+                            Some(k) if !(single && found >= limit) => start = Some(k),
+                            _ => break,
+                        }
+                    }
                 }
             }
             None => {

@@ -15,6 +15,7 @@ use crate::codec::{Item, key};
 use crate::counts::{Counters, Op};
 use crate::error::map_sdk;
 use crate::tables::TableNames;
+use crate::units::{IndexSpec, Prior, WriteCost, failed_write_cost, item_size, put_cost, read_half_units};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -32,16 +33,27 @@ pub struct AwsStore {
     counters: Arc<Counters>,
     clock: Arc<dyn Clock>,
     batch_policy: RetryPolicy,
+    /// Each table's indexes, for the write-unit estimates.
+    indexes: Arc<HashMap<String, Vec<IndexSpec>>>,
+    /// The case items this process last read or wrote, by key: the item a save replaces when
+    /// its version matches (the save's condition proves it), so its index writes are counted
+    /// exactly. Estimates only; bounded.
+    case_priors: Arc<std::sync::Mutex<HashMap<String, Item>>>,
 }
+
+/// Case items remembered for the estimates (a few hundred KB at most).
+const CASE_PRIORS: usize = 512;
 
 impl AwsStore {
     pub fn new(client: aws_sdk_dynamodb::Client, tables: TableNames) -> Self {
         Self {
             client,
-            tables,
             counters: Arc::new(Counters::new()),
             clock: Arc::new(SystemClock),
             batch_policy: RetryPolicy::default(),
+            indexes: Arc::new(crate::provision::indexes_by_table(&tables)),
+            case_priors: Arc::default(),
+            tables,
         }
     }
 
@@ -81,7 +93,37 @@ impl AwsStore {
             .send()
             .await
             .map_err(|e| map_sdk("GetItem", e))?;
+        let size = out.item.as_ref().map_or(0, item_size);
+        self.counters.add_read_halves(Op::GetItem, read_half_units(size, true));
         Ok(out.item)
+    }
+
+    fn indexes_of(&self, table: &str) -> &[IndexSpec] {
+        self.indexes.get(table).map_or(&[], Vec::as_slice)
+    }
+
+    /// The estimated units of putting `item` into `table` over `prior`.
+    fn put_units(&self, table: &str, item: &Item, prior: Prior<'_>) -> WriteCost {
+        put_cost(item, prior, crate::codec::PK, self.indexes_of(table))
+    }
+
+    /// The case item stored at `expected` version, if this process saw it.
+    fn case_prior(&self, pk: &str, expected: u64) -> Option<Item> {
+        let priors = self.case_priors.lock().ok()?;
+        let item = priors.get(pk)?;
+        (crate::codec::get_n::<u64>(item, crate::tables::schema::VERSION).ok() == Some(expected)).then(|| item.clone())
+    }
+
+    fn remember_case_item(&self, item: &Item) {
+        let Some(pk) = crate::codec::opt_s(item, crate::codec::PK) else {
+            return;
+        };
+        if let Ok(mut priors) = self.case_priors.lock() {
+            if priors.len() >= CASE_PRIORS && !priors.contains_key(pk) {
+                priors.clear();
+            }
+            priors.insert(pk.to_string(), item.clone());
+        }
     }
 
     /// A PutItem under `condition`. `Ok(false)` when the condition failed.
@@ -94,6 +136,8 @@ impl AwsStore {
         values: Vec<(&str, AttributeValue)>,
     ) -> PortResult<bool> {
         self.counters.add(Op::PutItem);
+        let done = self.put_units(table, &item, prior_of(Some(condition)));
+        let failed = failed_write_cost(&item);
         let result = self
             .client
             .put_item()
@@ -105,14 +149,22 @@ impl AwsStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_ccf_put(&e) => Ok(false),
+            Ok(_) => {
+                self.counters.add_writes(Op::PutItem, done);
+                Ok(true)
+            }
+            Err(e) if is_ccf_put(&e) => {
+                self.counters.add_writes(Op::PutItem, failed);
+                Ok(false)
+            }
             Err(e) => Err(map_sdk("PutItem", e)),
         }
     }
 
     async fn put(&self, table: &str, item: Item) -> PortResult<()> {
         self.counters.add(Op::PutItem);
+        self.counters
+            .add_writes(Op::PutItem, self.put_units(table, &item, Prior::Unknown));
         self.client
             .put_item()
             .table_name(table)
@@ -143,11 +195,22 @@ impl AwsStore {
             .condition_expression(condition)
             .set_expression_attribute_names(names_map(names))
             .set_expression_attribute_values(values_map(values))
+            // The item after the update, to size its write units (returning it costs no units).
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_ccf_update(&e) => Ok(false),
+            Ok(out) => {
+                let after = out.attributes.unwrap_or_default();
+                self.counters
+                    .add_writes(Op::UpdateItem, self.put_units(table, &after, Prior::Unknown));
+                Ok(true)
+            }
+            Err(e) if is_ccf_update(&e) => {
+                self.counters
+                    .add_writes(Op::UpdateItem, WriteCost { table: 1, indexes: 0 });
+                Ok(false)
+            }
             Err(e) => Err(map_sdk("UpdateItem", e)),
         }
     }
@@ -183,7 +246,11 @@ impl AwsStore {
                 .send()
                 .await
                 .map_err(|e| map_sdk("Query", e))?;
-            for item in out.items.unwrap_or_default() {
+            let items = out.items.unwrap_or_default();
+            // Index queries (and these table queries) are eventually consistent: half units.
+            self.counters
+                .add_read_halves(Op::Query, read_half_units(items.iter().map(item_size).sum(), false));
+            for item in items {
                 if visit(item)? {
                     return Ok(());
                 }
@@ -205,14 +272,46 @@ impl AwsStore {
         op: &str,
         items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     ) -> Result<(), crate::error::TransactError> {
+        self.transact_over(op, items, &[]).await
+    }
+
+    /// [`AwsStore::transact`], with what is known of the items that the first puts replace
+    /// (`priors[i]` for item i; the rest inferred from their conditions).
+    async fn transact_over(
+        &self,
+        op: &str,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        priors: &[Prior<'_>],
+    ) -> Result<(), crate::error::TransactError> {
         self.counters.add(Op::TransactWriteItems);
-        self.client
+        let mut cost = WriteCost::default();
+        for (i, write) in items.iter().enumerate() {
+            let one = if let Some(put) = write.put() {
+                let prior = priors
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| prior_of(put.condition_expression()));
+                self.put_units(put.table_name(), put.item(), prior)
+            } else {
+                // Updates (agents' load, identifier sets) and deletes (active-case pointers) touch
+                // items under 1 KB that are in no index.
+                WriteCost { table: 1, indexes: 0 }
+            };
+            cost.table += one.table;
+            cost.indexes += one.indexes;
+        }
+        let result = self
+            .client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| crate::error::map_transact(op, e))
+            .map_err(|e| crate::error::map_transact(op, e));
+        // A cancelled transaction consumes units too (its reads of the conditions): the full
+        // cost is counted either way, an upper bound.
+        self.counters.add_writes(Op::TransactWriteItems, cost.transactional());
+        result
     }
 
     async fn scan_all(&self, table: &str) -> PortResult<Vec<Item>> {
@@ -229,12 +328,24 @@ impl AwsStore {
                 .send()
                 .await
                 .map_err(|e| map_sdk("Scan", e))?;
-            items.extend(out.items.unwrap_or_default());
+            let page = out.items.unwrap_or_default();
+            self.counters
+                .add_read_halves(Op::Scan, read_half_units(page.iter().map(item_size).sum(), true));
+            items.extend(page);
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
                 _ => return Ok(items),
             }
         }
+    }
+}
+
+/// What a successful write conditioned on `condition` replaced: nothing when the condition was
+/// the item's absence alone.
+fn prior_of(condition: Option<&str>) -> Prior<'static> {
+    match condition {
+        Some("attribute_not_exists(#pk)") => Prior::Absent,
+        _ => Prior::Unknown,
     }
 }
 

@@ -4,6 +4,10 @@
 //! replies to other customers' posts, end in exactly the cases that applying each customer's
 //! posts alone, once each, gives: one case per customer who needed care, holding that customer's
 //! posts from the first request on, in order, and nobody else's.
+//!
+//! Each customer writes under two handles (`u<c>` and `v<c>`), always naming their own order
+//! number: whichever handle asks for help first becomes the customer, the other is linked to it
+//! by the order number when it first asks (its chatter before that is not the customer's yet).
 
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -25,6 +29,8 @@ impl Clock for At {
 #[derive(Debug, Clone)]
 struct Planned {
     actionable: bool,
+    /// Written under the customer's second handle.
+    second_handle: bool,
     /// Replies to this post of another customer (by index into the plan), if any.
     reply_to_other: Option<(usize, usize)>,
     redelivered: bool,
@@ -36,12 +42,14 @@ fn id<T: TryFrom<String>>(s: &str) -> T {
 
 fn post_of(customer: usize, n: usize, p: &Planned) -> Post {
     let at = sample::at(i64::try_from(n).unwrap_or(0));
+    let handle = if p.second_handle { "v" } else { "u" };
     let mut post = sample::post(
         &format!("generic:forum:c{customer}-{n}"),
-        &format!("generic:forum:u{customer}"),
+        &format!("generic:forum:{handle}{customer}"),
         at,
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    post.text = format!("about order #77{customer:03}0001");
     post.parent_id = p.reply_to_other.map(|(c, k)| format!("c{c}-{k}"));
     post.classification = Some(sample::classification(p.actionable));
     post
@@ -64,6 +72,7 @@ fn plan() -> impl Strategy<Value = (Vec<Vec<Planned>>, Vec<usize>)> {
                         .enumerate()
                         .map(|(k, (actionable, redelivered, r))| Planned {
                             actionable: *actionable,
+                            second_handle: r % 3 == 1,
                             redelivered: *redelivered,
                             // Every fourth post replies to another customer's first post.
                             reply_to_other: (n > 1 && r % 4 == 0 && k > 0)
@@ -76,13 +85,19 @@ fn plan() -> impl Strategy<Value = (Vec<Vec<Planned>>, Vec<usize>)> {
         })
 }
 
-/// The cases (their posts, in order) per customer, as stored.
-async fn outcome(store: &MemoryStore, customers: usize) -> Vec<Vec<Vec<String>>> {
+/// Per customer: the cases (their posts, in order), and whether its two handles are one customer.
+type Outcome = Vec<(Vec<Vec<String>>, bool)>;
+
+/// The cases and links per customer, as stored.
+async fn outcome(store: &MemoryStore, customers: usize) -> Outcome {
     let mut out = Vec::new();
     for c in 0..customers {
-        let author: AuthorId = id(&format!("generic:forum:u{c}"));
-        let Some(customer) = store.customer_of(&author).await.unwrap_or(None) else {
-            out.push(vec![]);
+        let of = |h: &str| id::<AuthorId>(&format!("generic:forum:{h}{c}"));
+        let u = store.customer_of(&of("u")).await.unwrap_or(None);
+        let v = store.customer_of(&of("v")).await.unwrap_or(None);
+        let linked = u.is_some() && u == v;
+        let Some(customer) = u.or(v) else {
+            out.push((vec![], false));
             continue;
         };
         let query = CaseQuery {
@@ -90,33 +105,47 @@ async fn outcome(store: &MemoryStore, customers: usize) -> Vec<Vec<Vec<String>>>
             ..CaseQuery::default()
         };
         let cases = CaseStore::list(store, &query).await.unwrap_or_default();
-        out.push(
+        out.push((
             cases
                 .iter()
                 .map(|k| k.posts.iter().map(ToString::to_string).collect())
                 .collect(),
-        );
+            linked,
+        ));
     }
     out
 }
 
-/// What applying each customer's posts alone, once each, in order gives.
-fn model(plans: &[Vec<Planned>]) -> Vec<Vec<Vec<String>>> {
+/// What applying each customer's posts alone, once each, in order gives: from the first request
+/// (under either handle) on, every post, but a handle's chatter before its own first request.
+fn model(plans: &[Vec<Planned>]) -> Outcome {
     plans
         .iter()
         .enumerate()
-        .map(|(c, posts)| match posts.iter().position(|p| p.actionable) {
-            None => vec![],
-            Some(first) => vec![
-                (first..posts.len())
-                    .map(|k| format!("generic:forum:c{c}-{k}"))
-                    .collect(),
-            ],
+        .map(|(c, posts)| {
+            let first_of = |second: bool| posts.iter().position(|p| p.actionable && p.second_handle == second);
+            let (u, v) = (first_of(false), first_of(true));
+            let linked = u.is_some() && v.is_some();
+            match posts.iter().position(|p| p.actionable) {
+                None => (vec![], false),
+                Some(first) => (
+                    vec![
+                        (first..posts.len())
+                            .filter(|k| {
+                                let own_first = if posts[*k].second_handle { v } else { u };
+                                own_first.is_some_and(|f| *k >= f)
+                            })
+                            .map(|k| format!("generic:forum:c{c}-{k}"))
+                            .collect(),
+                    ],
+                    linked,
+                ),
+            }
         })
         .collect()
 }
 
-fn run(plans: &[Vec<Planned>], picks: &[usize]) -> Vec<Vec<Vec<String>>> {
+fn run(plans: &[Vec<Planned>], picks: &[usize]) -> Outcome {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));

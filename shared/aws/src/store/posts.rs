@@ -51,8 +51,10 @@ impl AwsStore {
             .await
             .map_err(|e| crate::error::map_sdk("UpdateItem", e))?;
         // A ref item is a few dozen bytes (and the posts table has no index): one write unit.
-        self.counters
-            .add_writes(crate::counts::Op::UpdateItem, crate::units::WriteCost { table: 1, indexes: 0 });
+        self.counters.add_writes(
+            crate::counts::Op::UpdateItem,
+            crate::units::WriteCost { table: 1, indexes: 0 },
+        );
         let waiting = match out.attributes.as_ref().and_then(|a| a.get(WAITING)) {
             Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => ids.clone(),
             _ => vec![],

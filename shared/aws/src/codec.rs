@@ -116,6 +116,29 @@ pub(crate) fn sort_key_bound_after(t: Timestamp) -> String {
 mod tests {
     use super::*;
 
+    /// The longest thread a case keeps (`Case::MAX_POSTS`), with an event per post, packs far
+    /// below DynamoDB's 400 KB item limit.
+    #[test]
+    fn a_full_case_fits_in_one_item() -> anyhow::Result<()> {
+        use socialcare_domain::{Actor, Case, CaseEvent, CaseEventKind};
+        let mut case = socialcare_testkit::sample::case("case-full", "cus-full", socialcare_testkit::sample::at(0))?;
+        for n in 0..Case::MAX_POSTS {
+            let post_id = socialcare_testkit::sample::post_id(&format!("x:1700000000000:tweet:18{n:016}"))?;
+            case.posts.push(post_id.clone());
+            case.history.push(CaseEvent {
+                at: socialcare_testkit::sample::at(i64::try_from(n)?),
+                actor: Actor::Customer,
+                kind: CaseEventKind::PostAdded { post_id },
+            });
+        }
+        let packed = to_packed_doc(&case)?;
+        let AttributeValue::B(bytes) = &packed else {
+            anyhow::bail!("not binary")
+        };
+        assert!(bytes.as_ref().len() < 100 * 1024, "{} bytes", bytes.as_ref().len());
+        Ok(())
+    }
+
     #[test]
     fn packed_and_plain_docs_decode_alike_and_garbage_is_invalid() -> PortResult<()> {
         let value = serde_json::json!({"history": vec!["the same event, again"; 40], "n": 1});

@@ -148,6 +148,16 @@ pub enum CaseRuleError {
 }
 
 impl Case {
+    /// The most posts one case's thread holds (an absurdly long thread: a bot, a flood). Later
+    /// posts of the customer are stored, not threaded, and logged: the case item stays well
+    /// within DynamoDB's 400 KB.
+    pub const MAX_POSTS: usize = 1_000;
+
+    /// Whether the thread holds [`Case::MAX_POSTS`] posts already.
+    pub fn is_full(&self) -> bool {
+        self.posts.len() >= Self::MAX_POSTS
+    }
+
     /// The id of the case opened by a post: derived from the post id, so a replay opens the same case.
     pub fn id_for_opening_post(post: &PostId) -> CaseId {
         CaseId::parse(format!("case-{}", stable_hash(&[post.as_str()])))

@@ -1577,3 +1577,24 @@ async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_br
         .collect();
     assert_eq!(kinds, vec![(tara, suggest::SuggestionKind::SameIdentifier)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absurdly_long_thread_stops_growing_at_its_cap_without_losing_the_posts() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    let apply = |p: Post| {
+        let thread = w.thread.clone();
+        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
+    };
+    let Ok(Threaded::Opened(case_id)) = apply(post_on("f-0", "x:flood", "help", true, w.clock.now())).await else {
+        panic!("opened")
+    };
+    for n in 1..Case::MAX_POSTS {
+        let joined = apply(post_on(&format!("f-{n}"), "x:flood", "again", false, w.clock.now())).await;
+        assert_eq!(joined.ok(), Some(Threaded::Joined(case_id.clone())), "post {n}");
+    }
+    let over = apply(post_on("f-over", "x:flood", "and again", true, w.clock.now())).await;
+    assert_eq!(over.ok(), Some(Threaded::CaseFull(case_id.clone())));
+    assert_eq!(case_of(&w, &case_id).await.posts.len(), Case::MAX_POSTS);
+    let kept = PostStore::get(w.store.as_ref(), &id("x:f-over")).await.ok().flatten();
+    assert!(kept.is_some(), "stored all the same");
+}

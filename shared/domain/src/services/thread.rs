@@ -34,6 +34,8 @@ pub enum Threaded {
     AddedToResolved(CaseId),
     Edited,
     Redacted,
+    /// The case's thread holds `Case::MAX_POSTS` posts: the post is stored, not threaded.
+    CaseFull(CaseId),
     /// An edit or delete of a post we never stored (written before the subscription, or by an
     /// account not ours): nothing to change, and nothing to retry.
     Unknown,
@@ -218,6 +220,10 @@ impl ThreadService {
                     self.announce(&case, "post_added").await?;
                     return Ok(Threaded::Joined(case.id));
                 }
+                if case.is_full() {
+                    tracing::warn!(case_id = %case.id, post_id = %post.id, "the case's thread is full: post stored, not threaded");
+                    return Ok(Threaded::CaseFull(case.id));
+                }
                 let expected = case.version;
                 case.add_customer_post(&post.id, self.clock.now());
                 raise_to_post(&mut case, &post, self.clock.now());
@@ -236,6 +242,10 @@ impl ThreadService {
             }
             let at = post.created_at.min(self.clock.now());
             if let Some(mut case) = self.earlier_case(&customer, &post, at).await? {
+                if case.is_full() {
+                    tracing::warn!(case_id = %case.id, post_id = %post.id, "the case's thread is full: post stored, not threaded");
+                    return Ok(Threaded::CaseFull(case.id));
+                }
                 let expected = case.version;
                 let changed = if actionable {
                     case.reopen(&post.id, self.clock.now()) | raise_to_post(&mut case, &post, self.clock.now())
@@ -318,6 +328,10 @@ impl ThreadService {
                 continue;
             };
             let expected = case.version;
+            if case.is_full() {
+                tracing::warn!(case_id = %case.id, post_id = %post.id, "the case's thread is full: brand message stored, not threaded");
+                return Ok(Threaded::CaseFull(case.id));
+            }
             if !case.add_brand_message(&post.account, &post.id, post.created_at.min(self.clock.now())) {
                 return Ok(Threaded::BrandMessage(case.id));
             }
@@ -374,7 +388,7 @@ impl ThreadService {
                 let Some(mut case) = self.cases.get(case_id).await? else {
                     return Ok(());
                 };
-                if case.contains(&child.id) {
+                if case.contains(&child.id) || case.is_full() {
                     break;
                 }
                 let theirs = child.author.id == parent.author.id

@@ -38,12 +38,13 @@ OUTPUTS_FILE = Path(os.environ.get("SOCIALCARE_INFRA_OUTPUTS", ROOT / "target" /
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
-# The pipeline's topology (DESIGN.md): stream -> (producer function, consumer function).
+# The pipeline's topology (DESIGN.md): stream -> (producer functions, consumer function).
+# The agent API announces the cases a merge or split of customers changed.
 TOPOLOGY = {
-    "received": ("IngestFunction", "ClassifyFunction"),
-    "classified": ("ClassifyFunction", "ThreadFunction"),
-    "cases": ("ThreadFunction", "RouteFunction"),
-    "replies": ("AgentApiFunction", "OutboundFunction"),
+    "received": (("IngestFunction",), "ClassifyFunction"),
+    "classified": (("ClassifyFunction",), "ThreadFunction"),
+    "cases": (("ThreadFunction", "AgentApiFunction"), "RouteFunction"),
+    "replies": (("AgentApiFunction",), "OutboundFunction"),
 }
 FUNCTIONS = {
     "IngestFunction": "fn-ingest",
@@ -255,7 +256,7 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
     esms = by_type.get("AWS::Lambda::EventSourceMapping", {})
     stream_queue: dict[str, str] = {}
     check(set(rust["streams"]) == set(TOPOLOGY), f"queue streams {sorted(rust['streams'])} == topology {sorted(TOPOLOGY)}")
-    for stream, (producer, consumer) in TOPOLOGY.items():
+    for stream, (_producers, consumer) in TOPOLOGY.items():
         fifo = stream in rust["fifo"]
         sfx = ".fifo" if fifo else ""
         main = [lid for lid, q in queues.items() if q["Properties"].get("QueueName") == {"Fn::Sub": f"${{AWS::StackName}}-{stream}{sfx}"}]
@@ -311,9 +312,9 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         check(env.get("CARE_TABLE_PREFIX") == prefix_sub, f"{lid}: CARE_TABLE_PREFIX")
         check(env.get("CARE_CONFIG_PARAM") == {"Ref": "ConfigParameterName"}, f"{lid}: CARE_CONFIG_PARAM")
         check("RUST_LOG" in env, f"{lid}: RUST_LOG")
-        for stream, (producer, _) in TOPOLOGY.items():
+        for stream, (producers, _) in TOPOLOGY.items():
             var = rust["queue_env"](stream)
-            if producer == lid:
+            if lid in producers:
                 check(ref_name(env.get(var)) == stream_queue.get(stream), f"{lid}: {var} = its output queue")
             else:
                 check(var not in env, f"{lid}: no {var} (it does not publish to {stream})")
@@ -342,9 +343,11 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
                     for sval in walk_strings(x):
                         check(not re.search(r"(^|:)\*$|table/\*|index/\*", sval) or sval.endswith(("${SecretsPath}/*",)),
                               f"{lid}/{st.get('Sid')}: resource {sval!r} names its target")
-    for stream, (producer, consumer) in TOPOLOGY.items():
+    for stream, (producers, consumer) in TOPOLOGY.items():
         q = stream_queue.get(stream)
-        for lid, acts in ((producer, {"sqs:SendMessage"}), (consumer, {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})):
+        needs = [(p, {"sqs:SendMessage"}) for p in producers]
+        needs.append((consumer, {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}))
+        for lid, acts in needs:
             granted = set()
             for pol in res[roles[lid]]["Properties"]["Policies"]:
                 for st in pol["PolicyDocument"]["Statement"]:

@@ -27,7 +27,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             .with_claim_index_ttl(CLAIM_INDEX_TTL),
     );
     let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
-    let publisher = env.publisher(&[Stream::Replies])?;
+    // Replies go out; merges and splits of customers announce the cases they changed.
+    let publisher = env.publisher(&[Stream::Replies, Stream::Cases])?;
     let desk = Desk::new(
         s.clone(),
         s.clone(),

@@ -199,6 +199,16 @@ pub struct Envelope {
 }
 
 impl Envelope {
+    /// `case.updated.v1` for `case` at its version: routing should look at it again.
+    pub fn case_updated(case: &crate::case::Case, reason: &str, occurred_at: Timestamp) -> Self {
+        let event = Event::CaseUpdated(CaseUpdated {
+            case_id: case.id.clone(),
+            version: case.version,
+            reason: reason.into(),
+        });
+        Self::new(event, occurred_at)
+    }
+
     pub fn new(event: Event, occurred_at: Timestamp) -> Self {
         Self {
             id: event.business_id(),

@@ -120,6 +120,13 @@ struct World {
     desk: Desk,
 }
 
+impl World {
+    /// Threads a new post.
+    async fn created(&self, post: Post) -> Result<Threaded, ServiceError> {
+        self.thread.apply(PostChange::Created { post: Box::new(post) }).await
+    }
+}
+
 fn world(agents: Vec<Agent>, target_secs: u64) -> World {
     let store = Arc::new(MemoryStore::new());
     let clock = FixedClock::at(1_800_000_000);
@@ -215,12 +222,7 @@ async fn thread_join_reopen_and_non_actionable_rules() {
     let w = world(vec![], 60);
     let now = w.clock.now();
     // (post, author, actionable, expected)
-    let first = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(post("1", "tara", "en", true, now)),
-        })
-        .await;
+    let first = w.created(post("1", "tara", "en", true, now)).await;
     let Ok(Threaded::Opened(case_id)) = first else {
         panic!("{first:?}")
     };
@@ -230,11 +232,7 @@ async fn thread_join_reopen_and_non_actionable_rules() {
         (post("3", "fan", "en", false, now), Threaded::StoredOnly),
     ];
     for (p, expected) in table {
-        let got = w
-            .thread
-            .apply(PostChange::Created { post: Box::new(p) })
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let got = w.created(p).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, expected);
     }
     let case = CaseStore::get(w.store.as_ref(), &case_id)
@@ -300,10 +298,7 @@ async fn routing_by_language_then_waiting_then_claim() {
     let w = world(vec![agent("ana", &["pt"], 1), agent("ben", &["en"], 1)], 60);
     let now = w.clock.now();
     for (pid, author, l) in [("1", "a", "pt"), ("2", "b", "en"), ("3", "c", "en"), ("4", "d", "fr")] {
-        w.thread
-            .apply(PostChange::Created {
-                post: Box::new(post(pid, author, l, true, now)),
-            })
+        w.created(post(pid, author, l, true, now))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -376,10 +371,7 @@ async fn sla_breach_alerts_exactly_once_and_a_reply_prevents_it() {
     let w = world(vec![agent("ben", &["en"], 5)], 60);
     let now = w.clock.now();
     for (pid, author) in [("1", "late"), ("2", "answered")] {
-        w.thread
-            .apply(PostChange::Created {
-                post: Box::new(post(pid, author, "en", true, now)),
-            })
+        w.created(post(pid, author, "en", true, now))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
@@ -530,12 +522,7 @@ fn ours(pid: &str, at: Timestamp) -> Post {
 async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_case() {
     let w = world(vec![agent("ben", &["en"], 5)], 60);
     let now = w.clock.now();
-    let opened = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(post("c-1", "tara", "en", true, now)),
-        })
-        .await;
+    let opened = w.created(post("c-1", "tara", "en", true, now)).await;
     let Ok(Threaded::Opened(case_id)) = opened else {
         panic!("{opened:?}")
     };
@@ -545,7 +532,7 @@ async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_ca
     w.clock.advance(20);
     let mut native = ours("b-1", w.clock.now());
     native.parent_id = Some("c-1".into());
-    let got = w.thread.apply(PostChange::Created { post: Box::new(native) }).await;
+    let got = w.created(native).await;
     assert_eq!(got.ok(), Some(Threaded::BrandMessage(case_id.clone())));
     let case = CaseStore::get(w.store.as_ref(), &case_id).await.ok().flatten();
     let case = case.unwrap_or_else(|| panic!("case"));
@@ -578,19 +565,9 @@ async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_ca
         .unwrap_or_else(|e| panic!("{e}"));
     let mut echo = ours("sent-77", w.clock.now());
     echo.parent_id = Some("c-1".into());
-    let got = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(echo.clone()),
-        })
-        .await;
+    let got = w.created(echo.clone()).await;
     assert_eq!(got.ok(), Some(Threaded::Echo(reply_id.clone())));
-    let again = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(echo.clone()),
-        })
-        .await;
+    let again = w.created(echo.clone()).await;
     assert_eq!(again.ok(), Some(Threaded::Echo(reply_id)), "a redelivered echo too");
     let stored = PostStore::get(w.store.as_ref(), &echo.id).await.ok().flatten();
     assert!(stored.is_none(), "the echo is not stored as a second message");
@@ -600,34 +577,21 @@ async fn echoes_of_desk_replies_are_dropped_and_native_brand_answers_join_the_ca
     // A DM-style message naming its recipient; and a post of ours that addresses nobody.
     let mut dm = ours("b-2", w.clock.now());
     dm.recipient = Some(id("generic:forum:tara"));
-    let got = w.thread.apply(PostChange::Created { post: Box::new(dm) }).await;
+    let got = w.created(dm).await;
     assert_eq!(got.ok(), Some(Threaded::BrandMessage(case_id.clone())));
     let announcement = ours("b-3", w.clock.now());
-    let got = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(announcement),
-        })
-        .await;
+    let got = w.created(announcement).await;
     assert_eq!(got.ok(), Some(Threaded::Outbound));
     let mut to_stranger = ours("b-4", w.clock.now());
     to_stranger.parent_id = Some("unknown-post".into());
-    let got = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(to_stranger),
-        })
-        .await;
+    let got = w.created(to_stranger).await;
     assert_eq!(got.ok(), Some(Threaded::Outbound));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_soon_after_the_resolve_reopens_the_case_and_a_later_one_opens_a_new_one() {
     let w = world(vec![agent("ben", &["en"], 5)], 60);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let opened = apply(post("t-1", "tara", "en", true, w.clock.now())).await;
     let Ok(Threaded::Opened(case_id)) = opened else {
         panic!("{opened:?}")
@@ -696,10 +660,7 @@ async fn a_request_soon_after_the_resolve_reopens_the_case_and_a_later_one_opens
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_to_our_reply_weeks_later_reopens_that_case() {
     let w = world(vec![agent("ben", &["en"], 5)], 60);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let opened = apply(post("q-1", "tara", "en", true, w.clock.now())).await;
     let Ok(Threaded::Opened(case_id)) = opened else {
         panic!("{opened:?}")
@@ -776,10 +737,7 @@ async fn customer_of(w: &World, author: &str) -> Option<CustomerId> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_number_written_on_another_channel_links_the_author_to_that_customer() {
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let opened = apply(post_on(
         "o-1",
         "x:ann",
@@ -846,10 +804,7 @@ async fn an_order_number_written_on_another_channel_links_the_author_to_that_cus
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_in_another_case_and_spelling_still_links() {
     let w = world(vec![], 3600);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let text = "refund please, reach me at Jane.Doe@Example.COM.";
     let Ok(Threaded::Opened(case_id)) = apply(post_on("e-1", "x:jane", text, true, w.clock.now())).await else {
         panic!("opened")
@@ -869,10 +824,7 @@ async fn an_email_in_another_case_and_spelling_still_links() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_identifier_many_customers_share_links_nobody() {
     let w = world(vec![], 3600);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let identity = IdentityService::new(w.store.clone(), IdentifierRules::default());
     let email = Identifier::normalise(IdentifierKind::Email, "info@shop.example").unwrap_or_else(|| panic!("email"));
     // Four customers, each known before, each writes the shop's address.
@@ -1095,10 +1047,7 @@ fn content(mut c: Case) -> Case {
 /// Ann asks on X and is given to an agent; ten minutes later Tara asks on Facebook (P1) and is
 /// given to another: two customers, two open assigned cases.
 async fn two_customers_with_open_cases(w: &World) -> (CustomerId, CaseId, CustomerId, CaseId) {
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let Ok(Threaded::Opened(a)) = apply(post_on(
         "m-1",
         "x:magicpuppy123",
@@ -1257,10 +1206,7 @@ async fn after_a_merge_the_persons_posts_join_one_case_and_a_later_split_keeps_t
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
     let (ann, a, tara, b) = two_customers_with_open_cases(&w).await;
     let order = post_on("m-0", "x:magicpuppy123", "order #44172290", false, w.clock.now());
-    w.thread
-        .apply(PostChange::Created { post: Box::new(order) })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    w.created(order).await.unwrap_or_else(|e| panic!("{e}"));
     let merged = w
         .desk
         .merge_customers(&supervisor(), &tara, &ann, None)
@@ -1269,7 +1215,7 @@ async fn after_a_merge_the_persons_posts_join_one_case_and_a_later_split_keeps_t
     // Tara writes again on Facebook: her post joins the one open case.
     w.clock.advance(60);
     let later = post_on("m-3", "facebook:tara.willis", "any news?", true, w.clock.now());
-    let joined = w.thread.apply(PostChange::Created { post: Box::new(later) }).await;
+    let joined = w.created(later).await;
     assert_eq!(joined.ok(), Some(Threaded::Joined(a.clone())));
     // The split gives back Tara's case as it was; her later post stays where it went.
     w.desk
@@ -1420,10 +1366,7 @@ async fn similar_names_and_identifiers_with_a_typo_are_suggested_never_merged() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_that_comes_before_its_parent_joins_the_parents_case_when_the_parent_comes() {
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let reply_to = |pid: &str, author: &str, text: &str, actionable: bool, parent: &str| {
         let mut p = post_on(pid, author, text, actionable, w.clock.now());
         p.parent_id = Some(parent.into());
@@ -1509,10 +1452,7 @@ async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_br
         panic!("{first:?}")
     };
     let opened = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(post_on("k-1", "messenger:tara", "my invoice is wrong", true, now)),
-        })
+        .created(post_on("k-1", "messenger:tara", "my invoice is wrong", true, now))
         .await;
     let Ok(Threaded::Opened(case_id)) = opened else {
         panic!("{opened:?}")
@@ -1533,10 +1473,7 @@ async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_br
     assert!(matches!(&via_ig.evidence, Evidence::LinkedAccount { identifier, via }
         if identifier == "account:CRM-88120" && via == "referral"));
     let joined = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(post_on("k-2", "instagram:tjw", "any update?", true, w.clock.now())),
-        })
+        .created(post_on("k-2", "instagram:tjw", "any update?", true, w.clock.now()))
         .await;
     assert_eq!(joined.ok(), Some(Threaded::Joined(case_id)));
 
@@ -1550,10 +1487,7 @@ async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_br
 
     // A known customer who links an id another customer holds is not merged: it is suggested.
     let other = w
-        .thread
-        .apply(PostChange::Created {
-            post: Box::new(post_on("k-3", "x:tara_w", "hello??", true, w.clock.now())),
-        })
+        .created(post_on("k-3", "x:tara_w", "hello??", true, w.clock.now()))
         .await;
     let Ok(Threaded::Opened(other_case)) = other else {
         panic!("{other:?}")
@@ -1581,10 +1515,7 @@ async fn messenger_account_linking_and_customer_referrals_link_authors_by_the_br
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_absurdly_long_thread_stops_growing_at_its_cap_without_losing_the_posts() {
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
-    let apply = |p: Post| {
-        let thread = w.thread.clone();
-        async move { thread.apply(PostChange::Created { post: Box::new(p) }).await }
-    };
+    let apply = |p: Post| w.created(p);
     let Ok(Threaded::Opened(case_id)) = apply(post_on("f-0", "x:flood", "help", true, w.clock.now())).await else {
         panic!("opened")
     };

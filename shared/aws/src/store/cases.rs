@@ -142,10 +142,11 @@ impl AwsStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn pointer_delete(&self, case: &Case) -> PortResult<TransactWriteItem> {
+    /// `customer`'s active-case pointer deleted, if it points at `case` (or is gone already).
+    fn pointer_delete(&self, customer: &CustomerId, case: &Case) -> PortResult<TransactWriteItem> {
         let delete = Delete::builder()
             .table_name(&self.tables.cases)
-            .set_key(Some(key(pointer_pk(&case.customer_id))))
+            .set_key(Some(key(pointer_pk(customer))))
             .condition_expression("attribute_not_exists(#pk) OR #case = :case")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#case", POINTER_CASE)
@@ -377,7 +378,7 @@ impl CaseStore for AwsStore {
                 items.push(if is_active {
                     self.pointer_put(case)?
                 } else {
-                    self.pointer_delete(case)?
+                    self.pointer_delete(&case.customer_id, case)?
                 });
             }
             let prior = self.case_prior(&case_pk(&case.id), expected_version);

@@ -21,7 +21,7 @@ use crate::case::{Actor, Case};
 use crate::customer::merge::Fold;
 use crate::customer::{Customer, Evidence, Identity, MergeRecord, MergeState};
 use crate::error::{PortError, ServiceError};
-use crate::events::{CaseUpdated, Envelope, Event};
+use crate::events::Envelope;
 use crate::ids::{AgentId, CaseId, CustomerId};
 use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, Publisher};
 use std::sync::Arc;
@@ -519,12 +519,8 @@ impl MergeService {
     }
 
     async fn announce(&self, case: &Case, reason: &str) -> Result<(), ServiceError> {
-        let event = Event::CaseUpdated(CaseUpdated {
-            case_id: case.id.clone(),
-            version: case.version,
-            reason: reason.into(),
-        });
-        self.publisher.publish(&Envelope::new(event, self.clock.now())).await?;
+        let envelope = Envelope::case_updated(case, reason, self.clock.now());
+        self.publisher.publish(&envelope).await?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use crate::case::{Actor, Case, CaseEvent, CaseEventKind, CaseStatus};
 use crate::channel::Priority;
 use crate::customer::IdentifierRules;
 use crate::error::{PortError, ServiceError};
-use crate::events::{CaseUpdated, Envelope, Event, PostChange};
+use crate::events::{Envelope, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
 use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher};
 use crate::post::{Direction, Post};
@@ -454,12 +454,8 @@ impl ThreadService {
     }
 
     async fn announce(&self, case: &Case, reason: &str) -> Result<(), ServiceError> {
-        let event = Event::CaseUpdated(CaseUpdated {
-            case_id: case.id.clone(),
-            version: case.version,
-            reason: reason.into(),
-        });
-        self.publisher.publish(&Envelope::new(event, self.clock.now())).await?;
+        let envelope = Envelope::case_updated(case, reason, self.clock.now());
+        self.publisher.publish(&envelope).await?;
         Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! A case moving from one customer to another (a merge of customers, or its split): the case
 //! and, for an active case, both customers' active-case pointers, in one transaction.
 
-use super::{build_err, case_item, case_pk, pointer_pk};
-use crate::codec::{PK, n, s};
+use super::{build_err, case_item, case_pk};
+use crate::codec::{n, s};
 use crate::error::TransactError;
 use crate::store::AwsStore;
-use crate::tables::schema::{ACTIVE, CUSTOMER, POINTER_CASE, VERSION};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use crate::tables::schema::{ACTIVE, CUSTOMER, VERSION};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use socialcare_domain::{Case, CustomerId, PortError, PortResult};
 
 impl AwsStore {
@@ -37,16 +37,7 @@ impl AwsStore {
             .map_err(build_err)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         if active {
-            let delete = Delete::builder()
-                .table_name(table)
-                .key(PK, s(pointer_pk(from)))
-                .condition_expression("attribute_not_exists(#pk) OR #case = :case")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#case", POINTER_CASE)
-                .expression_attribute_values(":case", s(case.id.as_str()))
-                .build()
-                .map_err(build_err)?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
+            items.push(self.pointer_delete(from, case)?);
             items.push(self.pointer_put(case)?);
         }
         match self.transact("CaseStore::move_case", items).await {

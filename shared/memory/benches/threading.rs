@@ -1,10 +1,13 @@
 //! The threading decision for one post with the state in memory (`ThreadService::apply` on the
 //! memory backend): a known customer's post joining their active case, a stranger's chatter kept
 //! for analytics, a first request opening a case. 1,000 customers with an active case each.
+//! And the suggestions for a case's customer (an order number's one-typo variants and the
+//! display name's keys looked up) among those customers, each with an order number and a name.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use socialcare_domain::ports::SystemClock;
+use socialcare_domain::services::suggest::SuggestionService;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::*;
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig};
@@ -22,6 +25,8 @@ fn post(n: u64, author: u64, actionable: bool) -> Post {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     post.classification = Some(sample::classification(actionable));
+    post.text = format!("order #{} please", 10_000_000 + author);
+    post.author.name = Some(format!("Customer Number{author}"));
     post
 }
 
@@ -56,6 +61,27 @@ fn bench(c: &mut Criterion) {
             n += 1;
             black_box(apply(post(n, 1_000_000 + n, false)))
         })
+    });
+    let suggest = SuggestionService::new(store.clone());
+    let someone = rt
+        .block_on(socialcare_domain::ports::CustomerStore::customer_of(
+            store.as_ref(),
+            &post(0, 7, true).author.id,
+        ))
+        .ok()
+        .flatten()
+        .and_then(|id| {
+            rt.block_on(socialcare_domain::ports::CustomerStore::get(store.as_ref(), &id))
+                .ok()
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("customer 7"));
+    assert!(
+        !someone.identifiers.is_empty(),
+        "the bench customer wrote an order number"
+    );
+    c.bench_function("suggest: a customer's typo variants and name keys looked up", |b| {
+        b.iter(|| black_box(rt.block_on(suggest.for_customer(&someone, Timestamp::now()))))
     });
     c.bench_function("thread: a first request opens a case", |b| {
         b.iter(|| {

@@ -310,6 +310,27 @@ mod tests {
     }
 
     #[test]
+    fn one_typo_variants_cover_swaps_deletions_replacements_and_insertions() {
+        let order = Identifier::normalise(IdentifierKind::Order, "12345678").unwrap_or_else(|| unreachable!());
+        let variants = order.one_typo_variants(1_000);
+        // 7 swaps + 8 deletions + 8 × 9 replacements + 9 × 10 insertions, less the 8 insertions
+        // that repeat another (a digit inserted before itself or after itself).
+        assert_eq!(variants.len(), 169);
+        for typo in ["12345687", "1234568", "12345679", "123456789"] {
+            assert!(variants.iter().any(|v| v.value == typo), "{typo}");
+        }
+        assert!(!variants.contains(&order));
+        assert_eq!(order.one_typo_variants(10).len(), 10, "limited");
+        let phone = Identifier::normalise(IdentifierKind::Phone, "+4420794609").unwrap_or_else(|| unreachable!());
+        assert!(phone.one_typo_variants(1_000).iter().all(|v| v.value.starts_with('+')));
+        let account = Identifier::normalise(IdentifierKind::Account, "CRM-1").unwrap_or_else(|| unreachable!());
+        assert!(
+            account.one_typo_variants(1_000).is_empty(),
+            "passed by the platform, never typed"
+        );
+    }
+
+    #[test]
     fn a_referral_names_a_customer_only_in_the_agreed_form() {
         let id = IdentifierRules::account_in_ref("customer:CRM-00017");
         assert_eq!(id.map(|i| i.to_string()), Some("account:CRM-00017".into()));

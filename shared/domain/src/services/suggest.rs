@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 /// How far apart (in days) two customers' first appearances may be for a similar name to count.
 pub const SUGGESTION_WINDOW_DAYS: i64 = 30;
-/// The most one-typo variants looked up per identifier (an 8-digit order number has 177).
+/// The most one-typo variants looked up per identifier (an 8-digit order number has 169).
 pub const MAX_TYPO_VARIANTS: usize = 400;
 /// The most identifiers of the customer checked for typos.
 pub const MAX_IDENTIFIERS_CHECKED: usize = 8;

@@ -169,5 +169,43 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
             .0,
         409
     );
+
+    // Merged again, then one handle detached: it is a customer of its own.
+    let body = json!({"source": source, "target": target});
+    assert_eq!(t.post("/v1/merges", "sam", Role::Supervisor, Some(body)).await?.0, 201);
+    let detach = |author: &str| json!({ "author_id": author });
+    let path = format!("/v1/customers/{target}/detach");
+    assert_eq!(
+        t.post(&path, "zed", Role::Agent, Some(detach("generic:forum:u-tara")))
+            .await?
+            .0,
+        403
+    );
+    assert_eq!(
+        t.post(&path, "sam", Role::Supervisor, Some(json!({"author": "x"})))
+            .await?
+            .0,
+        400
+    );
+    assert_eq!(
+        t.post(&path, "sam", Role::Supervisor, Some(detach("generic:forum:nobody")))
+            .await?
+            .0,
+        404
+    );
+    let (status, own) = t
+        .post(&path, "sam", Role::Supervisor, Some(detach("generic:forum:u-tara")))
+        .await?;
+    assert_eq!(status, 201, "{own}");
+    assert_eq!(own["identities"][0]["evidence"]["kind"], "detached");
+    assert_eq!(own["identities"][0]["actor"], "sam");
+    let (_, story) = t
+        .get(&format!("/v1/customers/{target}"), "sam", Role::Supervisor)
+        .await?;
+    assert_eq!(story["identities"].as_array().map(Vec::len), Some(1));
+    let (status, _) = t
+        .post(&path, "sam", Role::Supervisor, Some(detach("generic:forum:u-puppy")))
+        .await?;
+    assert_eq!(status, 409, "the only author stays");
     Ok(())
 }

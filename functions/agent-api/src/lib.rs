@@ -62,6 +62,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/agents/{id}/presence", axum::routing::put(presence))
         .route("/v1/queues", get(queues))
         .route("/v1/customers/{id}", get(customer))
+        .route("/v1/customers/{id}/detach", post(detach_author))
         .route("/v1/merges", post(merge_customers))
         .route("/v1/merges/{id}", get(merge_record))
         .route("/v1/merges/{id}/split", post(split_merge))
@@ -373,6 +374,7 @@ mod tests {
             "/v1/cases/{id}/transfer",
             "/v1/cases/{id}/assign",
             "/v1/customers/{id}",
+            "/v1/customers/{id}/detach",
             "/v1/merges",
             "/v1/merges/{id}",
             "/v1/merges/{id}/split",
@@ -469,4 +471,19 @@ async fn merge_record(State(api): State<Api>, Caller(who): Caller, Path(id): Pat
 async fn split_merge(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
     let record = api.desk.split_merge(&who, &id).await?;
     Ok(axum::Json(views::MergeView::from(&record)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetachBody {
+    author_id: String,
+}
+
+async fn detach_author(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>, body: Body) -> ApiResult {
+    let customer = customer_id("customer id", &id)?;
+    let b: DetachBody = json_body(body).await?;
+    let author =
+        socialcare_domain::AuthorId::parse(b.author_id).map_err(|e| Problem::bad_request(format!("author_id: {e}")))?;
+    let detached = api.desk.detach_author(&who, &customer, &author).await?;
+    Ok((StatusCode::CREATED, axum::Json(views::CustomerView::from(detached))).into_response())
 }

@@ -27,8 +27,9 @@ pub enum Evidence {
     /// The platform passed the brand's own id of the customer (Messenger account linking, or a
     /// referral naming the customer) and another author of that customer had it.
     LinkedAccount { identifier: String, via: String },
-    /// An agent or supervisor confirmed it.
-    AgentConfirmed { actor: String },
+    /// A person detached this author from customer `from` (a wrong automatic link): it is a
+    /// customer of its own since (merging it back undoes that).
+    Detached { from: CustomerId },
     /// Came with the customer `from`, merged into this one by merge `merge_id` (splitting that
     /// merge gives it back).
     Merged { merge_id: String, from: CustomerId },

@@ -1529,3 +1529,66 @@ async fn an_absurdly_long_thread_stops_growing_at_its_cap_without_losing_the_pos
     let kept = PostStore::get(w.store.as_ref(), &id("x:f-over")).await.ok().flatten();
     assert!(kept.is_some(), "stored all the same");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_automatic_link_is_detached_and_merging_back_undoes_it() {
+    let w = world(vec![agent("ben", &["en"], 5)], 3600);
+    // Two people of one family share an email: the second is linked to the first automatically.
+    let Ok(Threaded::Opened(case_id)) = w
+        .created(post_on("d-1", "x:mum", "help, fam@example.com", true, w.clock.now()))
+        .await
+    else {
+        panic!("opened")
+    };
+    let mum = customer_of(&w, "x:mum").await.unwrap_or_else(|| panic!("mum"));
+    let joined = w
+        .created(post_on(
+            "d-2",
+            "facebook:kid",
+            "me too, fam@example.com",
+            true,
+            w.clock.now(),
+        ))
+        .await;
+    assert_eq!(joined.ok(), Some(Threaded::Joined(case_id.clone())));
+    assert_eq!(customer_of(&w, "facebook:kid").await, Some(mum.clone()));
+
+    let sue = supervisor();
+    let only = w.desk.detach_author(&sue, &mum, &id("x:nobody")).await;
+    assert!(matches!(only, Err(ServiceError::NotFound(_))), "{only:?}");
+    let stranger = Principal {
+        agent_id: id("zed"),
+        role: Role::Agent,
+    };
+    let refused = w.desk.detach_author(&stranger, &mum, &id("facebook:kid")).await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+
+    let kid = w
+        .desk
+        .detach_author(&sue, &mum, &id("facebook:kid"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(customer_of(&w, "facebook:kid").await, Some(kid.id.clone()));
+    assert!(matches!(&kid.identities[0].evidence, Evidence::Detached { from } if *from == mum));
+    assert_eq!(kid.identities[0].actor, "sue");
+    assert_eq!(customer_named(&w, &mum).await.identities.len(), 1);
+    let last = w.desk.detach_author(&sue, &mum, &id("x:mum")).await;
+    assert!(
+        matches!(last, Err(ServiceError::Conflict(_))),
+        "the only author stays: {last:?}"
+    );
+    // The kid's next request is their own case; what they wrote before stays where it was answered.
+    let own = w
+        .created(post_on("d-3", "facebook:kid", "still broken", true, w.clock.now()))
+        .await;
+    assert!(matches!(&own, Ok(Threaded::Opened(c)) if *c != case_id), "{own:?}");
+    assert!(case_of(&w, &case_id).await.contains(&id("facebook:d-2")));
+
+    // Merging back undoes the detach.
+    let merged = w
+        .desk
+        .merge_customers(&sue, &kid.id, &mum, Some("same person after all"))
+        .await;
+    assert!(merged.is_ok(), "{merged:?}");
+    assert_eq!(customer_of(&w, "facebook:kid").await, Some(mum));
+}

@@ -444,6 +444,71 @@ impl MergeService {
         Ok(record)
     }
 
+    /// Detaches `author` from `customer` (an automatic link that was wrong: a family's shared
+    /// email, a typo'd order number): the author becomes a customer of its own (`Evidence::
+    /// Detached`, by `actor`, now), and its later posts thread there. Its posts already on the
+    /// customer's cases stay on them (they were answered there); identifiers stay with the
+    /// customer. The customer's last author cannot be detached. Undone by merging it back.
+    pub async fn detach(
+        &self,
+        customer: &CustomerId,
+        author: &crate::ids::AuthorId,
+        actor: &AgentId,
+    ) -> Result<Customer, ServiceError> {
+        let from = self.customer(customer).await?;
+        if from.merged_into.is_some() {
+            return Err(ServiceError::Conflict(format!("customer {customer} was merged away")));
+        }
+        let Some(identity) = from.identities.iter().find(|i| &i.author_id == author).cloned() else {
+            return Err(ServiceError::NotFound(format!(
+                "author {author} of customer {customer}"
+            )));
+        };
+        if from.identities.len() == 1 {
+            return Err(ServiceError::Conflict(format!(
+                "author {author} is customer {customer}'s only author: nothing to detach it from"
+            )));
+        }
+        let now = self.clock.now();
+        let id = CustomerId::parse(format!(
+            "cus-{}",
+            crate::ids::stable_hash(&[author.as_str(), customer.as_str(), &from.version.to_string()])
+        ))
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let detached = Customer {
+            id: id.clone(),
+            display_name: identity.handle.clone(),
+            identities: vec![Identity {
+                evidence: Evidence::Detached { from: customer.clone() },
+                linked_at: now,
+                actor: actor.to_string(),
+                ..identity
+            }],
+            created_at: now,
+            version: 1,
+            merged_into: None,
+            identifiers: vec![],
+        };
+        // The new customer first, then the author's link, then the old customer's identity:
+        // each step idempotent, so asking again after a crash finishes it.
+        if self.customers.create(&detached).await? {
+            for key in crate::customer::similar::name_keys(&detached.display_name) {
+                self.customers.index_name(&key, &id).await?;
+            }
+        } else if self.customers.get(&id).await?.is_none() {
+            return Err(ServiceError::Conflict(format!("customer {id} could not be created")));
+        }
+        self.customers.relink_author(author, customer, &id).await?;
+        self.update_customer(customer, |c| {
+            let before = c.identities.len();
+            c.identities.retain(|i| &i.author_id != author);
+            c.identities.len() != before
+        })
+        .await?;
+        tracing::info!(customer_id = %customer, detached = %id, "author detached into a customer of its own");
+        self.customer(&id).await
+    }
+
     /// Applies `change` to the stored case and saves it (re-reading after a lost race);
     /// `change` answers the load change, or None when there is nothing to do.
     async fn update_case(

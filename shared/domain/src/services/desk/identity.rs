@@ -1,5 +1,5 @@
 //! The desk's identity actions, authorized per object: merge two customers, split a merge, read
-//! a merge record. Supervisors may do all; an agent may merge or split customers whose active
+//! a merge record, detach an author linked by mistake. Supervisors may do all; an agent may merge or split customers whose active
 //! case it holds (the person it is talking to), and split a merge it made.
 
 use super::{Desk, Principal};
@@ -67,6 +67,22 @@ impl Desk {
             ));
         }
         self.merges().split(id, &who.agent_id).await
+    }
+
+    /// Detaches `author` from `customer` into a customer of its own (a wrong automatic link):
+    /// supervisors, and the agent holding the customer's active case.
+    pub async fn detach_author(
+        &self,
+        who: &Principal,
+        customer: &CustomerId,
+        author: &crate::ids::AuthorId,
+    ) -> Result<crate::customer::Customer, ServiceError> {
+        if !who.is_supervisor() && !self.holds_case_of(who, customer).await? {
+            return Err(ServiceError::Forbidden(
+                "detaching an author is for supervisors and the agent holding the customer's case".into(),
+            ));
+        }
+        self.merges().detach(customer, author, &who.agent_id).await
     }
 
     /// A merge record: for supervisors, its actor, and the agents holding either customer's case.

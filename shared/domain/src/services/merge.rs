@@ -175,15 +175,20 @@ impl MergeService {
                 .cloned()
                 .ok_or_else(|| ServiceError::Invalid(format!("merge {} lacks case {}", record.id, fold.folded)))?;
             let id = record.id.clone();
+            // What the folded case holds when it closes (a post may have joined it since the
+            // record was taken); the record's copy when it was closed before (a resumed merge).
+            let mut open_state: Option<Case> = None;
             let folded = self
                 .update_case(&fold.folded, |case| {
                     if !case.status.is_active() {
                         return None;
                     }
+                    open_state = Some(case.clone());
                     let released = case.close_folded(&fold.kept, &id, actor.clone(), self.clock.now());
                     Some(released.map_or(LoadChange::None, LoadChange::Release))
                 })
                 .await?;
+            let folded_before = open_state.unwrap_or(folded_before);
             let kept = self
                 .update_case(&fold.kept, |case| {
                     if !case.fold_in(&folded_before, &id, actor.clone(), self.clock.now()) {

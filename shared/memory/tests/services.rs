@@ -1592,3 +1592,31 @@ async fn a_wrong_automatic_link_is_detached_and_merging_back_undoes_it() {
     assert!(merged.is_ok(), "{merged:?}");
     assert_eq!(customer_of(&w, "facebook:kid").await, Some(mum));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merging_the_older_case_s_customer_into_the_newer_s_keeps_the_older_case_and_splits_back() {
+    let w = world(vec![agent("ben", &["en"], 1), agent("cat", &["en"], 1)], 3600);
+    let (ann, a, tara, b) = two_customers_with_open_cases(&w).await;
+    let (case_a, case_b) = (case_of(&w, &a).await, case_of(&w, &b).await);
+    let loads_before = loads(&w).await;
+    // Ann (older case) into Tara (newer case): the older case is kept, now Tara's.
+    let merged = w
+        .desk
+        .merge_customers(&supervisor(), &ann, &tara, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let fold = merged.fold.clone().unwrap_or_else(|| panic!("fold"));
+    assert_eq!((fold.kept, fold.folded), (a.clone(), b.clone()));
+    assert_eq!(case_of(&w, &a).await.customer_id, tara);
+    assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(a.clone()));
+    assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), None);
+    w.desk
+        .split_merge(&supervisor(), &merged.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(content(case_of(&w, &a).await), content(case_a));
+    assert_eq!(content(case_of(&w, &b).await), content(case_b));
+    assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a));
+    assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(b));
+    assert_eq!(loads(&w).await, loads_before);
+}

@@ -220,8 +220,19 @@ impl MergeService {
             }
             touched.extend([folded, kept]);
         }
-        for before in record.cases_before.iter().filter(|c| c.customer_id == source) {
-            if let Some(moved) = self.move_case(&before.id, &source, &target).await? {
+        let moving: Vec<CaseId> = record
+            .cases_before
+            .iter()
+            .filter(|c| c.customer_id == source)
+            .map(|c| c.id.clone())
+            .collect();
+        for id in moving {
+            if let Some(moved) = self.move_case(&id, &source, &target).await? {
+                // The kept case's version once the merge is through: a split restores it whole
+                // when nothing happened to it since.
+                if let Some(f) = record.fold.as_mut().filter(|f| f.kept == moved.id) {
+                    f.kept_version_after = moved.version;
+                }
                 touched.retain(|c| c.id != moved.id);
                 touched.push(moved);
             }

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use socialcare_domain::{Author, AuthorId, Channel, Direction, Post, PostChange, PostId};
+use socialcare_domain::{Author, AuthorId, Channel, Direction, Post, PostChange};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -183,8 +183,7 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
     if data.author.as_ref().is_some_and(|a| a.id.trim().is_empty()) {
         return Err(invalid("data.author.id is empty"));
     }
-    let post_id =
-        PostId::parse(format!("generic:{source}:{}", data.id)).map_err(|e| invalid(format!("data.id: {e}")))?;
+    let post_id = Post::id_on(Channel::Generic, source, &data.id).map_err(|e| invalid(format!("data.id: {e}")))?;
     let author_id = |a: &RawAuthor| {
         AuthorId::parse(format!("generic:{source}:{}", a.id)).map_err(|e| invalid(format!("data.author.id: {e}")))
     };

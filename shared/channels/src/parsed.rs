@@ -250,7 +250,7 @@ pub(crate) fn rfc3339(v: Option<&Value>) -> Option<Timestamp> {
 }
 
 pub(crate) fn post_id(channel: Channel, account: &str, platform_id: &str) -> Result<PostId, String> {
-    PostId::parse(format!("{channel}:{account}:{platform_id}")).map_err(|e| format!("malformed: post id: {e}"))
+    socialcare_domain::Post::id_on(channel, account, platform_id).map_err(|e| format!("malformed: post id: {e}"))
 }
 
 pub(crate) fn author_id(family: &str, user_id: &str) -> Result<AuthorId, String> {

@@ -153,6 +153,12 @@ pub struct PostContext {
 pub const REDACTED: &str = "[deleted by the author]";
 
 impl Post {
+    /// The id of a platform's post: `<channel>:<account>:<platform id>`. The parsers name every
+    /// post so, and a reply finds its parent's id by it.
+    pub fn id_on(channel: Channel, account: &str, platform_id: &str) -> Result<PostId, crate::ids::IdError> {
+        PostId::parse(format!("{channel}:{account}:{platform_id}"))
+    }
+
     /// Applies an edit: the new text replaces the old, which is kept in `edits`.
     /// A replayed edit (same text) changes nothing.
     pub fn apply_edit(&mut self, text: &str, at: Timestamp) -> bool {

@@ -605,11 +605,6 @@ impl MergeService {
         Ok(())
     }
 
-    /// The merges `customer` took part in, oldest first (the audit trail).
-    pub async fn merges_of(&self, customer: &CustomerId) -> Result<Vec<MergeRecord>, ServiceError> {
-        Ok(self.customers.merges_of(customer).await?)
-    }
-
     pub async fn get(&self, id: &str) -> Result<Option<MergeRecord>, ServiceError> {
         Ok(self.customers.merge(id).await?)
     }

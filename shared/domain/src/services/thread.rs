@@ -468,7 +468,7 @@ pub(crate) async fn keep_if_orphan(posts: &dyn PostStore, post: &Post) -> Result
     let Some(parent) = post.parent_id.as_deref().filter(|p| *p != post.platform_id) else {
         return Ok(());
     };
-    if let Ok(id) = PostId::parse(format!("{}:{}:{parent}", post.channel.as_str(), post.account))
+    if let Ok(id) = Post::id_on(post.channel, &post.account, parent)
         && posts.get(&id).await?.is_some()
     {
         return Ok(());

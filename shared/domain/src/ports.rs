@@ -90,9 +90,10 @@ pub trait CustomerStore: Send + Sync {
     /// The customers recorded as having written `identifier`, sorted by id (at most the
     /// `max_customers` of the links that recorded them).
     async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>>;
-    /// Records, in one conditional write, that `customer` wrote `identifier` (through `author`,
-    /// at `at`), unless it is recorded already or `max_customers` customers hold it already.
-    /// True when it wrote.
+    /// Records that `customer` wrote `identifier` (through `author`, at `at`): always on the
+    /// customer's own list, and in the identifier index (one conditional write) unless it is
+    /// recorded there already or `max_customers` customers hold it already. True when the index
+    /// took it.
     async fn link_identifier(
         &self,
         identifier: &Identifier,

@@ -42,6 +42,25 @@ fn merges_pk(customer: &CustomerId) -> String {
     format!("merges#{customer}")
 }
 
+/// The sorted customers of an item's `customers` set (identifier and name items); a bad id in
+/// it is corrupt data, named by the item's key.
+fn customer_set(item: &Item) -> PortResult<Vec<CustomerId>> {
+    let Some(AttributeValue::Ss(raw)) = item.get(IDN_CUSTOMERS) else {
+        return Ok(vec![]);
+    };
+    let mut ids = raw
+        .iter()
+        .map(|id| {
+            CustomerId::parse(id.as_str()).map_err(|e| {
+                let pk = get_s(item, PK).unwrap_or("?");
+                PortError::Invalid(format!("{pk} holds a bad customer id: {e}"))
+            })
+        })
+        .collect::<PortResult<Vec<_>>>()?;
+    ids.sort();
+    Ok(ids)
+}
+
 /// The customer's document as stored: its identifiers live in their own set beside it.
 fn customer_doc(customer: &Customer) -> PortResult<AttributeValue> {
     if customer.identifiers.is_empty() {
@@ -199,22 +218,13 @@ impl CustomerStore for AwsStore {
     }
 
     async fn customers_with(&self, identifier: &Identifier) -> PortResult<Vec<CustomerId>> {
-        let pk = identifier_pk(identifier);
-        let Some(item) = self.get_item(&self.tables.customers, &pk).await? else {
-            return Ok(vec![]);
-        };
-        let raw = match item.get(IDN_CUSTOMERS) {
-            Some(AttributeValue::Ss(v)) => v.clone(),
-            _ => vec![],
-        };
-        let mut ids = raw
-            .into_iter()
-            .map(|id| {
-                CustomerId::parse(id).map_err(|e| PortError::Invalid(format!("{pk} holds a bad customer id: {e}")))
-            })
-            .collect::<PortResult<Vec<_>>>()?;
-        ids.sort();
-        Ok(ids)
+        match self
+            .get_item(&self.tables.customers, &identifier_pk(identifier))
+            .await?
+        {
+            Some(item) => customer_set(&item),
+            None => Ok(vec![]),
+        }
     }
 
     /// One conditional UpdateItem: adds the customer to the identifier's set unless it is there
@@ -274,18 +284,18 @@ impl CustomerStore for AwsStore {
             self.batch_policy,
         )
         .await?;
+        let by_pk: HashMap<&str, &Item> = items
+            .iter()
+            .filter_map(|i| get_s(i, PK).ok().map(|pk| (pk, i)))
+            .collect();
         let mut out = vec![];
         for identifier in identifiers {
-            let pk = identifier_pk(identifier);
-            let Some(item) = items.iter().find(|i| get_s(i, PK).is_ok_and(|p| p == pk)) else {
+            let Some(item) = by_pk.get(identifier_pk(identifier).as_str()) else {
                 continue;
             };
-            if let Some(AttributeValue::Ss(raw)) = item.get(IDN_CUSTOMERS) {
-                let mut ids: Vec<CustomerId> = raw.iter().filter_map(|r| CustomerId::parse(r.as_str()).ok()).collect();
-                ids.sort();
-                if !ids.is_empty() {
-                    out.push((identifier.clone(), ids));
-                }
+            let ids = customer_set(item)?;
+            if !ids.is_empty() {
+                out.push((identifier.clone(), ids));
             }
         }
         Ok(out)
@@ -310,15 +320,10 @@ impl CustomerStore for AwsStore {
     }
 
     async fn customers_named(&self, key: &str) -> PortResult<Vec<CustomerId>> {
-        let Some(item) = self.get_item(&self.tables.customers, &name_pk(key)).await? else {
-            return Ok(vec![]);
-        };
-        let mut ids: Vec<CustomerId> = match item.get(IDN_CUSTOMERS) {
-            Some(AttributeValue::Ss(v)) => v.iter().filter_map(|c| CustomerId::parse(c.as_str()).ok()).collect(),
-            _ => vec![],
-        };
-        ids.sort();
-        Ok(ids)
+        match self.get_item(&self.tables.customers, &name_pk(key)).await? {
+            Some(item) => customer_set(&item),
+            None => Ok(vec![]),
+        }
     }
 
     /// One conditional PutItem of the whole customer item (document, version, identifiers).

@@ -7,8 +7,8 @@
 //! identifier one typo away from one the customer wrote (every one-typo variant looked up at
 //! once: a few batched reads).
 
-use crate::customer::Customer;
 use crate::customer::similar::{name_keys, similar_names};
+use crate::customer::{Customer, Identifier};
 use crate::error::ServiceError;
 use crate::ids::CustomerId;
 use crate::ports::CustomerStore;
@@ -60,19 +60,19 @@ impl SuggestionService {
     /// `around` is when the case began (the centre of the time window for names).
     pub async fn for_customer(&self, customer: &Customer, around: Timestamp) -> Result<Vec<Suggestion>, ServiceError> {
         let mut found: BTreeMap<CustomerId, (SuggestionKind, String)> = BTreeMap::new();
-        let mut variants = vec![];
+        // Each identifier looked up as written and in every one-typo variant: variant → written.
+        let mut variants: BTreeMap<Identifier, Identifier> = BTreeMap::new();
         for identifier in customer.identifiers.iter().take(MAX_IDENTIFIERS_CHECKED) {
-            variants.push((identifier.clone(), identifier.clone()));
-            variants.extend(
-                identifier
-                    .one_typo_variants(MAX_TYPO_VARIANTS)
-                    .into_iter()
-                    .map(|v| (v, identifier.clone())),
-            );
+            for variant in identifier.one_typo_variants(MAX_TYPO_VARIANTS) {
+                variants.entry(variant).or_insert_with(|| identifier.clone());
+            }
         }
-        let lookups: Vec<_> = variants.iter().map(|(v, _)| v.clone()).collect();
+        for identifier in customer.identifiers.iter().take(MAX_IDENTIFIERS_CHECKED) {
+            variants.insert(identifier.clone(), identifier.clone());
+        }
+        let lookups: Vec<Identifier> = variants.keys().cloned().collect();
         for (variant, holders) in self.customers.customers_with_any(&lookups).await? {
-            let Some((_, written)) = variants.iter().find(|(v, _)| *v == variant) else {
+            let Some(written) = variants.get(&variant) else {
                 continue;
             };
             let (kind, detail) = if variant == *written {

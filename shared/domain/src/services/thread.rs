@@ -107,17 +107,9 @@ impl ThreadService {
     async fn earlier_case(
         &self,
         customer: &CustomerId,
-        post: &Post,
+        parent: Option<&PostId>,
         at: jiff::Timestamp,
     ) -> Result<Option<Case>, ServiceError> {
-        let parent = match post.parent_id.as_deref().filter(|p| *p != post.platform_id) {
-            Some(parent) => {
-                self.posts
-                    .find_by_platform_id(post.channel, &post.account, parent)
-                    .await?
-            }
-            None => None,
-        };
         if parent.is_none() && self.reopen_window.is_zero() {
             return Ok(None);
         }
@@ -130,7 +122,7 @@ impl ThreadService {
         let answered = parent.and_then(|parent| {
             resolved
                 .iter()
-                .filter(|c| c.contains(&parent))
+                .filter(|c| c.contains(parent))
                 .max_by_key(|c| c.resolved_at)
                 .cloned()
         });
@@ -200,7 +192,7 @@ impl ThreadService {
         }
         // A replay finds the post stored already and carries on: the case write below is keyed too.
         self.posts.insert(&post).await?;
-        keep_if_orphan(self.posts.as_ref(), &post).await?;
+        let parent = keep_if_orphan(self.posts.as_ref(), &post).await?;
         let actionable = post.classification.as_ref().is_some_and(|c| c.actionable);
         // A customer exists once someone needed care: chatter of an unknown author is stored
         // (with its author id, so it joins their history if they ever ask for help) without one.
@@ -241,7 +233,7 @@ impl ThreadService {
                 }
             }
             let at = post.created_at.min(self.clock.now());
-            if let Some(mut case) = self.earlier_case(&customer, &post, at).await? {
+            if let Some(mut case) = self.earlier_case(&customer, parent.as_ref(), at).await? {
                 if case.is_full() {
                     tracing::warn!(case_id = %case.id, post_id = %post.id, "the case's thread is full: post stored, not threaded");
                     return Ok(Threaded::CaseFull(case.id));
@@ -460,28 +452,24 @@ impl ThreadService {
     }
 }
 
-/// Records `post` as waiting for its parent when it replies to a post not seen yet: neither
-/// stored (an inbound post's id is `channel:account:platform id`) nor remembered under its
-/// platform id (our replies). The parent, when it comes and joins a case, takes it along
-/// ([`ThreadService::adopt`]). A post replying to itself waits for nothing.
-pub(crate) async fn keep_if_orphan(posts: &dyn PostStore, post: &Post) -> Result<(), ServiceError> {
+/// The post `post` replies to, if we have it: stored under its id (an inbound post's id is
+/// `channel:account:platform id`) or remembered under its platform id (our replies). When we do
+/// not, `post` is recorded as waiting for it: the parent, when it comes and joins a case, takes
+/// it along ([`ThreadService::adopt`]). A post replying to itself has no parent.
+pub(crate) async fn keep_if_orphan(posts: &dyn PostStore, post: &Post) -> Result<Option<PostId>, ServiceError> {
     let Some(parent) = post.parent_id.as_deref().filter(|p| *p != post.platform_id) else {
-        return Ok(());
+        return Ok(None);
     };
     if let Ok(id) = Post::id_on(post.channel, &post.account, parent)
         && posts.get(&id).await?.is_some()
     {
-        return Ok(());
+        return Ok(Some(id));
     }
-    if posts
-        .find_by_platform_id(post.channel, &post.account, parent)
-        .await?
-        .is_some()
-    {
-        return Ok(());
+    if let Some(id) = posts.find_by_platform_id(post.channel, &post.account, parent).await? {
+        return Ok(Some(id));
     }
     if posts.await_parent(post).await? {
         tracing::debug!(post_id = %post.id, "its parent has not come yet: waiting for it");
     }
-    Ok(())
+    Ok(None)
 }

@@ -331,6 +331,8 @@ impl RuleClassifier {
             priority,
             reasons,
             model_version: self.model_version.clone(),
+            actionable_confidence: None,
+            review: false,
         }
     }
 

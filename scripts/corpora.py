@@ -512,6 +512,11 @@ def distribution(records):
     return dist
 
 
+def median_chars(records):
+    lengths = sorted(len(r["text"]) for r in records)
+    return lengths[len(lengths) // 2] if lengths else 0
+
+
 def build_suite(suite, paths, out_dir):
     name = suite["suite"]
     raw = list(suite["convert"](paths))
@@ -570,6 +575,7 @@ def build_suite(suite, paths, out_dir):
         "counts": {part: len(items) for part, items in split.items()},
         "capped": capped,
         "distribution": {part: distribution(items) for part, items in split.items()},
+        "median_chars": {part: median_chars(items) for part, items in split.items()},
         "files": {part: f"{name}.{part}.jsonl" for part in split},
     }
 
@@ -623,10 +629,11 @@ def main():
         json.dump(manifest, f, ensure_ascii=False, indent=2)
         f.write("\n")
 
-    print(f"{'suite':<14} {'train':>6} {'measure':>7}  labels / distribution (train | measure)")
+    print(f"{'suite':<14} {'train':>6} {'measure':>7}  labels (median text length, train) "
+          f"and their distribution per split")
     for m in manifest_suites:
         print(f"{m['suite']:<14} {m['counts']['train']:>6} {m['counts']['measure']:>7}  "
-              f"{','.join(m['labels'])}")
+              f"{','.join(m['labels'])} ({m['median_chars']['train']} chars)")
         print(f"{'':<30}train:   {fmt_dist(m['distribution']['train'])}")
         print(f"{'':<30}measure: {fmt_dist(m['distribution']['measure'])}")
     total = {p: sum(m["counts"][p] for m in manifest_suites) for p in ("train", "measure")}

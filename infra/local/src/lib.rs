@@ -10,3 +10,4 @@ pub mod commands;
 pub mod explain;
 pub mod replay;
 pub mod stack;
+pub mod triage;

@@ -338,9 +338,9 @@ mod tests {
     #[test]
     fn the_suites_are_the_team_sets_then_every_measure_split() {
         let dir = std::env::temp_dir().join(format!("care-suites-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join(CORPORA_DIR)).unwrap();
+        std::fs::create_dir_all(dir.join(CORPORA_DIR)).unwrap_or_else(|e| panic!("{e}"));
         for f in ["b.measure.jsonl", "a.measure.jsonl", "a.train.jsonl"] {
-            std::fs::write(dir.join(CORPORA_DIR).join(f), "").unwrap();
+            std::fs::write(dir.join(CORPORA_DIR).join(f), "").unwrap_or_else(|e| panic!("{e}"));
         }
         let names: Vec<(String, bool)> = suites(&dir).into_iter().map(|(n, _, m)| (n, m)).collect();
         assert_eq!(

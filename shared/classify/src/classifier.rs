@@ -486,10 +486,8 @@ impl RuleClassifier {
         };
         let review = !actionable && !spam && scores.is_some_and(|s| s.actionable >= m.review_from);
         let mut kinds: Vec<(Urgency, String)> = if actionable { e.urgency.clone() } else { Vec::new() };
-        if actionable && kinds.is_empty() {
-            if let Some(s) = scores.filter(|s| s.urgent >= m.urgent) {
-                kinds.push((Urgency::Model, format!("model {:.2}", s.urgent)));
-            }
+        if let Some(s) = scores.filter(|s| actionable && kinds.is_empty() && s.urgent >= m.urgent) {
+            kinds.push((Urgency::Model, format!("model {:.2}", s.urgent)));
         }
         kinds.sort_by_key(|k| k.0);
         kinds.dedup_by(|a, b| a.0 == b.0);

@@ -135,9 +135,9 @@ pub fn train(examples: &[Example], cfg: &TrainConfig) -> Model {
                 let rules = e.features.rules.iter().filter(|_| rules_on).map(|f| (*f, 1.0));
                 for (f, x) in text.chain(rules) {
                     let base = f as usize * classes;
-                    for c in 0..classes {
+                    for (c, gc) in g.iter().enumerate().take(classes) {
                         let at = base + c;
-                        let grad = g[c] * x + cfg.l2 * head.weights[at];
+                        let grad = gc * x + cfg.l2 * head.weights[at];
                         grad_sq[at] += grad * grad;
                         head.weights[at] -= cfg.learning_rate * grad / grad_sq[at].sqrt();
                     }

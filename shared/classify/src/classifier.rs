@@ -412,9 +412,12 @@ impl RuleClassifier {
             skills,
             signals,
         } = r;
+        // Nothing to read (no words, no emoji): the rules' "nothing here" stands.
+        let readable = !a.tokens.is_empty() || a.emoji_count > 0;
         let scores = self
             .model
             .as_ref()
+            .filter(|_| readable)
             .map(|m| m.scores(&features::extract(&a, &e, &signals, m.bits)));
         let rule_sentiment = if e.sentiment <= NEGATIVE_BELOW {
             Sentiment::Negative

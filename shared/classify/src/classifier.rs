@@ -504,14 +504,15 @@ impl RuleClassifier {
         ));
         reasons.push(intent_reason(intent, &e, spam_score, &spam_reasons));
         if let Some(s) = &scores {
+            let top = argmax(&s.sentiment);
             reasons.push(format!(
-                "model: actionable {:.2}, spam {:.2}, urgent {:.2}, sentiment {} {:.2}{}",
+                "model: actionable {:.2} spam {:.2} urgent {:.2} {} {:.2}{}",
                 s.actionable,
                 s.spam,
                 s.urgent,
-                sentiment_str(SENTIMENTS[argmax(&s.sentiment)]),
-                s.sentiment[argmax(&s.sentiment)],
-                if review { " (uncertain: listed for triage)" } else { "" }
+                &sentiment_str(SENTIMENTS[top])[..3],
+                s.sentiment[top],
+                if review { " (triage)" } else { "" }
             ));
         }
         if urgent {
@@ -551,7 +552,7 @@ impl RuleClassifier {
             priority,
             reasons,
             model_version: self.model_version.clone(),
-            actionable_confidence: scores.map(|s| s.actionable),
+            actionable_confidence: scores.map(|s| (s.actionable * 100.0).round() / 100.0),
             review,
         }
     }

@@ -170,7 +170,7 @@ impl Model {
         Self::from_bytes(SHIPPED)
     }
 
-    /// `model-<16 hex digits>`: a hash of the model's bytes.
+    /// `model-<8 hex digits>`: a hash of the model's bytes.
     pub fn version(&self) -> &str {
         &self.version
     }
@@ -273,7 +273,7 @@ impl Model {
         if r.at != raw.len() {
             return Err(ModelError::Malformed("trailing bytes"));
         }
-        let version = format!("model-{:016x}", fnv64(bytes));
+        let version = format!("model-{:08x}", fnv64(bytes) >> 32);
         let (rows, bias) = interleave(bits, &heads);
         Ok(Self {
             bits,

@@ -191,7 +191,7 @@ pub struct DetectionConfig {
 impl Default for DetectionConfig {
     fn default() -> Self {
         Self {
-            min_confidence: 0.5,
+            min_confidence: 0.3,
             min_words: 2,
             low_accuracy: false,
             fast_path: true,

@@ -34,7 +34,7 @@
 //! negative = ["shambles:3"]
 //!
 //! [classify.detection]
-//! min_confidence = 0.5
+//! min_confidence = 0.3
 //!
 //! [classify.spam]
 //! threshold = 4.0

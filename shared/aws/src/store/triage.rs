@@ -28,6 +28,18 @@ fn label_key(label: &Label) -> String {
 }
 
 impl AwsStore {
+    /// A PutItem if no item has its key: false when one has (a replay).
+    async fn put_new_in_posts(&self, item: Item) -> PortResult<bool> {
+        self.put_if(
+            &self.tables.posts,
+            item,
+            "attribute_not_exists(#pk)",
+            &[("#pk", PK)],
+            vec![],
+        )
+        .await
+    }
+
     fn decode_in_posts<T: serde::de::DeserializeOwned>(&self, item: &Item) -> PortResult<T> {
         from_doc(item).map_err(|e| corrupt(&self.tables.posts, get_s(item, PK).unwrap_or("?"), e))
     }
@@ -47,14 +59,7 @@ impl TriageStore for AwsStore {
         if entry.is_open() {
             item.insert(SHARD.to_string(), s(SHARD_TRIAGE));
         }
-        self.put_if(
-            &self.tables.posts,
-            item,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
-        .await
+        self.put_new_in_posts(item).await
     }
 
     async fn triage_entry(&self, post: &PostId) -> PortResult<Option<TriageEntry>> {
@@ -138,14 +143,7 @@ impl LabelStore for AwsStore {
             (SHARD.to_string(), s(SHARD_LABELS)),
             (ORDER.to_string(), s(sort_key(label.at, &pk))),
         ]);
-        self.put_if(
-            &self.tables.posts,
-            item,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
-        .await
+        self.put_new_in_posts(item).await
     }
 
     async fn labels_since(&self, since: Option<Timestamp>, limit: usize) -> PortResult<Vec<Label>> {

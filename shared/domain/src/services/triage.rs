@@ -143,7 +143,7 @@ impl TriageService {
         self.triage
             .triage_entry(post_id)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("post {post_id} is not on the triage list")))
+            .ok_or_else(|| not_listed(post_id))
     }
 
     async fn case(&self, id: &CaseId) -> Result<Case, ServiceError> {
@@ -196,22 +196,10 @@ impl TriageService {
                 )));
             }
         };
-        let now = self.clock.now();
-        // The label before the decision: a retry after a crash in between labels again (the
-        // latest label wins, same content), never not at all.
-        self.label_as(who, post_id, true, LabelOrigin::TriageCase, now).await?;
-        let decided = Decided {
-            decision: Decision::Case {
-                case_id: case_id.clone(),
-            },
-            by: who.agent_id.clone(),
-            at: now,
+        let decision = Decision::Case {
+            case_id: case_id.clone(),
         };
-        let entry = self
-            .triage
-            .decide_triage(post_id, &decided)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("post {post_id} is not on the triage list")))?;
+        let (entry, decided) = self.settle(who, post_id, decision).await?;
         if entry.decided.as_ref().is_some_and(|d| d != &decided) {
             tracing::warn!(%post_id, %case_id, "triage: another decision won the race; the case stands");
         }
@@ -244,31 +232,26 @@ impl TriageService {
             }
             None => {}
         }
-        let now = self.clock.now();
-        self.label_as(who, post_id, false, LabelOrigin::TriageDismissed, now)
-            .await?;
-        let decided = Decided {
-            decision: Decision::Dismissed,
-            by: who.agent_id.clone(),
-            at: now,
-        };
-        let entry = self
-            .triage
-            .decide_triage(post_id, &decided)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("post {post_id} is not on the triage list")))?;
+        let (entry, _) = self.settle(who, post_id, Decision::Dismissed).await?;
         tracing::info!(%post_id, agent_id = %who.agent_id, "triage post dismissed");
         Ok(entry)
     }
 
-    async fn label_as(
+    /// Labels the post as the decision says (a case: actionable; dismissed: not), then records
+    /// the decision. The label first: a retry after a crash in between labels again (the latest
+    /// label wins, same content), never not at all. Answers the entry as stored (whichever
+    /// decision won) and the decision this call made.
+    async fn settle(
         &self,
         who: &Principal,
         post_id: &PostId,
-        actionable: bool,
-        origin: LabelOrigin,
-        at: Timestamp,
-    ) -> Result<(), ServiceError> {
+        decision: Decision,
+    ) -> Result<(TriageEntry, Decided), ServiceError> {
+        let (actionable, origin) = match decision {
+            Decision::Case { .. } => (true, LabelOrigin::TriageCase),
+            Decision::Dismissed => (false, LabelOrigin::TriageDismissed),
+        };
+        let at = self.clock.now();
         let label = Label {
             post_id: post_id.clone(),
             fields: LabelFields {
@@ -280,7 +263,17 @@ impl TriageService {
             origin,
         };
         self.labels.append_label(&label).await?;
-        Ok(())
+        let decided = Decided {
+            decision,
+            by: who.agent_id.clone(),
+            at,
+        };
+        let entry = self
+            .triage
+            .decide_triage(post_id, &decided)
+            .await?
+            .ok_or_else(|| not_listed(post_id))?;
+        Ok((entry, decided))
     }
 
     /// Records a person's labels of a post. Supervisors any post; agents the posts of the active
@@ -361,6 +354,10 @@ pub async fn export(
     ids.dedup();
     let posts = posts.get_many(&ids).await?;
     Ok(crate::triage::corrections(&labels, &posts))
+}
+
+fn not_listed(post_id: &PostId) -> ServiceError {
+    ServiceError::NotFound(format!("post {post_id} is not on the triage list"))
 }
 
 fn dismissed(post_id: &PostId, done: &Decided) -> ServiceError {

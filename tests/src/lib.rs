@@ -159,6 +159,48 @@ impl TestStack {
         more_secrets: &[(&str, &str)],
         tick_every: Duration,
     ) -> anyhow::Result<Self> {
+        let classifier = socialcare_local::stack::classifier("test.toml", config_text)?;
+        Self::launch(
+            backend,
+            config_text,
+            alert_url,
+            platforms,
+            more_secrets,
+            tick_every,
+            classifier,
+        )
+        .await
+    }
+
+    /// Starts the stack on `backend` with `classifier` in place of the configuration's (e.g. the
+    /// configuration's, wrapped to decide what a test needs).
+    pub async fn start_classifying(
+        backend: Backend,
+        config_text: &str,
+        classifier: Arc<dyn socialcare_domain::ports::Classifier>,
+    ) -> anyhow::Result<Self> {
+        let alert_url = "http://127.0.0.1:9/alerts";
+        Self::launch(
+            backend,
+            config_text,
+            alert_url,
+            Endpoints::default(),
+            &[],
+            Self::TICK,
+            classifier,
+        )
+        .await
+    }
+
+    async fn launch(
+        backend: Backend,
+        config_text: &str,
+        alert_url: &str,
+        platforms: Endpoints,
+        more_secrets: &[(&str, &str)],
+        tick_every: Duration,
+        classifier: Arc<dyn socialcare_domain::ports::Classifier>,
+    ) -> anyhow::Result<Self> {
         let settings = socialcare_kit::config::parse("test.toml", config_text).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut secrets: HashMap<String, String> = [
             ("FORUM_SECRET".to_string(), FORUM_SECRET.to_string()),
@@ -189,7 +231,7 @@ impl TestStack {
         };
         let opts = StackOptions {
             settings,
-            classifier: socialcare_local::stack::classifier("test.toml", config_text)?,
+            classifier,
             accounts: socialcare_local::stack::accounts("test.toml", config_text)?,
             platform_endpoints: platforms,
             secrets: Arc::new(move |k| secrets.get(k).cloned()),

@@ -2,6 +2,7 @@
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
 mod routing;
+mod triage;
 mod views;
 
 use axum::Router;
@@ -43,6 +44,8 @@ pub struct Api {
     pub sla: Arc<SlaDesk>,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
+    /// The triage list and people's labels of posts.
+    pub triage: Arc<socialcare_domain::services::triage::TriageService>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -68,6 +71,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/merges/{id}/split", post(split_merge))
         .route("/v1/metrics/sla", get(sla_metrics))
         .merge(routing::routes())
+        .merge(triage::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
 }
@@ -313,6 +317,9 @@ struct AgentBody {
     channel_capacity: std::collections::BTreeMap<socialcare_domain::Channel, u32>,
     #[serde(default)]
     role: Option<socialcare_domain::Role>,
+    /// Opted in to triage (`GET /v1/triage`).
+    #[serde(default)]
+    triage: bool,
 }
 
 async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>, body: Body) -> ApiResult {
@@ -334,6 +341,7 @@ async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<
         capacity: b.capacity,
         channel_capacity: b.channel_capacity,
         channel_load: Default::default(),
+        triage: b.triage,
         presence: socialcare_domain::Presence::Offline,
         role: b.role.unwrap_or(socialcare_domain::Role::Agent),
         load: 0,
@@ -378,6 +386,11 @@ mod tests {
             "/v1/merges",
             "/v1/merges/{id}",
             "/v1/merges/{id}/split",
+            "/v1/triage",
+            "/v1/posts/{id}/case",
+            "/v1/posts/{id}/dismiss",
+            "/v1/posts/{id}/labels",
+            "/v1/labels",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }

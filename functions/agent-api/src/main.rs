@@ -8,6 +8,8 @@ use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
+use socialcare_domain::services::thread::ThreadService;
+use socialcare_domain::services::triage::TriageService;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -26,9 +28,29 @@ async fn main() -> Result<(), lambda_http::Error> {
             .with_routing(settings.routing.clone(), s.clone())
             .with_claim_index_ttl(CLAIM_INDEX_TTL),
     );
+    // Triage turns a post into a case through thread's own rules (the case is announced to route).
+    let publisher = env.publisher(&[Stream::Replies, Stream::Cases])?;
+    let thread = ThreadService::new(
+        s.clone(),
+        s.clone(),
+        s.clone(),
+        publisher.clone(),
+        clock.clone(),
+        settings.default_queue.clone(),
+    )
+    .with_reopen_days(settings.reopen_days)
+    .with_identity(settings.identity.clone());
+    let triage = TriageService::new(
+        s.clone(),
+        s.clone(),
+        s.clone(),
+        s.clone(),
+        s.clone(),
+        Arc::new(thread),
+        clock.clone(),
+    );
     let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
     // Replies go out; merges and splits of customers announce the cases they changed.
-    let publisher = env.publisher(&[Stream::Replies, Stream::Cases])?;
     let desk = Desk::new(
         s.clone(),
         s.clone(),
@@ -44,6 +66,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         sla: Arc::new(sla),
         clock,
         auth: Auth::GatewayClaims,
+        triage: Arc::new(triage),
     }))
     .await
 }

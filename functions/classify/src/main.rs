@@ -20,7 +20,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let service = Arc::new(
         ClassifyService::new(classifier, outbox.clone(), clock.clone())
             .with_history(env.store.clone(), env.store.clone())
-            .with_store_only_chatter(env.store.clone()),
+            .with_store_only_chatter(env.store.clone())
+            .with_triage(env.store.clone()),
     );
     socialcare_kit::lambda::run_sqs_deferred("classify", false, env.store.clone(), clock, Some(outbox), move |e| {
         let service = service.clone();

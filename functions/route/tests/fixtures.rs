@@ -30,6 +30,7 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
             channels: vec![],
             channel_capacity: Default::default(),
             channel_load: Default::default(),
+            triage: false,
         })
         .await?;
     let case = Case {

@@ -26,7 +26,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             settings.default_queue,
         )
         .with_reopen_days(settings.reopen_days)
-        .with_identity(settings.identity),
+        .with_identity(settings.identity)
+        .with_triage(s.clone()),
     );
     socialcare_kit::lambda::run_sqs_deferred("thread", true, s, clock, Some(outbox), move |e| {
         let service = service.clone();

@@ -65,6 +65,26 @@ pub struct ReplayArgs {
 }
 
 #[derive(Args)]
+pub struct LabelsExportArgs {
+    /// The file to write (JSON Lines, the eval set's format; see `GET /v1/labels`).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// The running deployment's base URL (its agent API).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Only labels given at or after this time (RFC 3339).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// A supervisor's bearer token (on AWS, a Cognito token); without it one is minted with
+    /// CARE_JWT_SECRET for `--as`.
+    #[arg(long, env = "CARE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The supervisor a minted token names.
+    #[arg(long = "as", default_value = "care-cli")]
+    pub as_agent: String,
+}
+
+#[derive(Args)]
 pub struct TokenArgs {
     #[arg(long)]
     pub agent: String,
@@ -153,6 +173,40 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         anyhow::bail!("{} payload(s) were not accepted", summary.rejected + summary.failed);
     }
     Ok(())
+}
+
+/// `care labels export`: the deployment's corrections through its API (`GET /v1/labels`, as a
+/// supervisor), written to `--to` as they come. Through the API, so it works the same on every
+/// backend and with the API's authorization. Returns the number of lines written.
+pub async fn labels_export(args: LabelsExportArgs) -> anyhow::Result<usize> {
+    let token = match args.token {
+        Some(t) => t,
+        None => {
+            let secret = env::required(JWT_SECRET_ENV)?;
+            let agent = AgentId::parse(args.as_agent).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+            socialcare_kit::auth::mint(secret.as_bytes(), &agent, Role::Supervisor, SystemClock.now(), 300)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
+    let mut url = format!("{}/v1/labels?format=jsonl", args.url.trim_end_matches('/'));
+    if let Some(since) = args.since {
+        // Parsed here, and given back in UTC (`Z`): nothing in it needs escaping in a query.
+        let since: jiff::Timestamp = since.parse().map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+        url.push_str(&format!("&since={since}"));
+    }
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    let body = response.text().await.with_context(|| format!("reading {url}"))?;
+    if !status.is_success() {
+        anyhow::bail!("GET {url}: {status}: {body}");
+    }
+    std::fs::write(&args.to, &body).with_context(|| format!("writing {}", args.to.display()))?;
+    Ok(body.lines().count())
 }
 
 pub fn token(args: TokenArgs) -> anyhow::Result<()> {

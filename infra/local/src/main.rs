@@ -30,6 +30,15 @@ enum Command {
     /// SLA tools.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// People's labels of posts (corrections for the classifier).
+    #[command(subcommand)]
+    Labels(LabelsCommand),
+}
+
+#[derive(Subcommand)]
+enum LabelsCommand {
+    /// Write a running deployment's labels (GET /v1/labels) to a JSON Lines file.
+    Export(commands::LabelsExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -48,5 +57,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Train(args) => socialcare_local::triage::train(args),
         Command::Token(args) => commands::token(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
+        Command::Labels(LabelsCommand::Export(args)) => {
+            let to = args.to.display().to_string();
+            let lines = commands::labels_export(args).await?;
+            println!("{lines} corrections written to {to}");
+            Ok(())
+        }
     }
 }

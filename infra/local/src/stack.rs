@@ -6,8 +6,8 @@ use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
 use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
-    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, ParkingLot, PostStore,
-    Publisher, QueueReceiver, ReplySender, TimerStore,
+    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, LabelStore, ParkingLot,
+    PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::desk::Desk;
@@ -17,6 +17,7 @@ use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
+use socialcare_domain::services::triage::TriageService;
 use socialcare_domain::{Settings, Stream};
 use socialcare_kit::outbox::Deferred;
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig, RecordingAlertSink};
@@ -83,6 +84,8 @@ pub struct Ports {
     pub timers: Arc<dyn TimerStore>,
     pub alerts: Arc<dyn AlertStore>,
     pub parking: Arc<dyn ParkingLot>,
+    pub triage: Arc<dyn TriageStore>,
+    pub labels: Arc<dyn LabelStore>,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     pub alert_sink: Arc<dyn AlertSink>,
@@ -90,12 +93,32 @@ pub struct Ports {
 
 /// A store that implements every store port (both backends have one).
 pub trait WholeStore:
-    Dedupe + PostStore + CustomerStore + CaseStore + AgentStore + TimerStore + AlertStore + ParkingLot + 'static
+    Dedupe
+    + PostStore
+    + CustomerStore
+    + CaseStore
+    + AgentStore
+    + TimerStore
+    + AlertStore
+    + ParkingLot
+    + TriageStore
+    + LabelStore
+    + 'static
 {
 }
 
 impl<T> WholeStore for T where
-    T: Dedupe + PostStore + CustomerStore + CaseStore + AgentStore + TimerStore + AlertStore + ParkingLot + 'static
+    T: Dedupe
+        + PostStore
+        + CustomerStore
+        + CaseStore
+        + AgentStore
+        + TimerStore
+        + AlertStore
+        + ParkingLot
+        + TriageStore
+        + LabelStore
+        + 'static
 {
 }
 
@@ -115,7 +138,9 @@ impl Ports {
             agents: store.clone(),
             timers: store.clone(),
             alerts: store.clone(),
-            parking: store,
+            parking: store.clone(),
+            triage: store.clone(),
+            labels: store,
             publisher,
             receivers,
             alert_sink,
@@ -222,7 +247,8 @@ impl Stack {
         let classify = Arc::new(
             ClassifyService::new(opts.classifier.clone(), classify_outbox.clone(), clock.clone())
                 .with_history(ports.customers.clone(), ports.cases.clone())
-                .with_store_only_chatter(ports.posts.clone()),
+                .with_store_only_chatter(ports.posts.clone())
+                .with_triage(ports.triage.clone()),
         );
         let thread = Arc::new(
             ThreadService::new(
@@ -234,7 +260,8 @@ impl Stack {
                 settings.default_queue.clone(),
             )
             .with_reopen_days(settings.reopen_days)
-            .with_identity(settings.identity.clone()),
+            .with_identity(settings.identity.clone())
+            .with_triage(ports.triage.clone()),
         );
         let route = Arc::new(
             RouteService::new(
@@ -302,11 +329,21 @@ impl Stack {
             clock.clone(),
             settings.sla.clone(),
         ));
+        let triage = Arc::new(TriageService::new(
+            ports.triage.clone(),
+            ports.labels.clone(),
+            ports.posts.clone(),
+            ports.cases.clone(),
+            ports.agents.clone(),
+            thread.clone(),
+            clock.clone(),
+        ));
         let api = fn_agent_api::Api {
             desk,
             sla: sla_desk,
             clock: clock.clone(),
             auth: fn_agent_api::Auth::Hs256(Arc::new(opts.jwt_secret.clone())),
+            triage,
         };
 
         let app = fn_ingest::router(ingest)

@@ -43,7 +43,12 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
             indexes: vec![],
             ttl: Some(EXPIRES_AT),
         },
-        plain(&names.posts),
+        // Sparse: only triage entries and labels carry `shard` (see store/triage.rs).
+        TableSpec {
+            name: &names.posts,
+            indexes: vec![(GSI_BY_TIME, SHARD, ORDER, All)],
+            ttl: None,
+        },
         plain(&names.customers),
         TableSpec {
             name: &names.cases,

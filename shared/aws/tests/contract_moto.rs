@@ -149,6 +149,18 @@ async fn parking_lot_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn triage_store_contract() -> TestResult {
+    let env = env!("triage");
+    contracts::triage_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn label_store_contract() -> TestResult {
+    let env = env!("labels");
+    contracts::label_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn queue_contract() -> TestResult {
     let env = env!("queues");
     let visibility = Duration::from_secs(2);

@@ -37,6 +37,7 @@ fn agents(n: usize) -> Vec<Agent> {
             channels: vec![],
             channel_capacity: Default::default(),
             channel_load: Default::default(),
+            triage: false,
         })
         .collect()
 }

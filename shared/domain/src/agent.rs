@@ -56,6 +56,10 @@ pub struct Agent {
     /// Open cases per channel. Changed only together with the case, like `load`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub channel_load: BTreeMap<Channel, u32>,
+    /// The agent opted in to triage: sees the posts the classifier was unsure about
+    /// (`GET /v1/triage`), turns them into cases or dismisses them. Supervisors always may.
+    #[serde(default)]
+    pub triage: bool,
 }
 
 impl Agent {

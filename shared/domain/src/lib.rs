@@ -19,6 +19,7 @@ pub mod routing;
 pub mod services;
 pub mod settings;
 pub mod sla;
+pub mod triage;
 
 pub use agent::{Agent, Presence, Role};
 pub use case::{Actor, Case, CaseEvent, CaseEventKind, CaseStatus};

@@ -360,3 +360,40 @@ pub trait Classifier: Send + Sync {
         self.classify_in(post, &PostContext::default())
     }
 }
+
+/// A page of the triage list: open entries, newest received first, after `before` if given.
+#[derive(Debug, Clone)]
+pub struct TriageQuery {
+    pub before: Option<crate::triage::TriageCursor>,
+    pub limit: usize,
+}
+
+/// The triage list (see [`crate::triage`]). One entry per post, ever.
+#[async_trait]
+pub trait TriageStore: Send + Sync {
+    /// Conditional insert keyed by the post: false when the post was listed before (open or
+    /// decided), so a replay changes nothing and a decided entry never opens again.
+    async fn list_for_triage(&self, entry: &crate::triage::TriageEntry) -> PortResult<bool>;
+    async fn triage_entry(&self, post: &PostId) -> PortResult<Option<crate::triage::TriageEntry>>;
+    /// Open entries in list order (received time, then post id, both descending), strictly
+    /// after `query.before`, at most `query.limit`.
+    async fn open_triage(&self, query: &TriageQuery) -> PortResult<Vec<crate::triage::TriageEntry>>;
+    /// Records the decision if the entry is still open (conditional: the first decision wins).
+    /// Answers the entry as stored afterwards (with whichever decision won); None when the post
+    /// was never listed.
+    async fn decide_triage(
+        &self,
+        post: &PostId,
+        decided: &crate::triage::Decided,
+    ) -> PortResult<Option<crate::triage::TriageEntry>>;
+}
+
+/// People's labels of posts (see [`crate::triage::Label`]): append-only.
+#[async_trait]
+pub trait LabelStore: Send + Sync {
+    /// Appends a label; false when this very label (post, labeller, time) is stored already.
+    async fn append_label(&self, label: &crate::triage::Label) -> PortResult<bool>;
+    /// Labels given at or after `since` (all without it), oldest first (then post id and
+    /// labeller), at most `limit`.
+    async fn labels_since(&self, since: Option<Timestamp>, limit: usize) -> PortResult<Vec<crate::triage::Label>>;
+}

@@ -233,6 +233,24 @@ pub(crate) mod tests {
         }
     }
 
+    pub(crate) fn classification() -> Classification {
+        Classification {
+            language: None,
+            language_confidence: 0.0,
+            sentiment: Sentiment::Neutral,
+            sentiment_score: 0.0,
+            intent: Intent::Other,
+            actionable: false,
+            spam: false,
+            urgent: false,
+            priority: Priority::P4,
+            reasons: vec![],
+            model_version: "test".into(),
+            actionable_confidence: None,
+            review: false,
+        }
+    }
+
     #[test]
     fn edit_keeps_history_and_is_idempotent() {
         let mut p = post("helo");

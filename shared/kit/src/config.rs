@@ -122,6 +122,9 @@ struct RawAgent {
     role: Role,
     #[serde(default)]
     presence: Presence,
+    /// Opted in to triage (`GET /v1/triage`).
+    #[serde(default)]
+    triage: bool,
 }
 
 #[derive(Deserialize)]
@@ -354,6 +357,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
             channels: r.channels.clone(),
             channel_capacity,
             channel_load: Default::default(),
+            triage: r.triage,
         });
     }
 

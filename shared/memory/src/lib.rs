@@ -7,6 +7,7 @@
 mod queue;
 mod sinks;
 mod store;
+mod triage;
 
 pub use queue::{MemoryQueue, QueueConfig, QueueStats};
 pub use sinks::{MemoryBus, RecordingAlertSink};

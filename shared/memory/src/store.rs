@@ -41,6 +41,8 @@ struct State {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// The triage list and the labels (`crate::triage`), apart from the pipeline's state.
+    pub(crate) triage: Mutex<crate::triage::TriageState>,
 }
 
 impl MemoryStore {

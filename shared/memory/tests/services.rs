@@ -108,6 +108,7 @@ fn agent(aid: &str, langs: &[&str], capacity: u32) -> Agent {
         channels: vec![],
         channel_capacity: Default::default(),
         channel_load: Default::default(),
+        triage: false,
     }
 }
 

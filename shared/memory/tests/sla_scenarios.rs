@@ -112,6 +112,7 @@ async fn world() -> World {
         channels: vec![],
         channel_capacity: Default::default(),
         channel_load: Default::default(),
+        triage: false,
     };
     store.seed(&ana).await.unwrap_or_else(|e| panic!("{e}"));
     let case = Case {

@@ -153,6 +153,7 @@ pub fn agent(id: &str, capacity: u32) -> anyhow::Result<Agent> {
         channels: vec![],
         channel_capacity: Default::default(),
         channel_load: Default::default(),
+        triage: false,
     })
 }
 

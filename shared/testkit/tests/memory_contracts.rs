@@ -49,6 +49,16 @@ async fn alerts() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn triage() -> TestResult {
+    contracts::triage_store_contract(store()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn labels() -> TestResult {
+    contracts::label_store_contract(store()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn parking() -> TestResult {
     contracts::parking_lot_contract(store()).await
 }

@@ -9,6 +9,7 @@ mod dedupe;
 mod parked;
 mod posts;
 mod timers;
+mod triage;
 
 use crate::batch::RetryPolicy;
 use crate::codec::{Item, key};
@@ -25,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// DynamoDB implementation of `Dedupe`, `PostStore`, `CustomerStore`, `CaseStore`,
-/// `AgentStore`, `TimerStore`, `AlertStore` and `ParkingLot`.
+/// `AgentStore`, `TimerStore`, `AlertStore`, `ParkingLot`, `TriageStore` and `LabelStore`.
 #[derive(Clone)]
 pub struct AwsStore {
     client: aws_sdk_dynamodb::Client,

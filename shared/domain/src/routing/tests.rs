@@ -40,6 +40,7 @@ fn agent(id: &str, langs: &[&str]) -> Agent {
         channels: vec![],
         channel_capacity: Default::default(),
         channel_load: Default::default(),
+        triage: false,
     }
 }
 

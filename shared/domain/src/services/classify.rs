@@ -6,11 +6,13 @@
 //! A stranger's post costs one read (the author index); a known customer's two or three more.
 //!
 //! With the post store as well ([`ClassifyService::with_store_only_chatter`]) the chatter of
-//! authors who are not customers is stored here instead of passing through `thread`.
+//! authors who are not customers is stored here instead of passing through `thread`; with the
+//! triage list ([`ClassifyService::with_triage`]) such a post the classifier was unsure about
+//! (`review`) is listed for a person, never dropped silently.
 
 use crate::error::ServiceError;
 use crate::events::{Envelope, Event, PostChange};
-use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, PostStore, Publisher};
+use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, PostStore, Publisher, TriageStore};
 use crate::post::{Direction, Post, PostContext};
 use std::sync::Arc;
 
@@ -26,6 +28,7 @@ pub struct ClassifyService {
     clock: Arc<dyn Clock>,
     history: Option<History>,
     chatter: Option<Arc<dyn PostStore>>,
+    triage: Option<Arc<dyn TriageStore>>,
 }
 
 impl ClassifyService {
@@ -36,6 +39,7 @@ impl ClassifyService {
             clock,
             history: None,
             chatter: None,
+            triage: None,
         }
     }
 
@@ -57,6 +61,13 @@ impl ClassifyService {
         self
     }
 
+    /// Lists the chatter stored here that the classifier marked for review (`thread` lists the
+    /// posts it keeps without a case).
+    pub fn with_triage(mut self, triage: Arc<dyn TriageStore>) -> Self {
+        self.triage = Some(triage);
+        self
+    }
+
     /// True when the post was stored here as chatter of an unknown author (nothing to pass on).
     async fn kept_as_chatter(&self, post: &Post, context: &PostContext) -> Result<bool, ServiceError> {
         let Some(posts) = &self.chatter else {
@@ -69,6 +80,13 @@ impl ClassifyService {
         // A replay finds the post stored already: nothing changes.
         posts.insert(post).await?;
         super::thread::keep_if_orphan(posts.as_ref(), post).await?;
+        // After the post: a crash in between lists it on the redelivery (the insert is keyed).
+        if let Some(triage) = &self.triage
+            && let Some(entry) = crate::triage::TriageEntry::of(post, self.clock.now())
+            && triage.list_for_triage(&entry).await?
+        {
+            tracing::info!(post_id = %post.id, "unsure chatter listed for triage");
+        }
         Ok(true)
     }
 

@@ -11,6 +11,7 @@ pub mod sla;
 pub mod sla_desk;
 pub mod suggest;
 pub mod thread;
+pub mod triage;
 
 /// How many times a service re-reads and retries after losing a conditional write.
 pub(crate) const MAX_CONFLICT_RETRIES: usize = 8;

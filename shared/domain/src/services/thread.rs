@@ -8,7 +8,7 @@ use crate::customer::IdentifierRules;
 use crate::error::{PortError, ServiceError};
 use crate::events::{Envelope, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
-use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher};
+use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher, TriageStore};
 use crate::post::{Direction, Post};
 use std::sync::Arc;
 
@@ -41,6 +41,16 @@ pub enum Threaded {
     Unknown,
 }
 
+impl Threaded {
+    /// The post is on no active case: nobody would look at it unless it is listed.
+    pub fn unattended(&self) -> bool {
+        matches!(
+            self,
+            Threaded::StoredOnly | Threaded::AddedToResolved(_) | Threaded::CaseFull(_)
+        )
+    }
+}
+
 /// An actionable post more urgent than its case raises the case's priority (see
 /// [`Case::raise_priority`]); chatter never does.
 fn raise_to_post(case: &mut Case, post: &Post, at: jiff::Timestamp) -> bool {
@@ -59,6 +69,7 @@ pub struct ThreadService {
     clock: Arc<dyn Clock>,
     default_queue: String,
     reopen_window: jiff::SignedDuration,
+    triage: Option<Arc<dyn TriageStore>>,
 }
 
 /// Days after a resolve in which the customer's next request reopens the case, unless configured.
@@ -82,6 +93,7 @@ impl ThreadService {
             clock,
             default_queue,
             reopen_window: jiff::SignedDuration::from_hours(24 * i64::from(DEFAULT_REOPEN_DAYS)),
+            triage: None,
         }
     }
 
@@ -95,6 +107,14 @@ impl ThreadService {
     /// A request within `days` of a resolve reopens that case (0: a new case is always opened).
     pub fn with_reopen_days(mut self, days: u32) -> Self {
         self.reopen_window = jiff::SignedDuration::from_hours(24 * i64::from(days));
+        self
+    }
+
+    /// Lists the posts the classifier was unsure about (`review`) that join no active case
+    /// (kept without a case, added to a resolved case's thread, or not threaded at all) for a
+    /// person to decide: nothing unsure is dropped silently.
+    pub fn with_triage(mut self, triage: Arc<dyn TriageStore>) -> Self {
+        self.triage = Some(triage);
         self
     }
 
@@ -140,7 +160,20 @@ impl ThreadService {
 
     pub async fn apply(&self, change: PostChange) -> Result<Threaded, ServiceError> {
         match change {
-            PostChange::Created { post } => self.created(*post).await,
+            PostChange::Created { post } => {
+                let entry = self
+                    .triage
+                    .as_ref()
+                    .and_then(|_| crate::triage::TriageEntry::of(&post, self.clock.now()));
+                let threaded = self.created(*post).await?;
+                if let (Some(triage), Some(entry)) = (&self.triage, entry)
+                    && threaded.unattended()
+                    && triage.list_for_triage(&entry).await?
+                {
+                    tracing::info!(post_id = %entry.post_id, "unsure post without a case listed for triage");
+                }
+                Ok(threaded)
+            }
             PostChange::Edited { post_id, text, at, .. } => {
                 let Some(mut post) = self.posts.get(&post_id).await? else {
                     tracing::info!(%post_id, "edit of a post never stored: nothing to change");

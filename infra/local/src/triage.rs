@@ -349,4 +349,64 @@ mod tests {
         );
         std::fs::remove_dir_all(dir).ok();
     }
+
+    #[test]
+    fn train_learns_from_the_manifest_and_corrections_and_reproduces_its_bytes() {
+        let dir = std::env::temp_dir().join(format!("care-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let mut lines = String::new();
+        for i in 0..30 {
+            let (text, act) = if i % 2 == 0 {
+                (
+                    format!("my router {i} keeps dropping the connection, please help"),
+                    true,
+                )
+            } else {
+                (format!("what a lovely sunny day number {i} at the beach"), false)
+            };
+            lines.push_str(&format!(
+                "{{\"id\":\"t{i}\",\"text\":\"{text}\",\"actionable\":{act},\"spam\":false}}\n"
+            ));
+        }
+        std::fs::write(dir.join("set.jsonl"), lines).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.join("corrections.jsonl"),
+            "{\"id\":\"x:1\",\"text\":\"the app logs me out every hour\",\"actionable\":true,\"labelled_by\":\"sam\"}\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            dir.join("corpus.toml"),
+            format!(
+                "[[inputs]]\npath = \"{}\"\nprovenance = \"test\"\n",
+                dir.join("set.jsonl").display()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let args = |check: bool| TrainArgs {
+            corpus: dir.join("corpus.toml"),
+            with_corrections: Some(dir.join("corrections.jsonl")),
+            out: dir.join("model.scm"),
+            force: false,
+            check,
+            dev: false,
+            epochs: None,
+            rule_dropout: None,
+            learning_rate: None,
+            bits: Some(12),
+        };
+        train(args(false)).unwrap_or_else(|e| panic!("{e}"));
+        let bytes = std::fs::read(dir.join("model.scm")).unwrap_or_else(|e| panic!("{e}"));
+        let model = socialcare_classify::model::Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let classifier = rules_only().unwrap_or_else(|e| panic!("{e}")).with_model(Some(model));
+        let set = load(&dir.join("set.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+        let report = evaluate(&classifier, &set);
+        assert!(report.all.actionable.recall().is_some_and(|r| r > 0.9), "{report}");
+        train(args(true)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("model.scm"), b"other").unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            train(args(true)).is_err(),
+            "a model that is not reproduced fails the check"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

@@ -6,7 +6,6 @@ use crate::config::{ClassifyConfig, ConfigError};
 use crate::language::{Detected, Detector, FallbackReason, Method};
 use crate::lexicon::{Category, FastMap, TermIndex, builtin};
 use crate::model::features::{self, RuleSignals};
-use crate::model::train::TrainConfig;
 use crate::model::{Features, Model, ModelError};
 use crate::rules::{Evidence, Urgency, gather};
 use crate::text::{Analyzed, analyze, fold};
@@ -337,15 +336,10 @@ impl RuleClassifier {
         self
     }
 
-    /// What the model sees of `post`: for training (`care train`).
-    pub fn features(&self, post: &Post, ctx: &Context) -> Features {
+    /// What the model sees of `post`, hashed into `2^bits` features: for training (`care train`).
+    pub fn features(&self, post: &Post, ctx: &Context, bits: u32) -> Features {
         let r = self.rules_part(post, ctx);
-        features::extract(
-            &r.a,
-            &r.e,
-            &r.signals,
-            self.model.as_ref().map_or(TrainConfig::default().bits, |m| m.bits),
-        )
+        features::extract(&r.a, &r.e, &r.signals, bits.clamp(8, 24))
     }
 
     fn rules_part(&self, post: &Post, ctx: &Context) -> RulePart {

@@ -42,12 +42,12 @@ fn one() -> f32 {
 
 /// The examples a labelled set gives, seen through `rules` (which must run without a model,
 /// so the features are the rules' own).
-pub fn examples(rules: &RuleClassifier, set: &[Labelled], weight: f32) -> Vec<Example> {
+pub fn examples(rules: &RuleClassifier, set: &[Labelled], weight: f32, bits: u32) -> Vec<Example> {
     set.iter()
         .map(|item| {
             let post = item.to_post();
             Example {
-                features: rules.features(&post, &Context::default()),
+                features: rules.features(&post, &Context::default(), bits),
                 actionable: item.actionable.or_else(|| item.spam.filter(|s| *s).map(|_| false)),
                 spam: item.spam,
                 urgent: item.urgent.or_else(|| item.actionable.filter(|a| !*a).map(|_| false)),
@@ -66,7 +66,7 @@ pub fn examples(rules: &RuleClassifier, set: &[Labelled], weight: f32) -> Vec<Ex
 pub fn train_on(rules: &RuleClassifier, sets: &[(Vec<Labelled>, f32)], cfg: &TrainConfig) -> Model {
     let mut all = Vec::new();
     for (set, w) in sets {
-        all.extend(examples(rules, set, *w));
+        all.extend(examples(rules, set, *w, cfg.bits));
     }
     train(&all, cfg)
 }

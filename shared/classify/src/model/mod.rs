@@ -53,14 +53,14 @@ impl Head {
         let v = f.text_value();
         for &i in &f.text {
             let base = i as usize * k;
-            for (o, w) in out[..k].iter_mut().zip(&self.weights[base..base + k]) {
+            for (o, w) in out[..k].iter_mut().zip(self.weights.get(base..base + k).unwrap_or(&[])) {
                 *o += w * v;
             }
         }
         if rules_on {
             for &i in &f.rules {
                 let base = i as usize * k;
-                for (o, w) in out[..k].iter_mut().zip(&self.weights[base..base + k]) {
+                for (o, w) in out[..k].iter_mut().zip(self.weights.get(base..base + k).unwrap_or(&[])) {
                     *o += w;
                 }
             }

@@ -133,7 +133,7 @@ pub fn train(examples: &[Example], cfg: &TrainConfig) -> Model {
                 let v = e.features.text_value();
                 let text = e.features.text.iter().map(|f| (*f, v));
                 let rules = e.features.rules.iter().filter(|_| rules_on).map(|f| (*f, 1.0));
-                for (f, x) in text.chain(rules) {
+                for (f, x) in text.chain(rules).filter(|(f, _)| (*f as usize) < dims) {
                     let base = f as usize * classes;
                     for (c, gc) in g.iter().enumerate().take(classes) {
                         let at = base + c;

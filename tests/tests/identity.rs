@@ -62,7 +62,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
     // Bad input and the wrong caller get clear answers.
     let body = json!({"source": source, "target": target, "reason": "same person (order 4417-2290)"});
     assert_eq!(
-        t.post("/v1/merges", "zed", Role::Agent, Some(body.clone())).await?.0,
+        t.post("/v1/merges", "ana", Role::Agent, Some(body.clone())).await?.0,
         403
     );
     let (status, problem) = t
@@ -139,7 +139,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
         (200, &json!("same person (order 4417-2290)"))
     );
     assert_eq!(
-        t.get(&format!("/v1/merges/{merge_id}"), "zed", Role::Agent).await?.0,
+        t.get(&format!("/v1/merges/{merge_id}"), "ana", Role::Agent).await?.0,
         404
     );
 
@@ -176,7 +176,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
     let detach = |author: &str| json!({ "author_id": author });
     let path = format!("/v1/customers/{target}/detach");
     assert_eq!(
-        t.post(&path, "zed", Role::Agent, Some(detach("generic:forum:u-tara")))
+        t.post(&path, "ana", Role::Agent, Some(detach("generic:forum:u-tara")))
             .await?
             .0,
         403

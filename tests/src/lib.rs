@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const FORUM_SECRET: &str = "whsec_c29jaWFsY2FyZS10ZXN0LWZvcnVtLXNlY3JldA==";
-pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret";
+pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret-of-at-least-32-bytes";
 
 /// A configuration with two agents (pt/es and en), a supervisor, and `target_secs` targets.
 pub fn config(reply_url: &str, target_secs: u64) -> String {

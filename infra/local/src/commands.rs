@@ -86,8 +86,8 @@ pub struct TokenArgs {
     pub agent: String,
     #[arg(long)]
     pub supervisor: bool,
-    /// Lifetime in hours.
-    #[arg(long, default_value_t = 12)]
+    /// Lifetime in hours (at most 12: the API refuses longer-lived tokens).
+    #[arg(long, default_value_t = 8)]
     pub ttl_hours: i64,
 }
 
@@ -196,6 +196,11 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
 
 pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     let secret = env::required(JWT_SECRET_ENV)?;
+    socialcare_kit::auth::check_secret(JWT_SECRET_ENV, secret.as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
+    let max_hours = socialcare_kit::auth::MAX_TTL_SECS / 3600;
+    if !(1..=max_hours).contains(&args.ttl_hours) {
+        anyhow::bail!("--ttl-hours: between 1 and {max_hours}");
+    }
     let agent = AgentId::parse(args.agent).map_err(|e| anyhow::anyhow!("--agent: {e}"))?;
     let role = if args.supervisor { Role::Supervisor } else { Role::Agent };
     let token = socialcare_kit::auth::mint(

@@ -56,6 +56,10 @@ pub struct Agent {
     /// Open cases per channel. Changed only together with the case, like `load`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub channel_load: BTreeMap<Channel, u32>,
+    /// Tokens issued at or before this second are refused: a supervisor ended the agent's
+    /// sessions (`POST /v1/agents/{id}/sessions/revoke`). Live state, kept by a profile update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 impl Agent {

@@ -117,6 +117,49 @@ impl Desk {
         }
     }
 
+    /// Who a verified token's caller is to the deployment: the subject must be a stored agent,
+    /// the role is the lesser of the token's and the stored one (a demoted supervisor's old token
+    /// is an agent's; a forged role claim gains nothing), and a token issued at or before the
+    /// agent's sessions were ended is refused. `Ok(Err(reason))`: answer 401 with the reason.
+    pub async fn authenticate(
+        &self,
+        claimed: &Principal,
+        issued_at: jiff::Timestamp,
+    ) -> Result<Result<Principal, &'static str>, ServiceError> {
+        let Some(agent) = self.agents.get(&claimed.agent_id).await? else {
+            return Ok(Err("the token names no agent of this deployment"));
+        };
+        if agent.tokens_valid_after.is_some_and(|after| issued_at <= after) {
+            return Ok(Err("the agent's sessions were ended after this token was issued"));
+        }
+        let role = if claimed.role == Role::Supervisor && agent.role == Role::Supervisor {
+            Role::Supervisor
+        } else {
+            Role::Agent
+        };
+        Ok(Ok(Principal {
+            agent_id: agent.id,
+            role,
+        }))
+    }
+
+    /// Ends `agent`'s sessions now (supervisors): every token issued until now is refused.
+    pub async fn revoke_sessions(&self, who: &Principal, agent: &AgentId) -> Result<Agent, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("ending sessions is for supervisors".into()));
+        }
+        let now = self.clock.now();
+        match self.agents.revoke_sessions(agent, now).await {
+            Err(PortError::NotFound(_)) => return Err(ServiceError::NotFound(format!("agent {agent}"))),
+            other => other?,
+        }
+        tracing::info!(agent_id = %agent, by = %who.agent_id, "agent's sessions ended");
+        self.agents
+            .get(agent)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agent {agent}")))
+    }
+
     async fn agent(&self, who: &Principal) -> Result<Agent, ServiceError> {
         self.agents
             .get(&who.agent_id)

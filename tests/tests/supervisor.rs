@@ -268,7 +268,11 @@ async fn a_stranger_writing_a_customers_order_number_gets_their_own_case_and_a_s
     };
     let (first, second) = (of("i1"), of("i2"));
     assert_ne!(first["customer_id"], second["customer_id"], "{cases:#?}");
-    assert_eq!(first["post_ids"].as_array().map(Vec::len), Some(1), "nothing joined the first case");
+    assert_eq!(
+        first["post_ids"].as_array().map(Vec::len),
+        Some(1),
+        "nothing joined the first case"
+    );
     let first_customer = first["customer_id"].as_str().unwrap_or_default().to_string();
     let (status, history) = t
         .get(&format!("/v1/customers/{first_customer}"), "sam", Role::Supervisor)
@@ -277,7 +281,11 @@ async fn a_stranger_writing_a_customers_order_number_gets_their_own_case_and_a_s
     assert_eq!(history["identities"].as_array().map(Vec::len), Some(1), "{history}");
     // The agent holding the stranger's case sees the suggestion on its view.
     let assignee = second["assignee"].as_str().unwrap_or("sam").to_string();
-    let role = if assignee == "sam" { Role::Supervisor } else { Role::Agent };
+    let role = if assignee == "sam" {
+        Role::Supervisor
+    } else {
+        Role::Agent
+    };
     let id = second["id"].as_str().unwrap_or_default();
     let (status, view) = t.get(&format!("/v1/cases/{id}"), &assignee, role).await?;
     assert_eq!(status, 200, "{view}");

@@ -328,3 +328,53 @@ async fn every_operation_answers_only_whom_the_document_names() -> anyhow::Resul
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_ends_an_agents_sessions_and_a_demotion_takes_effect_at_once() -> anyhow::Result<()> {
+    let t = TestStack::start(CONFIG).await?;
+    let get = |token: String| {
+        let req = t.http.get(t.url("/v1/me")).bearer_auth(token);
+        async move { anyhow::Ok(req.send().await?.status().as_u16()) }
+    };
+    let old = TestStack::token("ben", Role::Agent);
+    assert_eq!(get(old.clone()).await?, 200);
+    // Only supervisors end sessions; an agent's own attempt changes nothing.
+    let (status, _) = t
+        .post("/v1/agents/ben/sessions/revoke", "ana", Role::Agent, None)
+        .await?;
+    assert_eq!(status, 403);
+    assert_eq!(get(old.clone()).await?, 200);
+    let (status, agent) = t
+        .post("/v1/agents/ben/sessions/revoke", "sam", Role::Supervisor, None)
+        .await?;
+    assert_eq!(status, 200, "{agent}");
+    assert!(agent["tokens_valid_after"].is_string(), "{agent}");
+    assert_eq!(get(old).await?, 401, "a token issued before is refused");
+    // Tokens carry whole seconds: one issued in a later second works again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(get(TestStack::token("ben", Role::Agent)).await?, 200);
+    let (status, _) = t
+        .post("/v1/agents/nobody-agent/sessions/revoke", "sam", Role::Supervisor, None)
+        .await?;
+    assert_eq!(status, 404);
+
+    // Demoting a supervisor: its existing token lists no alerts from the next call on.
+    let dora = TestStack::token("dora", Role::Supervisor);
+    let alerts = |token: String| {
+        let req = t.http.get(t.url("/v1/alerts")).bearer_auth(token);
+        async move { anyhow::Ok(req.send().await?.status().as_u16()) }
+    };
+    assert_eq!(alerts(dora.clone()).await?, 200);
+    let (status, _) = t
+        .http_put(
+            "/v1/agents/dora",
+            "sam",
+            Role::Supervisor,
+            json!({"languages": ["de"], "capacity": 0, "role": "agent"}),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    assert_eq!(alerts(dora).await?, 403);
+    t.stack.stop();
+    Ok(())
+}

@@ -819,6 +819,67 @@ async fn an_order_number_written_by_a_stranger_is_a_suggestion_never_a_link() {
     assert!(matches!(&other, Ok(Threaded::Opened(c)) if *c != case_id), "{other:?}");
 }
 
+/// Issue 14: a merge needs a right to both sides. The agent holding the stranger's case may merge
+/// the customer suggested on it; holding an unrelated case gives no right to anyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_merges_only_customers_it_holds_or_sees_suggested() {
+    let w = world(
+        vec![
+            agent("ben", &["en"], 1),
+            agent("cat", &["en"], 1),
+            agent("dan", &["en"], 1),
+        ],
+        3600,
+    );
+    let mut cases = vec![];
+    for (pid, author, text) in [
+        ("m-1", "x:ann", "order #12345678 never arrived"),
+        ("m-2", "facebook:anna.k", "Order No. 1234-5678 still missing"),
+        ("m-3", "x:zed", "my parcel is late, please help"),
+    ] {
+        let opened = w.created(post_on(pid, author, text, true, w.clock.now())).await;
+        let Ok(Threaded::Opened(c)) = opened else {
+            panic!("{opened:?}")
+        };
+        w.route.on_case_updated(&c).await.unwrap_or_else(|e| panic!("{e}"));
+        cases.push(case_of(&w, &c).await);
+        w.clock.advance(60);
+    }
+    let holder = |c: &Case| Principal {
+        agent_id: c.assignee.clone().unwrap_or_else(|| panic!("{} unassigned", c.id)),
+        role: Role::Agent,
+    };
+    let (ann, stranger, zed) = (&cases[0], &cases[1], &cases[2]);
+    // Zed's agent holds a case, but not Ann's: refused, whether Ann exists or not.
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &ann.customer_id, &zed.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let nobody = CustomerId::parse("cus-nobody").unwrap_or_else(|_| unreachable!());
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &nobody, &zed.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &zed.customer_id, &ann.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    // The stranger's agent sees Ann suggested on its case: it may merge them.
+    let merged = w
+        .desk
+        .merge_customers(
+            &holder(stranger),
+            &stranger.customer_id,
+            &ann.customer_id,
+            Some("same order"),
+        )
+        .await;
+    assert!(merged.is_ok(), "{merged:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_written_again_by_another_handle_opens_its_own_case() {
     let w = world(vec![], 3600);

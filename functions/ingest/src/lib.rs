@@ -149,24 +149,24 @@ async fn handle_generic(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Res
     }
 }
 
-/// 429 when the handshake routes are called faster than any platform calls them.
-fn handshake_rate(ingest: &Ingest) -> Result<(), Response> {
+/// The 429 answer when the handshake routes are called faster than any platform calls them.
+fn handshake_rate(ingest: &Ingest) -> Option<Response> {
     if ingest.platforms.handshakes.take(std::time::Instant::now()) {
-        return Ok(());
+        return None;
     }
     tracing::warn!("webhook handshake refused: over the rate");
     let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "too many handshakes").into_response();
     response
         .headers_mut()
         .insert("retry-after", axum::http::HeaderValue::from_static("1"));
-    Err(response)
+    Some(response)
 }
 
 async fn x_crc(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(secret) = ingest.platforms.secrets.x_consumer.first() else {
         return Problem::not_found("no X account is configured").into_response();
     };
-    if let Err(limited) = handshake_rate(&ingest) {
+    if let Some(limited) = handshake_rate(&ingest) {
         return limited;
     }
     // Only a token of X's shape is signed: the answer is the signature X puts on a body.
@@ -238,7 +238,7 @@ async fn platform_webhook(
 }
 
 async fn meta_challenge(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
-    if let Err(limited) = handshake_rate(&ingest) {
+    if let Some(limited) = handshake_rate(&ingest) {
         return limited;
     }
     match meta::verify_challenge(&q, &ingest.platforms.secrets.meta_verify) {

@@ -351,3 +351,47 @@ async fn handshakes_faster_than_a_platform_calls_them_answer_429() -> anyhow::Re
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     Ok(())
 }
+
+/// Issue 14: an m.me link is anyone's to craft, so `ref=customer:<id>` links only when the brand
+/// signed it (`care ref`); an unsigned, forged or expired ref is acknowledged and links nobody.
+#[tokio::test]
+async fn only_referrals_the_brand_signed_name_its_customer() -> anyhow::Result<()> {
+    let (app, queue) = app()?;
+    let (_, fixture) = fixtures("meta")
+        .into_iter()
+        .find(|(n, _)| n == "messenger-referral-customer.json")
+        .ok_or_else(|| anyhow::anyhow!("no referral fixture"))?;
+    let fixture = String::from_utf8(fixture)?;
+    let now = jiff::Timestamp::now();
+    let day = jiff::SignedDuration::from_hours(24);
+    let good = socialcare_channels::referral::sign(REFERRAL_KEY.as_bytes(), "CRM-88120", now + day);
+    let cases = [
+        ("customer:CRM-88120".to_string(), 0),
+        (good.replace("CRM-88120", "CRM-88121"), 0),
+        (
+            socialcare_channels::referral::sign(REFERRAL_KEY.as_bytes(), "CRM-88120", now - day),
+            0,
+        ),
+        (
+            socialcare_channels::referral::sign(b"not-the-brands-key-but-32-bytes-long", "CRM-88120", now + day),
+            0,
+        ),
+        (good, 1),
+    ];
+    for (i, (reference, linked)) in cases.iter().enumerate() {
+        // Each delivery its own event (the dedupe key covers the ref).
+        let body = fixture
+            .replace("customer:CRM-88120", reference)
+            .replace("1795431085000", &(1795431085000u64 + i as u64).to_string());
+        let answer = json(app.clone().oneshot(signed("meta", body.as_bytes())?).await?).await?;
+        assert_eq!(answer["accepted"], *linked, "{reference}: {answer}");
+        assert_eq!(answer["ignored"], 1 - *linked, "{reference}: {answer}");
+    }
+    let changes = drain(&queue).await?;
+    assert_eq!(changes.len(), 1);
+    assert!(
+        matches!(&changes[0], PostChange::Linked { reference, via, .. } if reference == "customer:CRM-88120" && via == "referral"),
+        "{changes:?}"
+    );
+    Ok(())
+}

@@ -25,6 +25,8 @@ enum Command {
     Eval(commands::EvalArgs),
     /// Print an agent token signed with CARE_JWT_SECRET.
     Token(commands::TokenArgs),
+    /// Print a signed Messenger referral ref naming the brand's customer (CARE_REFERRAL_KEY).
+    Ref(commands::RefArgs),
     /// SLA tools.
     #[command(subcommand)]
     Sla(SlaCommand),
@@ -44,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Replay(args) => commands::replay(args).await,
         Command::Eval(args) => commands::eval(args),
         Command::Token(args) => commands::token(args),
+        Command::Ref(args) => commands::referral(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
     }
 }

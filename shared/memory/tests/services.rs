@@ -1706,3 +1706,44 @@ async fn merging_the_older_case_s_customer_into_the_newer_s_keeps_the_older_case
     assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(b));
     assert_eq!(loads(&w).await, loads_before);
 }
+
+/// Issue 14: a customer's history is bounded (a bot or a flood writes thousands of posts, each a
+/// read): the newest posts, and how many older ones were left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_history_holds_the_newest_posts_only() {
+    let w = world(vec![], 3600);
+    let total = socialcare_domain::services::desk::MAX_HISTORY_POSTS + 21;
+    let mut customer = None;
+    for i in 0..total {
+        let p = post_on(
+            &format!("f-{i}"),
+            "x:flood",
+            "my parcel is late, please help",
+            true,
+            w.clock.now(),
+        );
+        let threaded = w.created(p).await;
+        assert!(
+            matches!(threaded, Ok(Threaded::Opened(_) | Threaded::Joined(_))),
+            "{threaded:?}"
+        );
+        customer = customer.or(customer_of(&w, "x:flood").await);
+        w.clock.advance(1);
+    }
+    let customer = customer.unwrap_or_else(|| panic!("customer"));
+    let history = w
+        .desk
+        .customer(&supervisor(), &customer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        history.posts.len(),
+        socialcare_domain::services::desk::MAX_HISTORY_POSTS
+    );
+    assert_eq!(history.posts_omitted, 21);
+    assert_eq!(
+        history.posts.last().map(|p| p.id.clone()),
+        Some(id(&format!("x:f-{}", total - 1)))
+    );
+    assert_eq!(history.posts.first().map(|p| p.id.clone()), Some(id("x:f-21")));
+}

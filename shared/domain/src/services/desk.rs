@@ -56,7 +56,15 @@ pub struct CustomerHistory {
     pub merges: Vec<crate::customer::MergeRecord>,
     /// The customer asked for, when it was merged into `customer` (its id still leads here).
     pub merged_from: Option<crate::ids::CustomerId>,
+    /// Older posts left out: the history holds the newest [`MAX_HISTORY_POSTS`].
+    pub posts_omitted: usize,
 }
+
+/// The most posts a customer's history reads and shows (the newest; a bot or a flood has
+/// thousands, and every one is a read).
+pub const MAX_HISTORY_POSTS: usize = 500;
+/// The most cases a customer's history lists (the newest).
+pub const MAX_HISTORY_CASES: usize = 200;
 
 /// One queue as a supervisor sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -279,7 +287,14 @@ impl Desk {
             return Err(ServiceError::NotFound(format!("customer {id}")));
         }
         cases.sort_by_key(|c| c.created_at);
-        let ids: Vec<PostId> = cases.iter().flat_map(|c| c.posts.iter().cloned()).collect();
+        if cases.len() > MAX_HISTORY_CASES {
+            cases.drain(..cases.len() - MAX_HISTORY_CASES);
+        }
+        // The newest posts: a case's thread is in time order, and cases by creation.
+        let mut ids: Vec<PostId> = cases.iter().flat_map(|c| c.posts.iter().cloned()).collect();
+        ids.dedup();
+        let posts_omitted = ids.len().saturating_sub(MAX_HISTORY_POSTS);
+        ids.drain(..posts_omitted);
         let mut posts = self.posts.get_many(&ids).await?;
         posts.sort_by_key(|p| p.created_at);
         posts.dedup_by(|a, b| a.id == b.id);
@@ -290,6 +305,7 @@ impl Desk {
             posts,
             merges,
             merged_from,
+            posts_omitted,
         })
     }
 

@@ -308,6 +308,20 @@ impl TestStack {
     }
 }
 
+/// The case among `cases` (as `GET /v1/cases` lists them) holding a post whose id ends with
+/// `post` (Null when none does).
+pub fn case_with_post(cases: &[Value], post: &str) -> Value {
+    cases
+        .iter()
+        .find(|c| {
+            c["post_ids"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
+        })
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A generic `post.created` body.
 pub fn created(id: &str, author: &str, handle: &str, text: &str) -> Value {
     serde_json::json!({

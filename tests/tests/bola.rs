@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use socialcare_domain::{AgentId, Role};
-use socialcare_system_tests::{JWT_SECRET, TestStack, created};
+use socialcare_system_tests::{JWT_SECRET, TestStack, case_with_post, created};
 use std::time::Duration;
 
 const CONFIG: &str = r#"
@@ -188,17 +188,7 @@ async fn world(t: &TestStack) -> anyhow::Result<World> {
         .await?;
     }
     let cases = t.wait_cases(Duration::from_secs(15), |cs| cs.len() == 4).await?;
-    let of = |post: &str| {
-        cases
-            .iter()
-            .find(|c| {
-                c["post_ids"]
-                    .as_array()
-                    .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
-            })
-            .cloned()
-            .unwrap_or_default()
-    };
+    let of = |post: &str| case_with_post(&cases, post);
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let (a1, a2, b1, b2) = (of("p-0"), of("p-1"), of("p-2"), of("p-3"));
     anyhow::ensure!(a1["assignee"] == "ana" && b1["assignee"] == "ben", "{cases:#?}");

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use socialcare_domain::Role;
-use socialcare_system_tests::{Backend, TestStack, config, created};
+use socialcare_system_tests::{Backend, TestStack, case_with_post, config, created};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,17 +43,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
         t.wait_cases(Duration::from_secs(10), |cs| cs.len() == i + 1).await?;
     }
     let cases = t.wait_cases(Duration::from_secs(10), |cs| cs.len() == 2).await?;
-    let of = |post: &str| {
-        cases
-            .iter()
-            .find(|c| {
-                c["post_ids"]
-                    .as_array()
-                    .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
-            })
-            .cloned()
-            .unwrap_or_default()
-    };
+    let of = |post: &str| case_with_post(&cases, post);
     let (older, newer) = (of("id-1"), of("id-2"));
     let target = older["customer_id"].as_str().unwrap_or_default().to_string();
     let source = newer["customer_id"].as_str().unwrap_or_default().to_string();

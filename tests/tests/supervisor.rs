@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use socialcare_domain::Role;
-use socialcare_system_tests::{TestStack, config, created};
+use socialcare_system_tests::{TestStack, case_with_post, config, created};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,17 +255,7 @@ async fn a_stranger_writing_a_customers_order_number_gets_their_own_case_and_a_s
     assert_eq!(status, 200);
     // Issue 14: their own customer and case; the first customer is a suggestion on it.
     let cases = t.wait_cases(Duration::from_secs(10), |cs| cs.len() == 2).await?;
-    let of = |post: &str| {
-        cases
-            .iter()
-            .find(|c| {
-                c["post_ids"]
-                    .as_array()
-                    .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
-            })
-            .cloned()
-            .unwrap_or_default()
-    };
+    let of = |post: &str| case_with_post(&cases, post);
     let (first, second) = (of("i1"), of("i2"));
     assert_ne!(first["customer_id"], second["customer_id"], "{cases:#?}");
     assert_eq!(

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${CARE_PORT:-8080}
-export CARE_JWT_SECRET=${CARE_JWT_SECRET:-local-demo-jwt-secret}
+export CARE_JWT_SECRET=${CARE_JWT_SECRET:-local-demo-jwt-secret-not-for-production-use}
 export CARE_SECRET_FORUM=${CARE_SECRET_FORUM:-whsec_ZGVtby1mb3J1bS1zaWduaW5nLWtleQ==}
 export CARE_SECRET_APPSTORE=${CARE_SECRET_APPSTORE:-whsec_ZGVtby1hcHBzdG9yZS1zaWduaW5nLWtleQ==}
 export CARE_X_CONSUMER_SECRET=${CARE_X_CONSUMER_SECRET:-demo-x-consumer-secret}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const FORUM_SECRET: &str = "whsec_c29jaWFsY2FyZS10ZXN0LWZvcnVtLXNlY3JldA==";
-pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret";
+pub const JWT_SECRET: &[u8] = b"system-test-jwt-secret-of-at-least-32-bytes";
 
 /// A configuration with two agents (pt/es and en), a supervisor, and `target_secs` targets.
 pub fn config(reply_url: &str, target_secs: u64) -> String {
@@ -348,6 +348,20 @@ impl TestStack {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The case among `cases` (as `GET /v1/cases` lists them) holding a post whose id ends with
+/// `post` (Null when none does).
+pub fn case_with_post(cases: &[Value], post: &str) -> Value {
+    cases
+        .iter()
+        .find(|c| {
+            c["post_ids"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
+        })
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A generic `post.created` body.

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use socialcare_domain::Role;
-use socialcare_system_tests::{Backend, TestStack, config, created};
+use socialcare_system_tests::{Backend, TestStack, case_with_post, config, created};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,17 +43,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
         t.wait_cases(Duration::from_secs(10), |cs| cs.len() == i + 1).await?;
     }
     let cases = t.wait_cases(Duration::from_secs(10), |cs| cs.len() == 2).await?;
-    let of = |post: &str| {
-        cases
-            .iter()
-            .find(|c| {
-                c["post_ids"]
-                    .as_array()
-                    .is_some_and(|p| p.iter().any(|x| x.as_str().is_some_and(|x| x.ends_with(post))))
-            })
-            .cloned()
-            .unwrap_or_default()
-    };
+    let of = |post: &str| case_with_post(&cases, post);
     let (older, newer) = (of("id-1"), of("id-2"));
     let target = older["customer_id"].as_str().unwrap_or_default().to_string();
     let source = newer["customer_id"].as_str().unwrap_or_default().to_string();
@@ -62,7 +52,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
     // Bad input and the wrong caller get clear answers.
     let body = json!({"source": source, "target": target, "reason": "same person (order 4417-2290)"});
     assert_eq!(
-        t.post("/v1/merges", "zed", Role::Agent, Some(body.clone())).await?.0,
+        t.post("/v1/merges", "ana", Role::Agent, Some(body.clone())).await?.0,
         403
     );
     let (status, problem) = t
@@ -139,7 +129,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
         (200, &json!("same person (order 4417-2290)"))
     );
     assert_eq!(
-        t.get(&format!("/v1/merges/{merge_id}"), "zed", Role::Agent).await?.0,
+        t.get(&format!("/v1/merges/{merge_id}"), "ana", Role::Agent).await?.0,
         404
     );
 
@@ -176,7 +166,7 @@ async fn merge_and_split(backend: Backend) -> anyhow::Result<()> {
     let detach = |author: &str| json!({ "author_id": author });
     let path = format!("/v1/customers/{target}/detach");
     assert_eq!(
-        t.post(&path, "zed", Role::Agent, Some(detach("generic:forum:u-tara")))
+        t.post(&path, "ana", Role::Agent, Some(detach("generic:forum:u-tara")))
             .await?
             .0,
         403

@@ -33,7 +33,7 @@ pub enum Auth {
     /// Locally: HS256 tokens minted by `care token`, checked here.
     Hs256(Arc<Vec<u8>>),
     /// On AWS: the HTTP API's JWT authorizer has checked the Cognito token; the function reads
-    /// its claims (`username`, and `cognito:groups` containing `supervisors`).
+    /// its claims (`username`, `iat`, and `cognito:groups` naming `supervisors` exactly).
     GatewayClaims,
 }
 
@@ -63,6 +63,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/agents", get(agents))
         .route("/v1/agents/{id}", axum::routing::put(save_agent))
         .route("/v1/agents/{id}/presence", axum::routing::put(presence))
+        .route("/v1/agents/{id}/sessions/revoke", post(revoke_sessions))
         .route("/v1/queues", get(queues))
         .route("/v1/customers/{id}", get(customer))
         .route("/v1/customers/{id}/detach", post(detach_author))
@@ -88,25 +89,32 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let api = Api::from_ref(state);
+        let unauthorized = |detail: String| {
+            let mut response = Problem::unauthorized(detail).into_response();
+            response
+                .headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response
+        };
         let verified = match &api.auth {
             Auth::Hs256(secret) => {
                 let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
                 socialcare_kit::auth::verify(secret, header)
             }
             Auth::GatewayClaims => gateway_principal(parts),
-        };
-        verified.map(Caller).map_err(|e| {
-            let mut response = Problem::unauthorized(e.to_string()).into_response();
-            response
-                .headers_mut()
-                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
-            response
-        })
+        }
+        .map_err(|e| unauthorized(e.to_string()))?;
+        // The token says who; the deployment's agent store says what they may do.
+        match api.desk.authenticate(&verified.principal, verified.issued_at).await {
+            Ok(Ok(principal)) => Ok(Caller(principal)),
+            Ok(Err(reason)) => Err(unauthorized(reason.to_string())),
+            Err(e) => Err(Problem::from(e).into_response()),
+        }
     }
 }
 
 /// The caller as the API Gateway JWT authorizer saw it.
-fn gateway_principal(parts: &Parts) -> Result<Principal, socialcare_kit::auth::AuthError> {
+fn gateway_principal(parts: &Parts) -> Result<socialcare_kit::auth::Verified, socialcare_kit::auth::AuthError> {
     use lambda_http::request::RequestContext;
     use socialcare_kit::auth::AuthError;
     let Some(RequestContext::ApiGatewayV2(ctx)) = parts.extensions.get::<RequestContext>() else {
@@ -123,13 +131,33 @@ fn gateway_principal(parts: &Parts) -> Result<Principal, socialcare_kit::auth::A
         .or_else(|| claims.get("cognito:username"))
         .ok_or_else(|| AuthError::Invalid("the token has no username".into()))?;
     let agent_id = socialcare_domain::AgentId::parse(user.as_str()).map_err(|e| AuthError::Invalid(e.to_string()))?;
-    let supervisor = claims.get("cognito:groups").is_some_and(|g| g.contains("supervisors"));
+    let supervisor = claims
+        .get("cognito:groups")
+        .is_some_and(|g| socialcare_kit::auth::in_group(g, "supervisors"));
     let role = if supervisor {
         socialcare_domain::Role::Supervisor
     } else {
         socialcare_domain::Role::Agent
     };
-    Ok(Principal { agent_id, role })
+    // The authorizer checked `exp`; `iat` is what ending an agent's sessions compares with.
+    let issued_at = claims
+        .get("iat")
+        .and_then(|t| t.parse::<i64>().ok())
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .ok_or_else(|| AuthError::Invalid("the token has no iat".into()))?;
+    let expires = claims
+        .get("exp")
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(i64::MAX);
+    if expires.saturating_sub(issued_at.as_second()) > socialcare_kit::auth::MAX_TTL_SECS {
+        return Err(AuthError::Invalid(
+            "the token lives longer than the deployment allows".into(),
+        ));
+    }
+    Ok(socialcare_kit::auth::Verified {
+        principal: Principal { agent_id, role },
+        issued_at,
+    })
 }
 
 /// A JSON body, with 400/413 problems instead of axum's plain-text rejections.
@@ -346,6 +374,7 @@ async fn save_agent(State(api): State<Api>, Caller(who): Caller, Path(id): Path<
         role: b.role.unwrap_or(socialcare_domain::Role::Agent),
         load: 0,
         last_assigned_at: None,
+        tokens_valid_after: None,
     };
     let (agent, created) = api.desk.save_agent(&who, agent).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -377,6 +406,7 @@ mod tests {
             "/v1/cases/{id}/pending",
             "/v1/agents",
             "/v1/agents/{id}",
+            "/v1/agents/{id}/sessions/revoke",
             "/v1/cases/{id}/routing",
             "/v1/cases/{id}/decline",
             "/v1/cases/{id}/transfer",
@@ -407,6 +437,12 @@ async fn presence(State(api): State<Api>, Caller(who): Caller, Path(id): Path<St
     let agent = socialcare_domain::AgentId::parse(id).map_err(|e| Problem::bad_request(format!("agent id: {e}")))?;
     let body: PresenceBody = json_body(body).await?;
     let agent = api.desk.set_presence(&who, &agent, body.presence).await?;
+    Ok(axum::Json(agent).into_response())
+}
+
+async fn revoke_sessions(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
+    let agent = socialcare_domain::AgentId::parse(id).map_err(|e| Problem::bad_request(format!("agent id: {e}")))?;
+    let agent = api.desk.revoke_sessions(&who, &agent).await?;
     Ok(axum::Json(agent).into_response())
 }
 

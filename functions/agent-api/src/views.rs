@@ -228,6 +228,8 @@ pub struct CustomerHistoryView {
     /// The id asked for, when that customer was merged into this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<CustomerId>,
+    /// Older posts left out (the history shows the newest 500).
+    pub posts_omitted: usize,
 }
 
 impl CustomerHistoryView {
@@ -235,6 +237,7 @@ impl CustomerHistoryView {
         Self {
             merges: h.merges.iter().map(MergeView::from).collect(),
             merged_from: h.merged_from,
+            posts_omitted: h.posts_omitted,
             customer: CustomerView::from(h.customer),
             cases: h.cases.iter().map(|c| CaseSummary::new(c, now)).collect(),
             sentiment: h

@@ -3,6 +3,8 @@
 //! platform event id, enqueue. Nothing else runs before the answer, so the platform's deadline
 //! is met; a failure to enqueue answers 5xx so the platform resends (never 200 on loss).
 
+pub mod handshake;
+
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
@@ -41,6 +43,8 @@ pub struct Platforms {
     /// posts are no longer enqueued. Per instance: a restart re-enables them until the
     /// platform says so again (it repeats the revocation event).
     pub revoked: Mutex<HashSet<String>>,
+    /// The unsigned handshake routes' rate (CRC and hub.challenge).
+    pub handshakes: handshake::HandshakeLimit,
 }
 
 impl Platforms {
@@ -49,6 +53,7 @@ impl Platforms {
             accounts,
             secrets,
             revoked: Mutex::default(),
+            handshakes: handshake::HandshakeLimit::default(),
         }
     }
 }
@@ -87,6 +92,7 @@ async fn generic_webhook(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, 
 async fn handle_generic(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Result<Response, Problem> {
     let raw = read_body(body).await?;
     let now = ingest.clock.now();
+    generic::check_webhook_id(header(headers, "webhook-id")).map_err(|e| Problem::bad_request(e.to_string()))?;
     let signed = Headers {
         id: header(headers, "webhook-id"),
         timestamp: header(headers, "webhook-timestamp"),
@@ -143,13 +149,30 @@ async fn handle_generic(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Res
     }
 }
 
+/// The 429 answer when the handshake routes are called faster than any platform calls them.
+fn handshake_rate(ingest: &Ingest) -> Option<Response> {
+    if ingest.platforms.handshakes.take(std::time::Instant::now()) {
+        return None;
+    }
+    tracing::warn!("webhook handshake refused: over the rate");
+    let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "too many handshakes").into_response();
+    response
+        .headers_mut()
+        .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+    Some(response)
+}
+
 async fn x_crc(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(secret) = ingest.platforms.secrets.x_consumer.first() else {
         return Problem::not_found("no X account is configured").into_response();
     };
-    match q.get("crc_token").filter(|t| !t.is_empty()) {
-        None => Problem::bad_request("crc_token is required").into_response(),
-        Some(token) => (
+    if let Some(limited) = handshake_rate(&ingest) {
+        return limited;
+    }
+    // Only a token of X's shape is signed: the answer is the signature X puts on a body.
+    match x::crc_token(q.get("crc_token").map(String::as_str)) {
+        Err(e) => Problem::bad_request(e.to_string()).into_response(),
+        Ok(token) => (
             [("content-type", "application/json")],
             x::crc_response(secret.as_bytes(), token),
         )
@@ -215,8 +238,18 @@ async fn platform_webhook(
 }
 
 async fn meta_challenge(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(limited) = handshake_rate(&ingest) {
+        return limited;
+    }
     match meta::verify_challenge(&q, &ingest.platforms.secrets.meta_verify) {
-        Ok(challenge) => ([("content-type", "text/plain")], challenge).into_response(),
+        Ok(challenge) => (
+            [
+                ("content-type", "text/plain; charset=utf-8"),
+                ("x-content-type-options", "nosniff"),
+            ],
+            challenge,
+        )
+            .into_response(),
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
             Problem::new(status, e.to_string()).into_response()
@@ -246,7 +279,23 @@ async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Resul
         .map(|r| r.clone())
         .map_err(|_| Problem::internal())?;
     let (mut accepted, mut duplicates, mut conflicts, mut disabled) = (0, 0, 0, 0);
-    for event in parsed.events {
+    let mut ignored = parsed.ignored.len();
+    let now = ingest.clock.now();
+    for mut event in parsed.events {
+        // A referral names the brand's customer only when the brand signed it: m.me links are
+        // anyone's to craft. The signed form goes no further than here.
+        if let socialcare_domain::PostChange::Linked { via, reference, .. } = &mut event.change
+            && via == "referral"
+        {
+            match socialcare_channels::referral::verify(&ingest.platforms.secrets.referral, reference, now) {
+                Ok(bare) => *reference = bare,
+                Err(e) => {
+                    tracing::info!(platform, reason = %e, "referral ref names nobody: not linked");
+                    ignored += 1;
+                    continue;
+                }
+            }
+        }
         let account = match &event.change {
             socialcare_domain::PostChange::Created { post } => Some(post.account.clone()),
             _ => None,
@@ -280,7 +329,7 @@ async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Resul
     }
     let body = json!({
         "status": "accepted", "accepted": accepted, "duplicates": duplicates, "conflicts": conflicts,
-        "ignored": parsed.ignored.len(), "disabled": disabled,
+        "ignored": ignored, "disabled": disabled,
     });
     Ok((StatusCode::OK, axum::Json(body)).into_response())
 }

@@ -24,7 +24,12 @@ async fn main() -> Result<(), lambda_http::Error> {
             secret: env.secret(&s.secret_env).await?,
         });
     }
-    let values = env.secrets(accounts.secret_envs()).await?;
+    let mut values = env.secrets(accounts.secret_envs()).await?;
+    // Optional: without the referral key, no referral links anyone.
+    let referral_key = socialcare_channels::referral::KEY_ENV;
+    if let Ok(key) = env.secret(referral_key).await {
+        values.insert(referral_key.to_string(), key);
+    }
     let secrets = accounts.webhook_secrets(|n| values.get(n).cloned())?;
     let publisher = env.publisher(&[Stream::Received])?;
     let service = IngestService::new(env.store.clone(), publisher, clock.clone(), settings.dedupe_ttl_days);

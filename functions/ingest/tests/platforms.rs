@@ -18,6 +18,7 @@ use tower::ServiceExt;
 const X_SECRET: &str = "x-consumer-secret-for-ingest-tests";
 const META_SECRET: &str = "meta-app-secret-for-ingest-tests";
 const VERIFY_TOKEN: &str = "meta-verify-token-for-ingest-tests";
+const REFERRAL_KEY: &str = "referral-key-for-ingest-tests-32-bytes-or-more";
 
 fn accounts() -> anyhow::Result<Accounts> {
     Ok(serde_json::from_value(serde_json::json!({
@@ -39,6 +40,7 @@ fn app() -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
         x_consumer: vec![X_SECRET.into()],
         meta_app: vec![META_SECRET.into()],
         meta_verify: vec![VERIFY_TOKEN.into()],
+        referral: vec![REFERRAL_KEY.into()],
     };
     let ingest = fn_ingest::Ingest {
         service: IngestService::new(store, bus, clock.clone(), 14),
@@ -237,5 +239,159 @@ async fn a_revoked_account_stops_being_ingested() -> anyhow::Result<()> {
     .await?;
     assert_eq!(brand["accepted"], 1, "{brand}");
     assert_eq!(queue.receive(10, Duration::ZERO).await?.len(), 1);
+    Ok(())
+}
+
+fn percent_encode(raw: &[u8]) -> String {
+    raw.iter()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (*b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The attack of issue 14: ask the CRC route to "answer" a whole event, then post the event
+/// with that answer as its signature. The CRC answer is X's signature scheme with X's key, so
+/// only tokens of X's shape may be signed.
+#[tokio::test]
+async fn an_event_signed_through_the_crc_route_is_refused_and_changes_nothing() -> anyhow::Result<()> {
+    let (app, queue) = app()?;
+    for name in ["aaa-tweet-delete.json", "aaa-revoke.json", "aaa-tweet-mention.json"] {
+        let (_, body) = fixtures("x")
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| anyhow::anyhow!("no fixture {name}"))?;
+        let crc = app
+            .clone()
+            .oneshot(Request::get(format!("/webhooks/x?crc_token={}", percent_encode(&body))).body(Body::empty())?)
+            .await?;
+        let status = crc.status();
+        let token = json(crc).await?["response_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(status, 400, "{name}: the CRC route signed a JSON body");
+        let forged = Request::post("/webhooks/x")
+            .header(x::SIGNATURE_HEADER, token)
+            .body(Body::from(body))?;
+        let response = app.clone().oneshot(forged).await?;
+        assert_eq!(response.status(), 401, "{name}");
+    }
+    // A 200-character token is not X's either, whatever its alphabet.
+    let long = app
+        .clone()
+        .oneshot(Request::get(format!("/webhooks/x?crc_token={}", "a".repeat(200))).body(Body::empty())?)
+        .await?;
+    assert_eq!(long.status(), 400);
+    assert!(queue.receive(10, Duration::ZERO).await?.is_empty(), "nothing enqueued");
+    // A genuine mention still goes through afterwards: no revoke was applied.
+    let (_, mention) = fixtures("x")
+        .into_iter()
+        .find(|(n, _)| n == "aaa-tweet-mention.json")
+        .ok_or_else(|| anyhow::anyhow!("no mention fixture"))?;
+    let answer = json(app.clone().oneshot(signed("x", &mention)?).await?).await?;
+    assert_eq!(answer["accepted"], 1, "{answer}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn meta_challenge_echoes_only_a_short_safe_token_as_plain_text() -> anyhow::Result<()> {
+    let (app, _) = app()?;
+    let url = |challenge: &str| {
+        format!(
+            "/webhooks/meta?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge={}",
+            percent_encode(challenge.as_bytes())
+        )
+    };
+    let ok = app
+        .clone()
+        .oneshot(Request::get(url("1158201444")).body(Body::empty())?)
+        .await?;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        ok.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert_eq!(
+        ok.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("text/plain; charset=utf-8")
+    );
+    for echo in ["<script>alert(1)</script>", "{\"a\":1}", &"9".repeat(129)] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(url(echo)).body(Body::empty())?)
+            .await?;
+        assert_eq!(response.status(), 400, "{echo}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn handshakes_faster_than_a_platform_calls_them_answer_429() -> anyhow::Result<()> {
+    let (app, _) = app()?;
+    let mut statuses = vec![];
+    for _ in 0..(fn_ingest::handshake::BURST as usize + 5) {
+        let r = app
+            .clone()
+            .oneshot(Request::get("/webhooks/x?crc_token=abc").body(Body::empty())?)
+            .await?;
+        statuses.push(r.status().as_u16());
+    }
+    assert!(
+        statuses
+            .iter()
+            .take(fn_ingest::handshake::BURST as usize)
+            .all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    Ok(())
+}
+
+/// Issue 14: an m.me link is anyone's to craft, so `ref=customer:<id>` links only when the brand
+/// signed it (`care ref`); an unsigned, forged or expired ref is acknowledged and links nobody.
+#[tokio::test]
+async fn only_referrals_the_brand_signed_name_its_customer() -> anyhow::Result<()> {
+    let (app, queue) = app()?;
+    let (_, fixture) = fixtures("meta")
+        .into_iter()
+        .find(|(n, _)| n == "messenger-referral-customer.json")
+        .ok_or_else(|| anyhow::anyhow!("no referral fixture"))?;
+    let fixture = String::from_utf8(fixture)?;
+    let now = jiff::Timestamp::now();
+    let day = jiff::SignedDuration::from_hours(24);
+    let good = socialcare_channels::referral::sign(REFERRAL_KEY.as_bytes(), "CRM-88120", now + day);
+    let cases = [
+        ("customer:CRM-88120".to_string(), 0),
+        (good.replace("CRM-88120", "CRM-88121"), 0),
+        (
+            socialcare_channels::referral::sign(REFERRAL_KEY.as_bytes(), "CRM-88120", now - day),
+            0,
+        ),
+        (
+            socialcare_channels::referral::sign(b"not-the-brands-key-but-32-bytes-long", "CRM-88120", now + day),
+            0,
+        ),
+        (good, 1),
+    ];
+    for (i, (reference, linked)) in cases.iter().enumerate() {
+        // Each delivery its own event (the dedupe key covers the ref).
+        let body = fixture
+            .replace("customer:CRM-88120", reference)
+            .replace("1795431085000", &(1795431085000u64 + i as u64).to_string());
+        let answer = json(app.clone().oneshot(signed("meta", body.as_bytes())?).await?).await?;
+        assert_eq!(answer["accepted"], *linked, "{reference}: {answer}");
+        assert_eq!(answer["ignored"], 1 - *linked, "{reference}: {answer}");
+    }
+    let changes = drain(&queue).await?;
+    assert_eq!(changes.len(), 1);
+    assert!(
+        matches!(&changes[0], PostChange::Linked { reference, via, .. } if reference == "customer:CRM-88120" && via == "referral"),
+        "{changes:?}"
+    );
     Ok(())
 }

@@ -25,6 +25,7 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
             role: Role::Agent,
             load: 0,
             last_assigned_at: None,
+            tokens_valid_after: None,
             secondary_languages: vec![],
             regions: vec![],
             channels: vec![],

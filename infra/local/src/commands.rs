@@ -90,9 +90,19 @@ pub struct TokenArgs {
     pub agent: String,
     #[arg(long)]
     pub supervisor: bool,
-    /// Lifetime in hours.
-    #[arg(long, default_value_t = 12)]
+    /// Lifetime in hours (at most 12: the API refuses longer-lived tokens).
+    #[arg(long, default_value_t = 8)]
     pub ttl_hours: i64,
+}
+
+#[derive(Args)]
+pub struct RefArgs {
+    /// The brand's id of the customer (its CRM or account id).
+    #[arg(long)]
+    pub customer: String,
+    /// Days the ref stays valid (at most 365).
+    #[arg(long, default_value_t = 30)]
+    pub ttl_days: i64,
 }
 
 fn secret_from_env(name: &str) -> Option<String> {
@@ -211,6 +221,11 @@ pub async fn labels_export(args: LabelsExportArgs) -> anyhow::Result<usize> {
 
 pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     let secret = env::required(JWT_SECRET_ENV)?;
+    socialcare_kit::auth::check_secret(JWT_SECRET_ENV, secret.as_bytes()).map_err(|e| anyhow::anyhow!(e))?;
+    let max_hours = socialcare_kit::auth::MAX_TTL_SECS / 3600;
+    if !(1..=max_hours).contains(&args.ttl_hours) {
+        anyhow::bail!("--ttl-hours: between 1 and {max_hours}");
+    }
     let agent = AgentId::parse(args.agent).map_err(|e| anyhow::anyhow!("--agent: {e}"))?;
     let role = if args.supervisor { Role::Supervisor } else { Role::Agent };
     let token = socialcare_kit::auth::mint(
@@ -223,4 +238,58 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{token}");
     Ok(())
+}
+
+/// Prints `customer:<id>.<exp>.<sig>` for an m.me link (`https://m.me/<page>?ref=…`) or an ad.
+pub fn referral(args: RefArgs) -> anyhow::Result<()> {
+    use socialcare_channels::referral;
+    let key = env::required(referral::KEY_ENV)?;
+    if key.len() < referral::MIN_KEY_BYTES {
+        anyhow::bail!("{}: at least {} bytes", referral::KEY_ENV, referral::MIN_KEY_BYTES);
+    }
+    println!("{}", signed_ref(key.as_bytes(), &args, SystemClock.now())?);
+    Ok(())
+}
+
+fn signed_ref(key: &[u8], args: &RefArgs, now: jiff::Timestamp) -> anyhow::Result<String> {
+    use socialcare_channels::referral;
+    if !(1..=referral::MAX_TTL_DAYS).contains(&args.ttl_days) {
+        anyhow::bail!("--ttl-days: between 1 and {}", referral::MAX_TTL_DAYS);
+    }
+    let reference = format!("customer:{}", args.customer);
+    // What thread turns into the identifier must be what the brand meant.
+    if socialcare_domain::IdentifierRules::account_in_ref(&reference).is_none() || args.customer.contains('.') {
+        anyhow::bail!("--customer: letters, digits and _-:@ only, at most 64 characters");
+    }
+    if args.customer.len() > 64 {
+        anyhow::bail!("--customer: letters, digits and _-:@ only, at most 64 characters");
+    }
+    let expires = now + jiff::SignedDuration::from_hours(24 * args.ttl_days);
+    Ok(referral::sign(key, &args.customer, expires))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn a_minted_ref_is_one_ingest_accepts_until_it_expires() {
+        let key = b"referral-key-of-thirty-two-bytes-at-least";
+        let now = jiff::Timestamp::from_second(1_800_000_000).unwrap_or_else(|_| unreachable!());
+        let args = |customer: &str, ttl_days| RefArgs {
+            customer: customer.into(),
+            ttl_days,
+        };
+        let minted = signed_ref(key, &args("crm-4417", 30), now).unwrap_or_default();
+        let verify = |at| socialcare_channels::referral::verify(&[key], &minted, at);
+        assert_eq!(verify(now), Ok("customer:crm-4417".into()));
+        assert!(verify(now + jiff::SignedDuration::from_hours(24 * 31)).is_err());
+        assert!(signed_ref(key, &args("crm-4417", 400), now).is_err());
+        assert!(signed_ref(key, &args("a b", 30), now).is_err());
+        assert!(signed_ref(key, &args("a.b", 30), now).is_err());
+    }
 }

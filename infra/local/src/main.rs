@@ -27,6 +27,8 @@ enum Command {
     Train(socialcare_local::triage::TrainArgs),
     /// Print an agent token signed with CARE_JWT_SECRET.
     Token(commands::TokenArgs),
+    /// Print a signed Messenger referral ref naming the brand's customer (CARE_REFERRAL_KEY).
+    Ref(commands::RefArgs),
     /// SLA tools.
     #[command(subcommand)]
     Sla(SlaCommand),
@@ -56,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Eval(args) => socialcare_local::triage::eval(args),
         Command::Train(args) => socialcare_local::triage::train(args),
         Command::Token(args) => commands::token(args),
+        Command::Ref(args) => commands::referral(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
         Command::Labels(LabelsCommand::Export(args)) => {
             let to = args.to.display().to_string();

@@ -208,6 +208,8 @@ impl Stack {
     pub async fn start(opts: StackOptions, ports: Ports) -> anyhow::Result<Stack> {
         let settings = &opts.settings;
         let clock = opts.clock.clone();
+        socialcare_kit::auth::check_secret(crate::commands::JWT_SECRET_ENV, &opts.jwt_secret)
+            .map_err(|e| anyhow::anyhow!(e))?;
         for agent in &settings.agents {
             ports
                 .agents

@@ -124,6 +124,9 @@ pub(crate) mod schema {
     pub const CHANNEL_LOAD_PREFIX: &str = "load_";
     pub const PRESENCE: &str = "presence";
     pub const LAST_ASSIGNED: &str = "last_assigned_at";
+    /// When a supervisor last ended the agent's sessions (unix seconds): tokens issued at or
+    /// before it are refused. Its own attribute, so a profile update keeps it.
+    pub const TOKENS_VALID_AFTER: &str = "tokens_valid_after";
     pub const LAST_ASSIGNED_KEY: &str = "last_key";
 
     // timers, alerts, parked: one fixed shard key and a time-ordered sort key.

@@ -109,6 +109,8 @@ pub enum AccountsError {
     Duplicate { platform: &'static str, id: String },
     #[error("environment variable {0} (named in channels) is not set")]
     MissingEnv(String),
+    #[error("environment variable {0}: at least 32 bytes (use e.g. `openssl rand -base64 48`)")]
+    WeakKey(String),
 }
 
 /// The secrets' values the webhook routes need, read once at start.
@@ -120,6 +122,9 @@ pub struct WebhookSecrets {
     pub meta_app: Vec<String>,
     /// Distinct Meta verify tokens.
     pub meta_verify: Vec<String>,
+    /// Keys that sign the brand's referral refs (`CARE_REFERRAL_KEY`; none: no referral links
+    /// anyone). See [`crate::referral`].
+    pub referral: Vec<String>,
 }
 
 impl std::fmt::Debug for WebhookSecrets {
@@ -128,6 +133,7 @@ impl std::fmt::Debug for WebhookSecrets {
             .field("x_consumer", &self.x_consumer.len())
             .field("meta_app", &self.meta_app.len())
             .field("meta_verify", &self.meta_verify.len())
+            .field("referral", &self.referral.len())
             .finish()
     }
 }
@@ -264,10 +270,24 @@ impl Accounts {
                 })
                 .collect()
         };
+        let (x_consumer, meta_app, meta_verify) = (
+            read(self.x_consumer_secret_envs())?,
+            read(self.meta_app_secret_envs())?,
+            read(self.meta_verify_token_envs())?,
+        );
+        // Optional: without it, no referral links anyone.
+        let referral: Vec<String> = secret_of(crate::referral::KEY_ENV)
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .collect();
+        if referral.iter().any(|k| k.len() < crate::referral::MIN_KEY_BYTES) {
+            return Err(AccountsError::WeakKey(crate::referral::KEY_ENV.to_string()));
+        }
         Ok(WebhookSecrets {
-            x_consumer: read(self.x_consumer_secret_envs())?,
-            meta_app: read(self.meta_app_secret_envs())?,
-            meta_verify: read(self.meta_verify_token_envs())?,
+            x_consumer,
+            meta_app,
+            meta_verify,
+            referral,
         })
     }
 }
@@ -335,7 +355,12 @@ mod tests {
         let a = sample();
         let got = a.webhook_secrets(|n| (n != "IG_VERIFY").then(|| format!("v-{n}")));
         assert_eq!(got.err(), Some(AccountsError::MissingEnv("IG_VERIFY".into())));
-        let ok = a.webhook_secrets(|n| Some(format!("v-{n}"))).unwrap_or_default();
+        let weak = a.webhook_secrets(|n| Some(format!("v-{n}")));
+        assert_eq!(weak.err(), Some(AccountsError::WeakKey("CARE_REFERRAL_KEY".into())));
+        let ok = a
+            .webhook_secrets(|n| (n != "CARE_REFERRAL_KEY").then(|| format!("v-{n}")))
+            .unwrap_or_default();
+        assert!(ok.referral.is_empty());
         assert_eq!(ok.x_consumer, vec!["v-X_SECRET"]);
         assert_eq!(ok.meta_verify.len(), 2);
         assert!(!format!("{ok:?}").contains("v-"), "Debug never prints secrets");

@@ -156,11 +156,59 @@ struct RawAuthor {
     verified: Option<bool>,
 }
 
-/// Longest post text kept; longer texts are cut at a character boundary (the API caps bodies at 1 MiB).
+/// Longest post text accepted (a longer one is refused with 400, never cut silently).
 pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest id accepted: `data.id`, `data.author.id`, `data.in_reply_to` and the `webhook-id`
+/// header (bytes). Ids become parts of store keys: bounded here, the same on every backend
+/// (DynamoDB refuses keys over 2,048 bytes and items over 400 KB; memory takes anything).
+pub const MAX_ID_BYTES: usize = 256;
+/// Longest handle and display name accepted (characters; X allows 15 and 50).
+pub const MAX_HANDLE_CHARS: usize = 128;
 
 fn clip(text: &str) -> String {
     text.chars().take(MAX_TEXT_CHARS).collect()
+}
+
+/// Refuses a field over its bound, or with control characters in an id, naming the field.
+fn bounded(field: &str, value: &str, max: usize, chars: bool) -> Result<(), ParseError> {
+    let len = if chars { value.chars().count() } else { value.len() };
+    if len > max {
+        let unit = if chars { "characters" } else { "bytes" };
+        return Err(invalid(format!("{field}: at most {max} {unit}")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!("{field}: control characters")));
+    }
+    Ok(())
+}
+
+/// Every field of a body within its bound (see the constants).
+fn check_bounds(data: &Data) -> Result<(), ParseError> {
+    bounded("data.id", &data.id, MAX_ID_BYTES, false)?;
+    if let Some(parent) = &data.in_reply_to {
+        bounded("data.in_reply_to", parent, MAX_ID_BYTES, false)?;
+    }
+    if let Some(text) = &data.text
+        && text.chars().count() > MAX_TEXT_CHARS
+    {
+        return Err(invalid(format!("data.text: at most {MAX_TEXT_CHARS} characters")));
+    }
+    if let Some(a) = &data.author {
+        bounded("data.author.id", &a.id, MAX_ID_BYTES, false)?;
+        bounded("data.author.handle", &a.handle, MAX_HANDLE_CHARS, true)?;
+        if let Some(name) = &a.name {
+            bounded("data.author.name", name, MAX_HANDLE_CHARS, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `webhook-id` header within [`MAX_ID_BYTES`] (it keys the dedupe record).
+pub fn check_webhook_id(id: Option<&str>) -> Result<(), ParseError> {
+    match id {
+        Some(id) if id.len() > MAX_ID_BYTES => Err(invalid(format!("webhook-id: at most {MAX_ID_BYTES} bytes"))),
+        _ => Ok(()),
+    }
 }
 
 fn invalid(e: impl std::fmt::Display) -> ParseError {
@@ -180,6 +228,7 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
     if data.id.trim().is_empty() {
         return Err(invalid("data.id is empty"));
     }
+    check_bounds(&data)?;
     if data.author.as_ref().is_some_and(|a| a.id.trim().is_empty()) {
         return Err(invalid("data.author.id is empty"));
     }

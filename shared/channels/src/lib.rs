@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod meta;
 pub mod parsed;
 pub mod platforms;
+pub mod referral;
 pub mod retry;
 pub mod send_meta;
 pub mod send_x;

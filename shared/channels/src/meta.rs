@@ -29,8 +29,8 @@ use subtle::ConstantTimeEq;
 /// The header that carries `sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`.
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
-/// Longest `hub.challenge` echoed back.
-const MAX_CHALLENGE: usize = 1024;
+/// Longest `hub.challenge` echoed back (Meta sends a number of about ten digits).
+pub const MAX_CHALLENGE: usize = 128;
 
 /// Why a `GET /webhooks/meta` handshake is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +70,10 @@ pub fn verify_challenge<S: AsRef<str>>(
     if mode != "subscribe" {
         return Err(ChallengeError::Malformed("hub.mode"));
     }
-    if challenge.len() > MAX_CHALLENGE || challenge.chars().any(char::is_control) {
+    // Echoed as the answer's body: only a short token of a safe alphabet, so the endpoint can
+    // never be made to serve markup or script (nor a JSON body) under our origin.
+    let safe = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if challenge.len() > MAX_CHALLENGE || !challenge.bytes().all(safe) {
         return Err(ChallengeError::Malformed("hub.challenge"));
     }
     let mut ok = false;
@@ -755,6 +758,23 @@ mod tests {
             ("hub.challenge", "1"),
         ]);
         assert_eq!(verify_challenge(&blank, &empty), Err(ChallengeError::WrongToken));
+        for echo in [
+            "<script>alert(1)</script>",
+            r#"{"object":"page"}"#,
+            "a b",
+            &"1".repeat(MAX_CHALLENGE + 1),
+        ] {
+            let markup = q(&[
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", "tok-1"),
+                ("hub.challenge", echo),
+            ]);
+            assert_eq!(
+                verify_challenge(&markup, &tokens),
+                Err(ChallengeError::Malformed("hub.challenge")),
+                "{echo}"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,40 @@ use socialcare_domain::{Author, AuthorId, Channel, Direction, Post, PostChange, 
 /// The header that carries `sha256=<base64 HMAC-SHA256(consumer secret, raw body)>`.
 pub const SIGNATURE_HEADER: &str = "x-twitter-webhooks-signature";
 
-/// The JSON body that answers `GET /webhooks/x?crc_token=T`.
+/// The longest `crc_token` answered. X's tokens are short random strings; a longer one is not
+/// X's, and signing it would hand out signatures for bodies of the caller's choosing.
+pub const MAX_CRC_TOKEN: usize = 128;
+
+/// Why a `crc_token` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrcError {
+    #[error("crc_token is required")]
+    Missing,
+    #[error("crc_token is longer than {MAX_CRC_TOKEN} characters")]
+    TooLong,
+    #[error("crc_token may hold only letters, digits and - _ . = + /")]
+    Charset,
+}
+
+/// Checks that a `crc_token` has the shape of X's: at most [`MAX_CRC_TOKEN`] characters of
+/// the base64/base64url/uuid alphabet. The CRC answer is the HMAC X puts on a webhook body,
+/// with the same key: without this check `GET /webhooks/x?crc_token=<a JSON event>` would sign
+/// a forged event. No JSON object, array or string can be written in this alphabet.
+pub fn crc_token(raw: Option<&str>) -> Result<&str, CrcError> {
+    let token = raw.filter(|t| !t.is_empty()).ok_or(CrcError::Missing)?;
+    if token.len() > MAX_CRC_TOKEN {
+        return Err(CrcError::TooLong);
+    }
+    if !token
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=' | b'+' | b'/'))
+    {
+        return Err(CrcError::Charset);
+    }
+    Ok(token)
+}
+
+/// The JSON body that answers `GET /webhooks/x?crc_token=T` (T checked by [`crc_token`]).
 pub fn crc_response(consumer_secret: &[u8], crc_token: &str) -> String {
     let tag = B64.encode(hmac_sha256(consumer_secret, crc_token.as_bytes()));
     serde_json::json!({ "response_token": format!("sha256={tag}") }).to_string()
@@ -579,6 +612,25 @@ mod tests {
             ),
             Ok(())
         );
+    }
+
+    #[test]
+    fn crc_tokens_of_any_other_shape_are_refused() {
+        assert_eq!(
+            crc_token(Some("9b4507b3-9040-4669-9ca3-6b94edb50553")),
+            Ok("9b4507b3-9040-4669-9ca3-6b94edb50553")
+        );
+        assert_eq!(crc_token(Some("aGVsbG8_d29ybGQ=/+.")), Ok("aGVsbG8_d29ybGQ=/+."));
+        assert_eq!(crc_token(None), Err(CrcError::Missing));
+        assert_eq!(crc_token(Some("")), Err(CrcError::Missing));
+        assert_eq!(
+            crc_token(Some(&"a".repeat(MAX_CRC_TOKEN))).map(str::len),
+            Ok(MAX_CRC_TOKEN)
+        );
+        assert_eq!(crc_token(Some(&"a".repeat(MAX_CRC_TOKEN + 1))), Err(CrcError::TooLong));
+        for forged in [r#"{"for_user_id":"1"}"#, "[1]", "\"x\"", "a b", "a\nb", "é"] {
+            assert_eq!(crc_token(Some(forged)), Err(CrcError::Charset), "{forged}");
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn agents(n: usize) -> Vec<Agent> {
             role: Role::Agent,
             load: u32::try_from(i % 6).unwrap(),
             last_assigned_at: Some(ts(i64::try_from(i).unwrap())),
+            tokens_valid_after: None,
             secondary_languages: vec![Language::parse(LANGS[(i + 1) % 5]).unwrap()],
             regions: vec![REGIONS[i % 3].to_string()],
             channels: vec![],

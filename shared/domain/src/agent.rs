@@ -60,6 +60,10 @@ pub struct Agent {
     /// (`GET /v1/triage`), turns them into cases or dismisses them. Supervisors always may.
     #[serde(default)]
     pub triage: bool,
+    /// Tokens issued at or before this second are refused: a supervisor ended the agent's
+    /// sessions (`POST /v1/agents/{id}/sessions/revoke`). Live state, kept by a profile update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 impl Agent {

@@ -88,18 +88,27 @@ id_type!(
     AgentId
 );
 
-/// A short, stable, non-cryptographic digest (FNV-1a 64) for deterministic ids.
+/// A stable digest for deterministic ids: the first 128 bits of SHA-256 over the parts (each
+/// followed by 0xff, which no UTF-8 text holds), as 32 hex digits.
 ///
-/// Ids derived from business keys make replays land on the same record (invariant 1).
+/// Ids derived from business keys make replays land on the same record (invariant 1). Many are
+/// derived from ids an outside source chooses (a generic source's author and post ids), so the
+/// hash must be one nobody can aim: with 64-bit FNV (before December 2026) an outsider could
+/// compute two author ids with the same customer id, or a post id colliding with another
+/// customer's case. 128 bits of SHA-256 make a collision a 2^64 search.
 pub fn stable_hash(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
     for part in parts {
-        for b in part.bytes().chain(std::iter::once(0xff)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        h.update(part.as_bytes());
+        h.update([0xff]);
     }
-    format!("{h:016x}")
+    let digest = h.finalize();
+    digest.iter().take(16).fold(String::with_capacity(32), |mut out, b| {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 #[cfg(test)]
@@ -127,5 +136,12 @@ mod tests {
     fn stable_hash_separates_parts() {
         assert_ne!(stable_hash(&["ab", "c"]), stable_hash(&["a", "bc"]));
         assert_eq!(stable_hash(&["a"]), stable_hash(&["a"]));
+        assert_ne!(stable_hash(&["a", ""]), stable_hash(&["a"]));
+    }
+
+    #[test]
+    fn stable_hash_is_128_bits_of_sha256() {
+        // SHA-256("abc" 0xff) starts with these 16 bytes (computed with `printf 'abc\xff' | sha256sum`).
+        assert_eq!(stable_hash(&["abc"]), "8e3b08dc1236880bf0c55873db58b12d");
     }
 }

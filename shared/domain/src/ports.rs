@@ -208,6 +208,9 @@ pub trait AgentStore: Send + Sync {
     async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()>;
     /// Records when the agent last got a case (round-robin tie-break).
     async fn touch_assigned(&self, id: &AgentId, at: Timestamp) -> PortResult<()>;
+    /// Ends the agent's sessions: tokens issued at or before `at` are refused from now on
+    /// (`tokens_valid_after`; only moves forward). NotFound for an unknown agent.
+    async fn revoke_sessions(&self, id: &AgentId, at: Timestamp) -> PortResult<()>;
 }
 
 #[async_trait]

@@ -352,6 +352,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
             role: r.role,
             load: 0,
             last_assigned_at: None,
+            tokens_valid_after: None,
             secondary_languages: r.secondary_languages.clone(),
             regions: r.regions.clone(),
             channels: r.channels.clone(),

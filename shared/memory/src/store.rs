@@ -510,8 +510,10 @@ impl AgentStore for MemoryStore {
         match state.agents.get_mut(&agent.id) {
             Some(stored) => {
                 let (load, presence, last) = (stored.load, stored.presence, stored.last_assigned_at);
+                let valid_after = stored.tokens_valid_after;
                 let channel_load = std::mem::take(&mut stored.channel_load);
                 *stored = agent.clone();
+                stored.tokens_valid_after = valid_after;
                 stored.load = load;
                 stored.channel_load = channel_load;
                 stored.presence = presence;
@@ -519,10 +521,21 @@ impl AgentStore for MemoryStore {
                 Ok(false)
             }
             None => {
-                state.agents.insert(agent.id.clone(), agent.clone());
+                let mut fresh = agent.clone();
+                fresh.tokens_valid_after = None;
+                state.agents.insert(agent.id.clone(), fresh);
                 Ok(true)
             }
         }
+    }
+    async fn revoke_sessions(&self, id: &AgentId, at: Timestamp) -> PortResult<()> {
+        let mut state = self.lock()?;
+        let agent = state
+            .agents
+            .get_mut(id)
+            .ok_or_else(|| PortError::NotFound(format!("agent {id}")))?;
+        agent.tokens_valid_after = Some(agent.tokens_valid_after.map_or(at, |t| t.max(at)));
+        Ok(())
     }
     async fn set_presence(&self, id: &AgentId, presence: Presence) -> PortResult<()> {
         let mut state = self.lock()?;

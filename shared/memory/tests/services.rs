@@ -103,6 +103,7 @@ fn agent(aid: &str, langs: &[&str], capacity: u32) -> Agent {
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        tokens_valid_after: None,
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],
@@ -737,8 +738,12 @@ async fn customer_of(w: &World, author: &str) -> Option<CustomerId> {
         .flatten()
 }
 
+/// Issue 14: an identifier anyone can type is a claim, not proof. A stranger who writes a
+/// customer's order number (or email) gets a customer and a case of their own, and the agent
+/// sees the other customer as a suggestion to confirm; nothing of the first customer's case
+/// reaches them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_number_written_on_another_channel_links_the_author_to_that_customer() {
+async fn an_order_number_written_by_a_stranger_is_a_suggestion_never_a_link() {
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
     let apply = |p: Post| w.created(p);
     let opened = apply(post_on(
@@ -762,50 +767,124 @@ async fn an_order_number_written_on_another_channel_links_the_author_to_that_cus
     assert_eq!(apply(chatter).await.ok(), Some(Threaded::StoredOnly));
     assert_eq!(customer_of(&w, "x:lurker").await, None);
 
-    // A week later, on Facebook under another name, the same order number written another way.
+    // A week later, on Facebook under another name, the same order number written another way:
+    // maybe Ann, maybe someone who read it over her shoulder. Their own customer and case.
     w.clock.advance(7 * 86_400);
-    let at = w.clock.now();
     let fb = post_on(
         "o-3",
         "facebook:anna.k",
         "Still waiting for Order No. 1234-5678!",
         true,
-        at,
+        w.clock.now(),
     );
-    assert_eq!(apply(fb).await.ok(), Some(Threaded::Joined(case_id.clone())));
-    assert_eq!(customer_of(&w, "facebook:anna.k").await, Some(ann.clone()));
+    let theirs = apply(fb).await;
+    let Ok(Threaded::Opened(their_case)) = theirs else {
+        panic!("{theirs:?}")
+    };
+    assert_ne!(their_case, case_id);
+    let stranger = customer_of(&w, "facebook:anna.k").await;
+    assert!(stranger.is_some() && stranger != Some(ann.clone()), "{stranger:?}");
     let customer = CustomerStore::get(w.store.as_ref(), &ann)
         .await
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("customer"));
-    assert_eq!(customer.identities.len(), 2);
-    assert_eq!(
-        customer.identities[1],
-        Identity {
-            author_id: id("facebook:anna.k"),
-            handle: "anna.k".into(),
-            evidence: Evidence::SharedIdentifier {
-                identifier: "order:12345678".into()
-            },
-            linked_at: at,
-            actor: "system".into(),
-        }
-    );
+    assert_eq!(customer.identities.len(), 1, "Ann's identities are Ann's");
     let case = CaseStore::get(w.store.as_ref(), &case_id)
         .await
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("case"));
-    assert_eq!(case.posts.len(), 2, "one case across both channels");
+    assert_eq!(case.posts.len(), 1, "nothing joined Ann's case");
 
-    // Someone writing without an identifier is someone else.
+    // The agent's view of the new case suggests Ann, by the identifier both wrote.
+    let view = w
+        .desk
+        .get_case(&supervisor(), &their_case)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s: Vec<_> = view
+        .suggestions
+        .iter()
+        .map(|s| (s.customer_id.clone(), s.kind, s.detail.clone()))
+        .collect();
+    assert_eq!(
+        s,
+        vec![(
+            ann.clone(),
+            suggest::SuggestionKind::SameIdentifier,
+            "order:12345678".to_string()
+        )]
+    );
+
+    // Someone writing without an identifier is someone else too.
     let other = apply(post_on("o-4", "facebook:bob", "my parcel is late", true, w.clock.now())).await;
     assert!(matches!(&other, Ok(Threaded::Opened(c)) if *c != case_id), "{other:?}");
 }
 
+/// Issue 14: a merge needs a right to both sides. The agent holding the stranger's case may merge
+/// the customer suggested on it; holding an unrelated case gives no right to anyone else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_email_in_another_case_and_spelling_still_links() {
+async fn an_agent_merges_only_customers_it_holds_or_sees_suggested() {
+    let w = world(
+        vec![
+            agent("ben", &["en"], 1),
+            agent("cat", &["en"], 1),
+            agent("dan", &["en"], 1),
+        ],
+        3600,
+    );
+    let mut cases = vec![];
+    for (pid, author, text) in [
+        ("m-1", "x:ann", "order #12345678 never arrived"),
+        ("m-2", "facebook:anna.k", "Order No. 1234-5678 still missing"),
+        ("m-3", "x:zed", "my parcel is late, please help"),
+    ] {
+        let opened = w.created(post_on(pid, author, text, true, w.clock.now())).await;
+        let Ok(Threaded::Opened(c)) = opened else {
+            panic!("{opened:?}")
+        };
+        w.route.on_case_updated(&c).await.unwrap_or_else(|e| panic!("{e}"));
+        cases.push(case_of(&w, &c).await);
+        w.clock.advance(60);
+    }
+    let holder = |c: &Case| Principal {
+        agent_id: c.assignee.clone().unwrap_or_else(|| panic!("{} unassigned", c.id)),
+        role: Role::Agent,
+    };
+    let (ann, stranger, zed) = (&cases[0], &cases[1], &cases[2]);
+    // Zed's agent holds a case, but not Ann's: refused, whether Ann exists or not.
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &ann.customer_id, &zed.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let nobody = CustomerId::parse("cus-nobody").unwrap_or_else(|_| unreachable!());
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &nobody, &zed.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    let refused = w
+        .desk
+        .merge_customers(&holder(zed), &zed.customer_id, &ann.customer_id, None)
+        .await;
+    assert!(matches!(refused, Err(ServiceError::Forbidden(_))), "{refused:?}");
+    // The stranger's agent sees Ann suggested on its case: it may merge them.
+    let merged = w
+        .desk
+        .merge_customers(
+            &holder(stranger),
+            &stranger.customer_id,
+            &ann.customer_id,
+            Some("same order"),
+        )
+        .await;
+    assert!(merged.is_ok(), "{merged:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_written_again_by_another_handle_opens_its_own_case() {
     let w = world(vec![], 3600);
     let apply = |p: Post| w.created(p);
     let text = "refund please, reach me at Jane.Doe@Example.COM.";
@@ -820,8 +899,8 @@ async fn an_email_in_another_case_and_spelling_still_links() {
         true,
         w.clock.now(),
     );
-    assert_eq!(apply(again).await.ok(), Some(Threaded::Joined(case_id)));
-    assert_eq!(customer_of(&w, "instagram:jd").await, customer_of(&w, "x:jane").await);
+    assert!(matches!(apply(again).await, Ok(Threaded::Opened(c)) if c != case_id));
+    assert_ne!(customer_of(&w, "instagram:jd").await, customer_of(&w, "x:jane").await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -844,11 +923,11 @@ async fn an_identifier_many_customers_share_links_nobody() {
         );
         assert!(matches!(apply(said).await, Ok(Threaded::Joined(_))));
         if i == 1 {
-            // Two customers have it: ambiguous, no link (and the new author is recorded too).
+            // Two customers have it: a suggestion, no link (and the new author is recorded too).
             let p = post_on("s-amb", "facebook:amb", "info@shop.example?", true, w.clock.now());
             let d = identity.resolve(&p, true).await.unwrap_or_else(|e| panic!("{e}"));
             assert!(
-                matches!(&d, Some(d) if d.link == Link::Created && d.ambiguous == [email.clone()]),
+                matches!(&d, Some(d) if d.link == Link::Created && d.suggested == [email.clone()]),
                 "{d:?}"
             );
         }
@@ -1001,13 +1080,14 @@ async fn identifiers_cost_one_write_each_and_nothing_without_them() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d, None);
     assert_eq!(counts(&store), (0, (4, 2)));
-    // A new author naming one of them: one read per identifier, linked, nothing new to write.
+    // A new author naming one of them: one read per identifier, a customer of its own with the
+    // identifier suggested, and the identifier recorded to it (two writes).
     let d = resolve(post_on("w-5", "facebook:kim2", "about kim@x.io", true, at)).await;
     assert!(
-        matches!(&d, Some(d) if matches!(&d.link, Link::SharedIdentifier(i) if i.to_string() == "email:kim@x.io")),
+        matches!(&d, Some(d) if d.link == Link::Created && d.suggested.iter().map(ToString::to_string).eq(["email:kim@x.io".to_string()])),
         "{d:?}"
     );
-    assert_eq!(counts(&store), (1, (4, 2)));
+    assert_eq!(counts(&store), (1, (5, 3)));
 }
 
 // ---- Merge and split of customers -------------------------------------------------------
@@ -1536,7 +1616,7 @@ async fn an_absurdly_long_thread_stops_growing_at_its_cap_without_losing_the_pos
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_automatic_link_is_detached_and_merging_back_undoes_it() {
     let w = world(vec![agent("ben", &["en"], 5)], 3600);
-    // Two people of one family share an email: the second is linked to the first automatically.
+    // Two people of one family share an email: an agent took the suggestion and merged them.
     let Ok(Threaded::Opened(case_id)) = w
         .created(post_on("d-1", "x:mum", "help, fam@example.com", true, w.clock.now()))
         .await
@@ -1544,7 +1624,7 @@ async fn a_wrong_automatic_link_is_detached_and_merging_back_undoes_it() {
         panic!("opened")
     };
     let mum = customer_of(&w, "x:mum").await.unwrap_or_else(|| panic!("mum"));
-    let joined = w
+    let opened = w
         .created(post_on(
             "d-2",
             "facebook:kid",
@@ -1553,10 +1633,16 @@ async fn a_wrong_automatic_link_is_detached_and_merging_back_undoes_it() {
             w.clock.now(),
         ))
         .await;
-    assert_eq!(joined.ok(), Some(Threaded::Joined(case_id.clone())));
+    assert!(
+        matches!(&opened, Ok(Threaded::Opened(c)) if *c != case_id),
+        "{opened:?}"
+    );
+    let sue = supervisor();
+    let kid_first = customer_of(&w, "facebook:kid").await.unwrap_or_else(|| panic!("kid"));
+    let merged = w.desk.merge_customers(&sue, &kid_first, &mum, Some("same email")).await;
+    assert!(merged.is_ok(), "{merged:?}");
     assert_eq!(customer_of(&w, "facebook:kid").await, Some(mum.clone()));
 
-    let sue = supervisor();
     let only = w.desk.detach_author(&sue, &mum, &id("x:nobody")).await;
     assert!(matches!(only, Err(ServiceError::NotFound(_))), "{only:?}");
     let stranger = Principal {
@@ -1622,4 +1708,45 @@ async fn merging_the_older_case_s_customer_into_the_newer_s_keeps_the_older_case
     assert_eq!(w.store.active_case_of(&ann).await.ok().flatten(), Some(a));
     assert_eq!(w.store.active_case_of(&tara).await.ok().flatten(), Some(b));
     assert_eq!(loads(&w).await, loads_before);
+}
+
+/// Issue 14: a customer's history is bounded (a bot or a flood writes thousands of posts, each a
+/// read): the newest posts, and how many older ones were left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_history_holds_the_newest_posts_only() {
+    let w = world(vec![], 3600);
+    let total = socialcare_domain::services::desk::MAX_HISTORY_POSTS + 21;
+    let mut customer = None;
+    for i in 0..total {
+        let p = post_on(
+            &format!("f-{i}"),
+            "x:flood",
+            "my parcel is late, please help",
+            true,
+            w.clock.now(),
+        );
+        let threaded = w.created(p).await;
+        assert!(
+            matches!(threaded, Ok(Threaded::Opened(_) | Threaded::Joined(_))),
+            "{threaded:?}"
+        );
+        customer = customer.or(customer_of(&w, "x:flood").await);
+        w.clock.advance(1);
+    }
+    let customer = customer.unwrap_or_else(|| panic!("customer"));
+    let history = w
+        .desk
+        .customer(&supervisor(), &customer)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        history.posts.len(),
+        socialcare_domain::services::desk::MAX_HISTORY_POSTS
+    );
+    assert_eq!(history.posts_omitted, 21);
+    assert_eq!(
+        history.posts.last().map(|p| p.id.clone()),
+        Some(id(&format!("x:f-{}", total - 1)))
+    );
+    assert_eq!(history.posts.first().map(|p| p.id.clone()), Some(id("x:f-21")));
 }

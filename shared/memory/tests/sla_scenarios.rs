@@ -107,6 +107,7 @@ async fn world() -> World {
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        tokens_valid_after: None,
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],

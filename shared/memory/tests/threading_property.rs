@@ -5,9 +5,10 @@
 //! posts alone, once each, gives: one case per customer who needed care, holding that customer's
 //! posts from the first request on, in order, and nobody else's.
 //!
-//! Each customer writes under two handles (`u<c>` and `v<c>`), always naming their own order
-//! number: whichever handle asks for help first becomes the customer, the other is linked to it
-//! by the order number when it first asks (its chatter before that is not the customer's yet).
+//! Each person writes under two handles (`u<c>` and `v<c>`), always naming their own order
+//! number. An order number anyone can type never links (issue 14): each handle is a customer of
+//! its own from its first request on (its chatter before that is nobody's), the other handle a
+//! suggestion on its case, for an agent to merge.
 
 use jiff::Timestamp;
 use proptest::prelude::*;
@@ -85,62 +86,48 @@ fn plan() -> impl Strategy<Value = (Vec<Vec<Planned>>, Vec<usize>)> {
         })
 }
 
-/// Per customer: the cases (their posts, in order), and whether its two handles are one customer.
-type Outcome = Vec<(Vec<Vec<String>>, bool)>;
+/// Per person and handle (`u`, then `v`): the cases of the handle's customer (their posts, in order).
+type Outcome = Vec<[Vec<Vec<String>>; 2]>;
 
-/// The cases and links per customer, as stored.
+/// The cases per handle, as stored.
 async fn outcome(store: &MemoryStore, customers: usize) -> Outcome {
     let mut out = Vec::new();
     for c in 0..customers {
-        let of = |h: &str| id::<AuthorId>(&format!("generic:forum:{h}{c}"));
-        let u = store.customer_of(&of("u")).await.unwrap_or(None);
-        let v = store.customer_of(&of("v")).await.unwrap_or(None);
-        let linked = u.is_some() && u == v;
-        let Some(customer) = u.or(v) else {
-            out.push((vec![], false));
-            continue;
-        };
-        let query = CaseQuery {
-            customer: Some(customer),
-            ..CaseQuery::default()
-        };
-        let cases = CaseStore::list(store, &query).await.unwrap_or_default();
-        out.push((
-            cases
+        let mut per_handle: [Vec<Vec<String>>; 2] = [vec![], vec![]];
+        for (i, h) in ["u", "v"].iter().enumerate() {
+            let author = id::<AuthorId>(&format!("generic:forum:{h}{c}"));
+            let Some(customer) = store.customer_of(&author).await.unwrap_or(None) else {
+                continue;
+            };
+            let query = CaseQuery {
+                customer: Some(customer),
+                ..CaseQuery::default()
+            };
+            let cases = CaseStore::list(store, &query).await.unwrap_or_default();
+            per_handle[i] = cases
                 .iter()
                 .map(|k| k.posts.iter().map(ToString::to_string).collect())
-                .collect(),
-            linked,
-        ));
+                .collect();
+        }
+        out.push(per_handle);
     }
     out
 }
 
-/// What applying each customer's posts alone, once each, in order gives: from the first request
-/// (under either handle) on, every post, but a handle's chatter before its own first request.
+/// What applying each handle's posts alone, once each, in order gives: from the handle's first
+/// request on, every post of that handle, in one case.
 fn model(plans: &[Vec<Planned>]) -> Outcome {
     plans
         .iter()
         .enumerate()
         .map(|(c, posts)| {
-            let first_of = |second: bool| posts.iter().position(|p| p.actionable && p.second_handle == second);
-            let (u, v) = (first_of(false), first_of(true));
-            let linked = u.is_some() && v.is_some();
-            match posts.iter().position(|p| p.actionable) {
-                None => (vec![], false),
-                Some(first) => (
-                    vec![
-                        (first..posts.len())
-                            .filter(|k| {
-                                let own_first = if posts[*k].second_handle { v } else { u };
-                                own_first.is_some_and(|f| *k >= f)
-                            })
-                            .map(|k| format!("generic:forum:c{c}-{k}"))
-                            .collect(),
-                    ],
-                    linked,
-                ),
-            }
+            [false, true].map(|second| {
+                let own: Vec<usize> = (0..posts.len()).filter(|k| posts[*k].second_handle == second).collect();
+                match own.iter().position(|k| posts[*k].actionable) {
+                    None => vec![],
+                    Some(first) => vec![own[first..].iter().map(|k| format!("generic:forum:c{c}-{k}")).collect()],
+                }
+            })
         })
         .collect()
 }

@@ -148,6 +148,7 @@ pub fn agent(id: &str, capacity: u32) -> anyhow::Result<Agent> {
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        tokens_valid_after: None,
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],

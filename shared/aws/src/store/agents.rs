@@ -6,6 +6,7 @@ use super::{AwsStore, corrupt};
 use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, n, opt_s, s, time_key, to_doc};
 use crate::tables::schema::{
     CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, LAST_ASSIGNED, LAST_ASSIGNED_KEY, LOAD, PRESENCE,
+    TOKENS_VALID_AFTER,
 };
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -64,6 +65,13 @@ impl AwsStore {
                         .map_err(|e| PortError::Invalid(format!("last_assigned_at: {e}")))
                 })
                 .transpose()?;
+            // Only the attribute counts (the doc's copy is whatever the profile carried).
+            agent.tokens_valid_after = if item.contains_key(TOKENS_VALID_AFTER) {
+                let secs: i64 = get_n(item, TOKENS_VALID_AFTER)?;
+                Some(Timestamp::from_second(secs).map_err(|e| PortError::Invalid(format!("tokens_valid_after: {e}")))?)
+            } else {
+                None
+            };
             Ok(agent)
         };
         decode().map_err(|e| corrupt(&self.tables.agents, pk, e))
@@ -190,6 +198,28 @@ impl AgentStore for AwsStore {
             Ok(())
         } else {
             Err(PortError::NotFound(format!("agent {id}")))
+        }
+    }
+
+    async fn revoke_sessions(&self, id: &AgentId, at: Timestamp) -> PortResult<()> {
+        let secs = at.as_second();
+        let updated = self
+            .update_if(
+                &self.tables.agents,
+                id.as_str(),
+                "SET #v = :v",
+                "attribute_exists(#pk) AND (attribute_not_exists(#v) OR #v < :v)",
+                &[("#v", TOKENS_VALID_AFTER), ("#pk", PK)],
+                vec![(":v", n(secs))],
+            )
+            .await?;
+        if updated {
+            return Ok(());
+        }
+        // Not updated: unknown agent, or ended later already (only moves forward).
+        match self.get(id).await? {
+            Some(_) => Ok(()),
+            None => Err(PortError::NotFound(format!("agent {id}"))),
         }
     }
 

@@ -35,6 +35,7 @@ fn agent(id: &str, langs: &[&str]) -> Agent {
         role: Role::Agent,
         load: 0,
         last_assigned_at: None,
+        tokens_valid_after: None,
         secondary_languages: vec![],
         regions: vec![],
         channels: vec![],

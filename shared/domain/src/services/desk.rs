@@ -56,7 +56,15 @@ pub struct CustomerHistory {
     pub merges: Vec<crate::customer::MergeRecord>,
     /// The customer asked for, when it was merged into `customer` (its id still leads here).
     pub merged_from: Option<crate::ids::CustomerId>,
+    /// Older posts left out: the history holds the newest [`MAX_HISTORY_POSTS`].
+    pub posts_omitted: usize,
 }
+
+/// The most posts a customer's history reads and shows (the newest; a bot or a flood has
+/// thousands, and every one is a read).
+pub const MAX_HISTORY_POSTS: usize = 500;
+/// The most cases a customer's history lists (the newest).
+pub const MAX_HISTORY_CASES: usize = 200;
 
 /// One queue as a supervisor sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -115,6 +123,49 @@ impl Desk {
             router,
             clock,
         }
+    }
+
+    /// Who a verified token's caller is to the deployment: the subject must be a stored agent,
+    /// the role is the lesser of the token's and the stored one (a demoted supervisor's old token
+    /// is an agent's; a forged role claim gains nothing), and a token issued at or before the
+    /// agent's sessions were ended is refused. `Ok(Err(reason))`: answer 401 with the reason.
+    pub async fn authenticate(
+        &self,
+        claimed: &Principal,
+        issued_at: jiff::Timestamp,
+    ) -> Result<Result<Principal, &'static str>, ServiceError> {
+        let Some(agent) = self.agents.get(&claimed.agent_id).await? else {
+            return Ok(Err("the token names no agent of this deployment"));
+        };
+        if agent.tokens_valid_after.is_some_and(|after| issued_at <= after) {
+            return Ok(Err("the agent's sessions were ended after this token was issued"));
+        }
+        let role = if claimed.role == Role::Supervisor && agent.role == Role::Supervisor {
+            Role::Supervisor
+        } else {
+            Role::Agent
+        };
+        Ok(Ok(Principal {
+            agent_id: agent.id,
+            role,
+        }))
+    }
+
+    /// Ends `agent`'s sessions now (supervisors): every token issued until now is refused.
+    pub async fn revoke_sessions(&self, who: &Principal, agent: &AgentId) -> Result<Agent, ServiceError> {
+        if !who.is_supervisor() {
+            return Err(ServiceError::Forbidden("ending sessions is for supervisors".into()));
+        }
+        let now = self.clock.now();
+        match self.agents.revoke_sessions(agent, now).await {
+            Err(PortError::NotFound(_)) => return Err(ServiceError::NotFound(format!("agent {agent}"))),
+            other => other?,
+        }
+        tracing::info!(agent_id = %agent, by = %who.agent_id, "agent's sessions ended");
+        self.agents
+            .get(agent)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("agent {agent}")))
     }
 
     async fn agent(&self, who: &Principal) -> Result<Agent, ServiceError> {
@@ -236,7 +287,14 @@ impl Desk {
             return Err(ServiceError::NotFound(format!("customer {id}")));
         }
         cases.sort_by_key(|c| c.created_at);
-        let ids: Vec<PostId> = cases.iter().flat_map(|c| c.posts.iter().cloned()).collect();
+        if cases.len() > MAX_HISTORY_CASES {
+            cases.drain(..cases.len() - MAX_HISTORY_CASES);
+        }
+        // The newest posts: a case's thread is in time order, and cases by creation.
+        let mut ids: Vec<PostId> = cases.iter().flat_map(|c| c.posts.iter().cloned()).collect();
+        ids.dedup();
+        let posts_omitted = ids.len().saturating_sub(MAX_HISTORY_POSTS);
+        ids.drain(..posts_omitted);
         let mut posts = self.posts.get_many(&ids).await?;
         posts.sort_by_key(|p| p.created_at);
         posts.dedup_by(|a, b| a.id == b.id);
@@ -247,6 +305,7 @@ impl Desk {
             posts,
             merges,
             merged_from,
+            posts_omitted,
         })
     }
 

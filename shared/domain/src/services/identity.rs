@@ -1,11 +1,14 @@
-//! Identity: which customer a post's author belongs to, on deterministic evidence only.
+//! Identity: which customer a post's author belongs to, on evidence the platform vouches for.
 //!
-//! A known author keeps its customer. An author without one who asks for help is linked to an
-//! existing customer when the post names an identifier (email, phone, order or serial number)
-//! that exactly one customer has written before; otherwise a new customer is created for it.
-//! The identifiers a customer writes are recorded to them (one conditional write each, none
-//! when the text has none). An identifier more customers than the cap have written is shared
-//! (a shop's address, a default serial): it links nobody, and the decision says so.
+//! A known author keeps its customer. An author without one who asks for help gets a new
+//! customer of its own, always. An identifier the post names (email, phone, order or serial
+//! number) is a claim anyone can type, not proof: when another customer holds it, the new
+//! customer's case shows that customer as a `same_identifier` suggestion, for an agent to
+//! confirm with a merge; it never links by itself (else a stranger who writes someone's email
+//! would land in their case and read it). The identifiers a customer writes are recorded to
+//! them (one conditional write each, none when the text has none). An identifier more customers
+//! than the cap have written is shared (a shop's address, a default serial): it is not indexed
+//! further, and the decision says so.
 
 use crate::customer::{Customer, Evidence, Identifier, IdentifierRules, Identity, SYSTEM_ACTOR};
 use crate::error::ServiceError;
@@ -21,8 +24,6 @@ pub enum Link {
     Known,
     /// A new customer was created for the author.
     Created,
-    /// The author was linked to the one existing customer that had written `identifier`.
-    SharedIdentifier(Identifier),
 }
 
 /// What identity resolution decided for one post.
@@ -30,11 +31,11 @@ pub enum Link {
 pub struct LinkDecision {
     pub customer: CustomerId,
     pub link: Link,
-    /// Identifiers in the post held by more customers than the cap: never used to link.
+    /// Identifiers in the post held by more customers than the cap: not indexed further.
     pub shared: Vec<Identifier>,
-    /// Identifiers in the post held by several (but not too many) customers, or pointing at
-    /// different customers: not used to link.
-    pub ambiguous: Vec<Identifier>,
+    /// Identifiers in the post that other customers (up to the cap) hold already: suggestions
+    /// on the case, never a link.
+    pub suggested: Vec<Identifier>,
 }
 
 pub struct IdentityService {
@@ -52,8 +53,7 @@ impl IdentityService {
         self.rules.max_customers_per_identifier
     }
 
-    /// The customer of the post's author: the known one, one linked by a shared identifier, or
-    /// (for an actionable post) a new one. None for an unknown author's post that needs no care:
+    /// The customer of the post's author: the known one, or (for an actionable post) a new one. None for an unknown author's post that needs no care:
     /// it is kept without a customer, and nothing is read or written for its identifiers.
     pub async fn resolve(&self, post: &Post, actionable: bool) -> Result<Option<LinkDecision>, ServiceError> {
         let spam = post.classification.as_ref().is_some_and(|c| c.spam);
@@ -66,7 +66,7 @@ impl IdentityService {
                 customer,
                 link: Link::Known,
                 shared: vec![],
-                ambiguous: vec![],
+                suggested: vec![],
             }));
         }
         if !actionable {
@@ -78,24 +78,23 @@ impl IdentityService {
             let held = self.customers.customers_with(&identifier).await?;
             holders.push((identifier, held));
         }
-        let (target, shared, ambiguous) = self.decide(&holders);
-        let (customer, link) = match target {
-            Some((identifier, customer)) => {
-                let linked = self.link(post, &customer, &identifier).await?;
-                if linked == customer {
-                    (linked, Link::SharedIdentifier(identifier))
-                } else {
-                    // Someone else linked the author meanwhile (a concurrent post): theirs stands.
-                    (linked, Link::Known)
-                }
+        let customer = self.create(post).await?;
+        // A concurrent post of the same author may have created the customer first: the same
+        // one (its id is the author's), so the decision below holds for both.
+        let link = Link::Created;
+        let (mut shared, mut suggested) = (vec![], vec![]);
+        for (identifier, held) in &holders {
+            match held.len() {
+                n if n > self.cap() => shared.push(identifier.clone()),
+                _ if held.iter().any(|c| *c != customer) => suggested.push(identifier.clone()),
+                _ => {}
             }
-            None => (self.create(post).await?, Link::Created),
-        };
+        }
         let decision = LinkDecision {
             customer,
             link,
             shared,
-            ambiguous,
+            suggested,
         };
         let new: Vec<Identifier> = holders
             .into_iter()
@@ -110,17 +109,17 @@ impl IdentityService {
                 customer_id = %decision.customer,
                 ?kinds,
                 cap = self.cap(),
-                "identifier shared by more customers than the cap: not used to link"
+                "identifier shared by more customers than the cap: not indexed further"
             );
         }
-        match &decision.link {
-            Link::SharedIdentifier(identifier) => tracing::info!(
+        if !decision.suggested.is_empty() {
+            let kinds: Vec<&str> = decision.suggested.iter().map(|i| i.kind.as_str()).collect();
+            tracing::info!(
                 post_id = %post.id,
                 customer_id = %decision.customer,
-                identifier_kind = identifier.kind.as_str(),
-                "author linked to an existing customer by a shared identifier"
-            ),
-            Link::Created | Link::Known => {}
+                ?kinds,
+                "identifier another customer holds: a suggestion on the case, not a link"
+            );
         }
         Ok(Some(decision))
     }
@@ -185,63 +184,6 @@ impl IdentityService {
             .link_identifier(identifier, &customer, author, at, self.cap() + 1)
             .await?;
         Ok(customer)
-    }
-
-    /// Pure: the (identifier, customer) to link by, and the identifiers left out as shared and
-    /// as ambiguous. Links only when the identifiers held by exactly one customer all name the
-    /// same one.
-    #[allow(clippy::type_complexity)]
-    fn decide(
-        &self,
-        holders: &[(Identifier, Vec<CustomerId>)],
-    ) -> (Option<(Identifier, CustomerId)>, Vec<Identifier>, Vec<Identifier>) {
-        let mut shared = vec![];
-        let mut ambiguous = vec![];
-        let mut single: Vec<(&Identifier, &CustomerId)> = vec![];
-        for (identifier, held) in holders {
-            match held.as_slice() {
-                [] => {}
-                [one] => single.push((identifier, one)),
-                many if many.len() > self.cap() => shared.push(identifier.clone()),
-                _ => ambiguous.push(identifier.clone()),
-            }
-        }
-        let target = match single.first() {
-            Some((identifier, customer)) if single.iter().all(|(_, c)| c == customer) => {
-                Some(((*identifier).clone(), (*customer).clone()))
-            }
-            Some(_) => {
-                ambiguous.extend(single.iter().map(|(i, _)| (*i).clone()));
-                None
-            }
-            None => None,
-        };
-        (target, shared, ambiguous)
-    }
-
-    /// Links the post's author to `customer`; the customer the author ends up with.
-    async fn link(
-        &self,
-        post: &Post,
-        customer: &CustomerId,
-        identifier: &Identifier,
-    ) -> Result<CustomerId, ServiceError> {
-        let identity = Identity {
-            author_id: post.author.id.clone(),
-            handle: post.author.handle.clone(),
-            evidence: Evidence::SharedIdentifier {
-                identifier: identifier.to_string(),
-            },
-            linked_at: post.received_at,
-            actor: SYSTEM_ACTOR.into(),
-        };
-        if self.customers.add_identity(customer, &identity).await? {
-            return Ok(customer.clone());
-        }
-        self.customers
-            .customer_of(&post.author.id)
-            .await?
-            .ok_or_else(|| ServiceError::Conflict(format!("author {} was neither linked nor free", post.author.id)))
     }
 
     /// Creates the customer for the post's author (or finds the one a concurrent worker created).

@@ -81,5 +81,27 @@ pub async fn agent_store_contract(store: Arc<dyn AgentStore>) -> anyhow::Result<
         store.get(&bob.id).await?.map(|a| (a.capacity, a.load, a.presence)) == Some((5, 0, Presence::Online)),
         "touch changes nothing else"
     );
+
+    // Ending sessions: only moves forward, survives a profile update, unknown agent NotFound.
+    ensure!(store.get(&bob.id).await?.and_then(|a| a.tokens_valid_after).is_none());
+    store.revoke_sessions(&bob.id, at(300)).await?;
+    store.revoke_sessions(&bob.id, at(250)).await?;
+    ensure!(
+        store.get(&bob.id).await?.and_then(|a| a.tokens_valid_after) == Some(at(300)),
+        "sessions ended at the latest time asked"
+    );
+    let mut profile = store.get(&bob.id).await?.ok_or_else(|| anyhow::anyhow!("bob gone"))?;
+    profile.tokens_valid_after = None;
+    profile.capacity = 6;
+    store.save_profile(&profile).await?;
+    ensure!(
+        store.get(&bob.id).await?.and_then(|a| a.tokens_valid_after) == Some(at(300)),
+        "a profile update keeps the end of sessions"
+    );
+    let missing = store.revoke_sessions(&agent_id(&format!("nobody-{t}"))?, at(1)).await;
+    ensure!(
+        matches!(missing, Err(PortError::NotFound(_))),
+        "ending an unknown agent's sessions is NotFound, got {missing:?}"
+    );
     Ok(())
 }

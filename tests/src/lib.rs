@@ -199,6 +199,7 @@ impl TestStack {
             clock: Arc::new(SystemClock),
             send_backoff: Duration::from_millis(10),
             visibility,
+            console: Default::default(),
         };
         let stack = Stack::start(opts, ports).await?;
         Ok(Self {

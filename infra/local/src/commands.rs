@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// With `--backend aws`: the prefix of every table, queue and topic name (created if missing).
     #[arg(long, default_value = "care-local-")]
     pub prefix: String,
+    /// The built web console served at `/console` (`make console` builds it).
+    #[arg(long, default_value = "console/dist")]
+    pub console_dir: PathBuf,
+    /// Development only: `POST /dev/sign-in` hands out a token for any known agent, and the
+    /// console offers it. Never on a shared machine.
+    #[arg(long)]
+    pub dev_sign_in: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,6 +125,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         send_backoff: Duration::from_millis(200),
         visibility,
+        console: crate::stack::ConsoleOptions {
+            dir: Some(args.console_dir.clone()),
+            dev_sign_in: args.dev_sign_in,
+        },
     };
     let ports = match args.backend {
         Backend::Memory => MemoryBackend::new(visibility).ports(),
@@ -132,6 +143,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stack = Stack::start(opts, ports).await?;
     println!("care: listening on {} ({:?} backend)", stack.url(), args.backend);
+    if args.console_dir.join("index.html").is_file() {
+        println!("care: console at {}/console/", stack.url());
+    } else {
+        println!(
+            "care: console not built ({} has no index.html): run `make console`; /console answers 404 until then",
+            args.console_dir.display()
+        );
+    }
+    if args.dev_sign_in {
+        println!("care: --dev-sign-in: anyone reaching this port may sign in as any agent (development only)");
+    }
     tokio::signal::ctrl_c().await?;
     stack.stop();
     Ok(())

@@ -43,7 +43,7 @@ export async function renderSignIn(root: HTMLElement, config: ConsoleConfig, don
       )
       .catch(() => mount(pick, h('p', { class: 'error' }, 'The development sign-in did not answer.')));
   }
-  if (!config.cognito) {
+  {
     sections.push(
       h('section', { 'aria-labelledby': 'token-h' }, h('h2', { id: 'token-h' }, 'Sign in with a token'),
         h('form', {
@@ -58,7 +58,7 @@ export async function renderSignIn(root: HTMLElement, config: ConsoleConfig, don
           },
         },
         h('label', { for: 'token' }, 'Token'), token,
-        h('small', { id: 'token-hint' }, 'Print one with: care token --agent ben (add --supervisor for the board).'),
+        h('small', { id: 'token-hint' }, config.cognito ? 'An access token of this user pool.' : 'Print one with: care token --agent ben (add --supervisor for the board).'),
         h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Sign in')))),
     );
   }

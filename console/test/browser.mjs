@@ -9,7 +9,7 @@
 // Usage: node test/browser.mjs [path/to/care]   (from console/, after `npm run build`)
 
 import { spawn, execFileSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -116,9 +116,41 @@ async function main() {
     config,
     readFileSync(resolve(here, 'care.toml'), 'utf8').replace('secret_env = "CONSOLE_TEST_FORUM_SECRET"', `secret_env = "CONSOLE_TEST_FORUM_SECRET"\nreply_url = "http://127.0.0.1:${replyPort}/replies"`),
   );
+  // A stand-in for Cognito's hosted UI: /oauth2/authorize remembers the PKCE challenge and sends
+  // the browser back with a code; /oauth2/token gives a token only for that code with the
+  // verifier whose SHA-256 is the challenge (RFC 7636 S256), for the same client and redirect.
+  const codes = new Map();
+  const oauth = createHttpServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
+    if (url.pathname === '/oauth2/authorize') {
+      const q = url.searchParams;
+      const good = q.get('response_type') === 'code' && q.get('client_id') === 'console-test' && q.get('code_challenge_method') === 'S256' && (q.get('code_challenge') ?? '').length === 43;
+      if (!good) return res.writeHead(400).end('bad authorize request');
+      const code = randomUUID();
+      codes.set(code, { challenge: q.get('code_challenge'), redirect: q.get('redirect_uri') });
+      return res.writeHead(302, { location: `${q.get('redirect_uri')}?code=${code}&state=${encodeURIComponent(q.get('state'))}` }).end();
+    }
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const f = new URLSearchParams(body);
+      const saved = codes.get(f.get('code'));
+      codes.delete(f.get('code'));
+      const verifier = f.get('code_verifier') ?? '';
+      const s256 = createHash('sha256').update(verifier).digest('base64url');
+      if (url.pathname !== '/oauth2/token' || !saved || f.get('grant_type') !== 'authorization_code' || f.get('client_id') !== 'console-test' || f.get('redirect_uri') !== saved.redirect || s256 !== saved.challenge) {
+        return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+      }
+      const token = execFileSync(care, ['token', '--agent', 'ana'], { env }).toString().trim();
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
+    });
+  });
+  const oauthPort = await new Promise((res) => oauth.listen(0, '127.0.0.1', () => res(oauth.address().port)));
   const server = spawn(
     care,
-    ['serve', '--config', config, '--port', String(port), '--tick-ms', '200', '--dev-sign-in', '--console-dir', resolve(here, '../dist')],
+    ['serve', '--cognito-domain', `http://127.0.0.1:${oauthPort}`, '--cognito-client-id', 'console-test', '--config', config, '--port', String(port), '--tick-ms', '200', '--dev-sign-in', '--console-dir', resolve(here, '../dist')],
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const stop = () => server.kill('SIGTERM');
@@ -147,6 +179,7 @@ async function main() {
     await browser.close();
     stop();
     receiver.close();
+    oauth.close();
   }
 }
 
@@ -261,6 +294,16 @@ async function stories(browser, base) {
   await page.getByRole('heading', { name: 'Case not found' }).waitFor();
   check((await page.getByText('Olá, meu pedido').count()) === 0, "an agent cannot open another agent's case by URL");
   await page.screenshot({ path: `${shots}/06-not-yours.png` });
+
+  // Ana signs in through the (stand-in) Cognito hosted UI: authorization code with PKCE.
+  const anaCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const ana = await anaCtx.newPage();
+  await ana.goto(`${base}/console/`);
+  await ana.getByRole('button', { name: 'Sign in with Cognito' }).click();
+  await ana.getByRole('heading', { name: 'My work' }).waitFor();
+  check((await ana.locator('#nav .who').textContent()) === 'ana', 'Cognito sign-in (code + PKCE S256) lands as the token says');
+  check(!ana.url().includes('code='), 'the code leaves the address bar');
+  await anaCtx.close();
 
   // Phone width.
   await page.setViewportSize({ width: 390, height: 844 });

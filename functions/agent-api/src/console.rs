@@ -15,6 +15,30 @@ use socialcare_kit::problem::Problem;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The console compiled into this binary (empty unless built with `CARE_CONSOLE_DIST`).
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));
+}
+
+/// The console of the Lambda: the embedded files, and Cognito's hosted sign-in when the
+/// template gave its domain and client (`CARE_COGNITO_DOMAIN`, `CARE_COGNITO_CLIENT_ID`).
+pub fn from_lambda_env(var: impl Fn(&str) -> Option<String>) -> (Option<Assets>, ConsoleConfig) {
+    let assets = (!embedded::FILES.is_empty()).then_some(Assets::Embedded(embedded::FILES));
+    let cognito = match (var("CARE_COGNITO_DOMAIN"), var("CARE_COGNITO_CLIENT_ID")) {
+        (Some(domain), Some(client_id)) if !domain.is_empty() && !client_id.is_empty() => {
+            Some(Cognito { domain, client_id })
+        }
+        _ => None,
+    };
+    (
+        assets,
+        ConsoleConfig {
+            dev_sign_in: false,
+            cognito,
+        },
+    )
+}
+
 /// Where the built console comes from.
 #[derive(Clone, Debug)]
 pub enum Assets {
@@ -195,6 +219,18 @@ mod tests {
         }
         let (status, _, _) = get(&app, "/console").await;
         assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    }
+
+    #[test]
+    fn the_lambda_offers_cognito_only_when_both_settings_are_there() {
+        let (_, config) = from_lambda_env(|k| match k {
+            "CARE_COGNITO_DOMAIN" => Some("https://x.auth.eu-west-1.amazoncognito.com".into()),
+            "CARE_COGNITO_CLIENT_ID" => Some("abc".into()),
+            _ => None,
+        });
+        assert!(config.cognito.is_some() && !config.dev_sign_in);
+        let (_, config) = from_lambda_env(|k| (k == "CARE_COGNITO_CLIENT_ID").then(|| "abc".to_string()));
+        assert!(config.cognito.is_none());
     }
 
     #[tokio::test]

@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// console offers it. Never on a shared machine.
     #[arg(long)]
     pub dev_sign_in: bool,
+    /// The console offers this OAuth 2.0 authorization server's sign-in (Cognito's hosted UI:
+    /// `https://<prefix>.auth.<region>.amazoncognito.com`), authorization code with PKCE.
+    #[arg(long, env = "CARE_COGNITO_DOMAIN", requires = "cognito_client_id")]
+    pub cognito_domain: Option<String>,
+    /// The app client id for `--cognito-domain`.
+    #[arg(long, env = "CARE_COGNITO_CLIENT_ID", requires = "cognito_domain")]
+    pub cognito_client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -128,6 +135,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         console: crate::stack::ConsoleOptions {
             dir: Some(args.console_dir.clone()),
             dev_sign_in: args.dev_sign_in,
+            cognito: args
+                .cognito_domain
+                .clone()
+                .zip(args.cognito_client_id.clone())
+                .map(|(domain, client_id)| fn_agent_api::console::Cognito { domain, client_id }),
         },
     };
     let ports = match args.backend {

@@ -76,3 +76,53 @@ async fn sign_in(State(s): State<DevSignIn>, body: axum::body::Bytes) -> Respons
         Err(_) => Problem::internal().into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use socialcare_domain::ports::SystemClock;
+    use socialcare_memory::MemoryStore;
+    use tower::ServiceExt;
+
+    async fn call(app: &Router, req: Request<Body>) -> (u16, serde_json::Value) {
+        let r = app.clone().oneshot(req).await.unwrap_or_else(|e| match e {});
+        let status = r.status().as_u16();
+        let body = to_bytes(r.into_body(), 1 << 20).await.unwrap_or_default();
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    fn sign_in(agent: &str) -> Request<Body> {
+        Request::post("/dev/sign-in")
+            .header("content-type", "application/json")
+            .body(Body::from(format!("{{\"agent_id\":\"{agent}\"}}")))
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn mints_a_token_with_the_stored_role_for_known_agents_only() -> anyhow::Result<()> {
+        let store = Arc::new(MemoryStore::new());
+        let sam: socialcare_domain::Agent = serde_json::from_value(serde_json::json!({
+            "id": "sam", "name": "Sam", "languages": ["en"], "capacity": 0, "role": "supervisor",
+            "presence": "online", "load": 0
+        }))?;
+        store.seed(&sam).await?;
+        let app = router(store, b"k".to_vec(), Arc::new(SystemClock));
+        let (status, body) = call(&app, sign_in("sam")).await;
+        assert_eq!(status, 200);
+        let who =
+            socialcare_kit::auth::verify(b"k", Some(&format!("Bearer {}", body["token"].as_str().unwrap_or(""))))?;
+        assert!(who.is_supervisor());
+        assert_eq!(call(&app, sign_in("nobody")).await.0, 404);
+        let bad = Request::post("/dev/sign-in").body(Body::from("{")).unwrap_or_default();
+        assert_eq!(call(&app, bad).await.0, 400);
+        let (status, list) = call(
+            &app,
+            Request::get("/dev/sign-in").body(Body::empty()).unwrap_or_default(),
+        )
+        .await;
+        assert_eq!((status, list["agents"][0]["id"].as_str()), (200, Some("sam")));
+        Ok(())
+    }
+}

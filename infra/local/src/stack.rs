@@ -81,6 +81,9 @@ pub struct ConsoleOptions {
     pub dir: Option<std::path::PathBuf>,
     /// `--dev-sign-in`: tokens for any known agent from `POST /dev/sign-in` (local only).
     pub dev_sign_in: bool,
+    /// A Cognito hosted sign-in the console offers (its tokens must be ones `/v1` accepts:
+    /// locally, HS256 with `CARE_JWT_SECRET`, as a stand-in in the browser test mints them).
+    pub cognito: Option<fn_agent_api::console::Cognito>,
 }
 
 /// Every port the services need, filled by one backend.
@@ -324,7 +327,7 @@ impl Stack {
             opts.console.dir.clone().map(fn_agent_api::console::Assets::Dir),
             fn_agent_api::console::ConsoleConfig {
                 dev_sign_in: opts.console.dev_sign_in,
-                cognito: None,
+                cognito: opts.console.cognito.clone(),
             },
         );
         let mut app = fn_ingest::router(ingest)

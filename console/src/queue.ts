@@ -82,7 +82,7 @@ function rows(cases: CaseSummary[], waiting: boolean): HTMLElement {
           h('td', {}, c.language ?? '—'),
           h('td', {}, h('span', { class: `prio prio-${c.priority}` }, c.priority)),
           h('td', {}, customerLabel(c)),
-          h('td', {}, waiting ? duration(now - new Date(c.created_at).getTime()) : c.status),
+          h('td', {}, waiting ? h('span', { 'data-since': c.created_at }, duration(now - new Date(c.created_at).getTime())) : c.status),
           h('td', {}, badge(c)),
         ),
       ),

@@ -62,8 +62,11 @@ function paint(el: HTMLElement, c: CaseSummary): void {
 
 const slaBadges = new Map<HTMLElement, CaseSummary>();
 
-/** Repaints every badge on the page (called each second). */
+/** Repaints every badge and waiting time on the page (called each second). */
 export function tick(): void {
+  for (const el of document.querySelectorAll<HTMLElement>('[data-since]')) {
+    el.textContent = duration(Date.now() - new Date(el.dataset.since ?? '').getTime());
+  }
   for (const [el, c] of slaBadges) {
     if (!el.isConnected) slaBadges.delete(el);
     else paint(el, c);

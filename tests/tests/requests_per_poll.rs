@@ -5,32 +5,15 @@
 //! pattern explains: per list, the caller's agent item, one index query, one read per case named.
 //! Skipped without moto (`SOCIALCARE_MOTO_URL`).
 
-use socialcare_aws::RequestCounts;
 use socialcare_domain::Role;
 use socialcare_system_tests::{Backend, TestStack, config, created};
 use std::time::Duration;
 
 const POLLS: u32 = 10;
 
-async fn quiet(t: &TestStack) -> anyhow::Result<RequestCounts> {
-    let counters = t
-        .counters
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
-    let mut last = counters.snapshot();
-    loop {
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let now = counters.snapshot();
-        if now.dynamodb() == last.dynamodb() {
-            return Ok(now);
-        }
-        last = now;
-    }
-}
-
 /// DynamoDB (requests, read units) per poll of `paths` as `who`.
 async fn per_poll(t: &TestStack, who: &str, role: Role, paths: &[&str]) -> anyhow::Result<(f64, f64)> {
-    let before = quiet(t).await?;
+    let before = t.settled_counts().await?;
     for _ in 0..POLLS {
         for p in paths {
             let (status, _) = t.get(p, who, role).await?;

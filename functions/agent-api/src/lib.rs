@@ -192,13 +192,7 @@ async fn list_cases(
     };
     let cases = api.desk.list_cases(&who, query).await?;
     let now = api.clock.now();
-    let versions: Vec<String> = cases.iter().map(|c| c.version.to_string()).collect();
-    let etag = live::tag(
-        cases
-            .iter()
-            .zip(&versions)
-            .flat_map(|(c, v)| [c.id.as_str(), v.as_str()]),
-    );
+    let etag = live::tag(cases.iter().map(|c| (c.id.as_str(), c.version.to_string())));
     Ok(live::respond(&headers, &etag, || {
         let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
         axum::Json(serde_json::json!({ "cases": items })).into_response()
@@ -289,16 +283,10 @@ async fn alerts(
         limit: Some(p.limit.unwrap_or(100).min(1000)),
     };
     let alerts = api.desk.alerts(&who, &query).await?;
-    let acks: Vec<String> = alerts
-        .iter()
-        .map(|a| a.acknowledged_at.map(|t| t.to_string()).unwrap_or_default())
-        .collect();
-    let etag = live::tag(
-        alerts
-            .iter()
-            .zip(&acks)
-            .flat_map(|(a, ack)| [a.id.as_str(), ack.as_str()]),
-    );
+    let etag = live::tag(alerts.iter().map(|a| {
+        let acknowledged = a.acknowledged_at.map(|t| t.to_string()).unwrap_or_default();
+        (a.id.as_str(), acknowledged)
+    }));
     Ok(live::respond(&headers, &etag, || {
         axum::Json(serde_json::json!({ "alerts": alerts })).into_response()
     }))

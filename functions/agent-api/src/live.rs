@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use socialcare_domain::ids::stable_hash;
 
-/// `W/"<hash of parts>"`.
-pub fn tag<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let parts: Vec<&str> = parts.into_iter().collect();
+/// `W/"<hash>"` over each item's (id, state).
+pub fn tag<'a>(items: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    let items: Vec<(&str, String)> = items.into_iter().collect();
+    let parts: Vec<&str> = items.iter().flat_map(|(id, state)| [*id, state.as_str()]).collect();
     format!("W/\"{}\"", stable_hash(&parts))
 }
 
@@ -70,10 +71,11 @@ mod tests {
 
     #[test]
     fn same_parts_same_tag_and_a_match_is_not_modified() {
-        let a = tag(["case-1", "3"]);
-        assert_eq!(a, tag(["case-1", "3"]));
-        assert_ne!(a, tag(["case-1", "4"]));
-        assert_ne!(tag(["ab", "c"]), tag(["a", "bc"]));
+        let one = |id: &'static str, v: &str| [(id, v.to_string())];
+        let a = tag(one("case-1", "3"));
+        assert_eq!(a, tag(one("case-1", "3")));
+        assert_ne!(a, tag(one("case-1", "4")));
+        assert_ne!(tag(one("ab", "c")), tag(one("a", "bc")));
         let fresh = respond(&HeaderMap::new(), &a, || StatusCode::OK.into_response());
         assert_eq!(fresh.status(), StatusCode::OK);
         assert_eq!(fresh.headers()[header::ETAG], a.as_str());

@@ -23,6 +23,49 @@ interface Open {
 }
 
 let open: Open | null = null;
+/** (when, score -1..1) of the customer's posts, oldest first. */
+let sentiment: [string, number][] = [];
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** Only the holder of an active case of this customer (or a supervisor) may read it. */
+function loadSentiment(v: CaseView): void {
+  if (!v.customer) return;
+  get<{ sentiment: [string, number][] }>(`/v1/customers/${encodeURIComponent(v.customer.id)}`)
+    .then((r) => {
+      sentiment = r.body.sentiment;
+      document.getElementById('sentiment')?.replaceWith(sentimentView());
+    })
+    .catch(() => {});
+}
+
+/** The customer's sentiment over time: one bar per post, up for positive, down for negative
+ * (SVG attributes only: the CSP allows no inline style). */
+function sentimentView(): Element {
+  const last = sentiment.slice(-24);
+  if (!last.length) return h('p', { class: 'empty', id: 'sentiment' }, 'No classified post yet.');
+  const w = 12;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${last.length * w} 40`);
+  svg.setAttribute('width', String(Math.min(last.length * w, 240)));
+  svg.setAttribute('height', '40');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('class', 'spark');
+  const lowest = Math.min(...last.map(([, v]) => v));
+  const latest = last[last.length - 1][1];
+  svg.setAttribute('aria-label', `Sentiment of the last ${last.length} posts: latest ${latest.toFixed(2)}, lowest ${lowest.toFixed(2)}`);
+  last.forEach(([, v], i) => {
+    const bar = document.createElementNS(SVG, 'rect');
+    const height = Math.max(1, Math.abs(v) * 19);
+    bar.setAttribute('x', String(i * w + 1));
+    bar.setAttribute('width', String(w - 2));
+    bar.setAttribute('y', String(v >= 0 ? 20 - height : 20));
+    bar.setAttribute('height', String(height));
+    bar.setAttribute('class', v >= 0.1 ? 'pos' : v <= -0.1 ? 'neg' : 'neu');
+    svg.appendChild(bar);
+  });
+  return h('div', { id: 'sentiment' }, svg, h('small', {}, ` latest ${latest.toFixed(2)} · lowest ${lowest.toFixed(2)}`));
+}
 
 /** What the agent would see change: the version, and each post's delivery, edit and deletion
  * (a delivery receipt updates the post, not always the case). */
@@ -39,6 +82,8 @@ export async function loadCase(root: HTMLElement, id: string): Promise<void> {
   try {
     const r = await get<CaseView>(`/v1/cases/${encodeURIComponent(id)}`);
     stamp([r.body]);
+    sentiment = [];
+    loadSentiment(r.body);
     open = {
       id,
       view: r.body,
@@ -87,6 +132,7 @@ export async function refreshCase(root: HTMLElement): Promise<void> {
   current.unseen.push(...fresh.filter((p) => !current.unseen.some((u) => u.id === p.id)));
   for (const p of r.body.posts) if (p.author.id === `agent:${me}`) current.seenPosts.add(p.id);
   const statusMoved = r.body.status !== current.view.status || r.body.assignee !== current.view.assignee;
+  if (r.body.posts.length !== current.view.posts.length) loadSentiment(r.body);
   current.view = r.body;
   // Only a delivery receipt or a clock moved: nothing the agent has to read first.
   if (current.unseen.length === 0 && !statusMoved) current.seenVersion = r.body.version;
@@ -186,6 +232,8 @@ function customerPanel(v: CaseView): HTMLElement {
     c && c.identifiers.length
       ? h('ul', {}, c.identifiers.map((i) => h('li', {}, `${field(i, 'kind')}: ${field(i, 'value')}`)))
       : h('p', { class: 'empty' }, 'None written yet.'),
+    h('h3', {}, 'Sentiment over time'),
+    sentimentView(),
     h('h3', {}, 'Previous cases'),
     v.previous_cases.length
       ? h(

@@ -224,6 +224,8 @@ async function stories(browser, base) {
   await page.getByRole('heading', { name: `Case ${caseId}` }).waitFor();
   check(await page.getByText('stopped charging after the update').isVisible(), 'thread shows the customer post');
   check((await page.locator('details.why').count()) >= 1, 'post shows its classification with reasons');
+  await page.getByRole('img', { name: /Sentiment of the last/ }).waitFor({ timeout: 5000 });
+  ok("customer panel shows the customer's sentiment over time");
 
   // The customer writes again, with HTML in the text: it arrives live, flagged, as text.
   const xss = '<img src=x onerror=alert(1)> still not charging';
@@ -309,11 +311,12 @@ async function stories(browser, base) {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/console/#/`);
   await page.getByRole('heading', { name: 'My work' }).waitFor();
+  await page.screenshot({ path: `${shots}/07-phone-desk.png` });
   await page.goto(`${base}/console/#/case/${encodeURIComponent(caseId)}`);
   await page.getByRole('heading', { name: `Case ${caseId}` }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, 'case view fits a phone (no sideways scroll)', `overflow ${overflow}px`);
-  await page.screenshot({ path: `${shots}/07-phone-case.png`, fullPage: true });
+  await page.screenshot({ path: `${shots}/08-phone-case.png`, fullPage: true });
 
   // The policy holds in the browser: an inline script is refused.
   const before = problems.length;

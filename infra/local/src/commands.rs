@@ -79,22 +79,6 @@ pub struct ReplayArgs {
 }
 
 #[derive(Args)]
-pub struct EvalArgs {
-    /// A labelled set, one JSON object a line (the format of `shared/classify/eval/README.md`).
-    #[arg(default_value = "shared/classify/eval/posts.jsonl")]
-    pub file: PathBuf,
-    /// The configuration whose `[classify]` rules are evaluated.
-    #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]
-    pub config: PathBuf,
-    /// Also list every wrong answer (id, field, expected, got, text).
-    #[arg(long)]
-    pub misses: bool,
-    /// Print the report as JSON instead of tables.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args)]
 pub struct TokenArgs {
     #[arg(long)]
     pub agent: String,
@@ -205,29 +189,6 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
-    let classifier = crate::stack::rule_classifier(&args.config.display().to_string(), &text)?;
-    let set = socialcare_classify::load_eval_set(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = socialcare_classify::evaluate(&classifier, &set);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    println!("{report}");
-    if args.misses {
-        println!("wrong answers ({}):", report.misses.len());
-        for m in &report.misses {
-            let text = set.iter().find(|s| s.id == m.id).map_or("", |s| s.text.as_str());
-            println!(
-                "  {:<8} {:<10} expected {:<8} got {:<8} {text}",
-                m.id, m.field, m.expected, m.got
-            );
-        }
-    }
-    Ok(())
-}
-
 pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     let secret = env::required(JWT_SECRET_ENV)?;
     let agent = AgentId::parse(args.agent).map_err(|e| anyhow::anyhow!("--agent: {e}"))?;
@@ -242,26 +203,4 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{token}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn root() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-    }
-
-    #[test]
-    fn eval_reads_the_repo_set_with_the_repo_config_and_names_a_bad_file() {
-        let args = |file: PathBuf| EvalArgs {
-            file,
-            config: root().join("care.toml"),
-            misses: true,
-            json: true,
-        };
-        assert!(eval(args(root().join("shared/classify/eval/holdout.jsonl"))).is_ok());
-        let missing = eval(args(root().join("no-such-set.jsonl")));
-        assert!(missing.is_err_and(|e| e.to_string().contains("no-such-set.jsonl")));
-    }
 }

@@ -11,3 +11,4 @@ pub mod dev_sign_in;
 pub mod explain;
 pub mod replay;
 pub mod stack;
+pub mod triage;

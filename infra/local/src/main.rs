@@ -7,7 +7,7 @@ use socialcare_local::commands;
 #[command(
     name = "care",
     version,
-    about = "socialcare on one machine: serve, replay, eval, token, sla explain"
+    about = "socialcare on one machine: serve, replay, eval, train, token, sla explain"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,7 +22,9 @@ enum Command {
     Replay(commands::ReplayArgs),
     /// Evaluate the classifier on a labelled set: per-language accuracy, precision/recall,
     /// confusion matrices.
-    Eval(commands::EvalArgs),
+    Eval(socialcare_local::triage::EvalArgs),
+    /// Train the triage model from the corpus manifest (refused when worse than the current).
+    Train(socialcare_local::triage::TrainArgs),
     /// Print an agent token signed with CARE_JWT_SECRET.
     Token(commands::TokenArgs),
     /// SLA tools.
@@ -42,7 +44,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve(args) => commands::serve(args).await,
         Command::Replay(args) => commands::replay(args).await,
-        Command::Eval(args) => commands::eval(args),
+        Command::Eval(args) => socialcare_local::triage::eval(args),
+        Command::Train(args) => socialcare_local::triage::train(args),
         Command::Token(args) => commands::token(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
     }

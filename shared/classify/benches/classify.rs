@@ -46,6 +46,16 @@ fn bench(c: &mut Criterion) {
     let warm = RuleClassifier::new(ClassifyConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("warm rebuild (models already loaded): {:?}", start.elapsed());
     drop(warm);
+    let start = Instant::now();
+    let model = socialcare_classify::model::Model::shipped().unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("triage model load (inflate + interleave, the cold start's share): {:?}", start.elapsed());
+    drop(model);
+    c.bench_function("model_load", |b| {
+        b.iter(|| socialcare_classify::model::Model::shipped().unwrap_or_else(|e| panic!("{e}")))
+    });
+    let mut config = ClassifyConfig::default();
+    config.model.enabled = false;
+    let rules_only = RuleClassifier::new(config).unwrap_or_else(|e| panic!("{e}"));
 
     let mut g = c.benchmark_group("classify");
     g.throughput(Throughput::Elements(1));
@@ -56,6 +66,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let p = post(text);
         g.bench_function(name, |b| b.iter(|| classifier.classify(black_box(&p))));
+        g.bench_function(format!("{name}_rules_only"), |b| b.iter(|| rules_only.classify(black_box(&p))));
     }
     g.finish();
 

@@ -5,6 +5,9 @@
 use crate::config::{ClassifyConfig, ConfigError};
 use crate::language::{Detected, Detector, FallbackReason, Method};
 use crate::lexicon::{Category, FastMap, TermIndex, builtin};
+use crate::model::features::{self, RuleSignals};
+use crate::model::train::TrainConfig;
+use crate::model::{Features, Model, ModelError};
 use crate::rules::{Evidence, Urgency, gather};
 use crate::text::{Analyzed, analyze, fold};
 use jiff::Timestamp;
@@ -12,6 +15,7 @@ use socialcare_domain::ports::Classifier;
 use socialcare_domain::{Classification, Intent, Language, Post, PostContext, Priority, Sentiment};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 /// Version of the rules and built-in lexicons; bumped whenever either changes. A
 /// configuration other than the default adds `+cfg.<hash>` to a classification's
@@ -29,6 +33,8 @@ const STRONGLY_NEGATIVE: f32 = -0.5;
 pub enum ClassifyError {
     /// The configuration is invalid; every mistake is listed.
     Invalid(Vec<ConfigError>),
+    /// The shipped model could not be read (a build defect: retrain with `care train`).
+    Model(ModelError),
 }
 
 impl fmt::Display for ClassifyError {
@@ -44,6 +50,7 @@ impl fmt::Display for ClassifyError {
                 }
                 Ok(())
             }
+            ClassifyError::Model(e) => write!(f, "the shipped model cannot be read: {e}"),
         }
     }
 }
@@ -91,7 +98,75 @@ pub struct RuleClassifier {
     vip_handles: HashSet<String>,
     account_languages: HashMap<String, usize>,
     default_language: usize,
+    /// The learned model beside the rules (`[classify.model] enabled`).
+    model: Option<Arc<Model>>,
+    rules_version: String,
     model_version: String,
+}
+
+/// What the rules found, before the decisions.
+struct RulePart {
+    a: Analyzed,
+    e: Evidence,
+    language: Option<Language>,
+    confidence: f32,
+    reasons: Vec<String>,
+    spam_score: f32,
+    spam_reasons: Vec<String>,
+    skills: Vec<usize>,
+    signals: RuleSignals,
+}
+
+const SENTIMENTS: [Sentiment; 3] = [Sentiment::Negative, Sentiment::Neutral, Sentiment::Positive];
+
+fn argmax(p: &[f32; 3]) -> usize {
+    let mut best = 0;
+    for i in 1..3 {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Words that say a fault reaches beyond one person ("the whole office", "nobody can"):
+/// with an outage, the post is P1.
+const MANY: &[&str] = &[
+    "everyone",
+    "everybody",
+    "nobody",
+    "entire",
+    "whole",
+    "customers",
+    "users",
+    "colleagues",
+    "todos",
+    "todas",
+    "nadie",
+    "ninguem",
+    "ninguno",
+    "toda",
+    "clientes",
+    "usuarios",
+    "colegas",
+    "tout",
+    "toute",
+    "tous",
+    "personne",
+    "collegues",
+    "utilisateurs",
+    "alle",
+    "niemand",
+    "ganze",
+    "ganzen",
+    "gesamte",
+    "gesamten",
+    "kunden",
+    "kollegen",
+];
+
+fn many_affected(a: &Analyzed) -> bool {
+    a.tokens.iter().any(|t| MANY.contains(&t.text.as_str()))
 }
 
 impl fmt::Debug for RuleClassifier {
@@ -159,11 +234,20 @@ impl RuleClassifier {
             .filter_map(|(a, l)| index_of(l).map(|i| (handle_key(a), i)))
             .collect();
         let default_language = index_of(&config.default_language).unwrap_or(0);
-        let model_version = if config == ClassifyConfig::default() {
+        let rules_version = if config == ClassifyConfig::default() {
             RULES_VERSION.to_string()
         } else {
             let bytes = serde_json::to_vec(&config).unwrap_or_default();
             format!("{RULES_VERSION}+cfg.{:08x}", fnv1a(&bytes))
+        };
+        let model = if config.model.enabled {
+            Some(Arc::new(Model::shipped().map_err(ClassifyError::Model)?))
+        } else {
+            None
+        };
+        let model_version = match &model {
+            Some(m) => format!("{rules_version}+{}", m.version()),
+            None => rules_version.clone(),
         };
         let vip_ids = config
             .vip_authors
@@ -194,6 +278,8 @@ impl RuleClassifier {
             vip_handles,
             account_languages,
             default_language,
+            model,
+            rules_version,
             model_version,
             config,
         })
@@ -236,12 +322,37 @@ impl RuleClassifier {
         found.into_iter().collect()
     }
 
-    /// Classifies `post` with what the caller knows beyond it.
-    pub fn classify_with(&self, post: &Post, ctx: &Context) -> Classification {
+    /// The learned model in use, if any.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_deref()
+    }
+
+    /// The same rules with another model (a candidate being compared, or none).
+    pub fn with_model(mut self, model: Option<Model>) -> Self {
+        self.model = model.map(Arc::new);
+        self.model_version = match &self.model {
+            Some(m) => format!("{}+{}", self.rules_version, m.version()),
+            None => self.rules_version.clone(),
+        };
+        self
+    }
+
+    /// What the model sees of `post`: for training (`care train`).
+    pub fn features(&self, post: &Post, ctx: &Context) -> Features {
+        let r = self.rules_part(post, ctx);
+        features::extract(
+            &r.a,
+            &r.e,
+            &r.signals,
+            self.model.as_ref().map_or(TrainConfig::default().bits, |m| m.bits),
+        )
+    }
+
+    fn rules_part(&self, post: &Post, ctx: &Context) -> RulePart {
         let a = analyze(&post.text);
         let hits = self.index.find(&a.tokens);
         let detected = self.detector.detect(&a, &hits);
-        let (language, confidence, mut reasons) = self.language_of(post, ctx, &a, detected);
+        let (language, confidence, reasons) = self.language_of(post, ctx, &a, detected);
         let primary = detected.index.and_then(|i| u8::try_from(i).ok());
         let mut e = gather(&a, &hits, primary);
         let competitor = self.mentions_competitor(&a);
@@ -252,28 +363,94 @@ impl RuleClassifier {
             e.urgency
                 .push((Urgency::Repeat, format!("{} earlier posts", ctx.previous_contacts)));
         }
-        let sentiment = if e.sentiment <= NEGATIVE_BELOW {
+        let (spam_score, spam_reasons) = self.spam_score(post, ctx, &a, &e);
+        let skills = self.skills_in(&a);
+        let addressed = !skills.is_empty() || self.addressed(&a);
+        let signals = RuleSignals {
+            language: detected
+                .index
+                .and_then(|i| self.detector.language(i))
+                .map(|l| l.as_str().to_string()),
+            spam_score,
+            foreign_link: a.hosts.iter().any(|h| !self.is_brand_host(h)),
+            addressed,
+            products: !skills.is_empty(),
+            competitor: competitor.is_some(),
+            followers: post.author.followers,
+        };
+        RulePart {
+            a,
+            e,
+            language,
+            confidence,
+            reasons,
+            spam_score,
+            spam_reasons,
+            skills,
+            signals,
+        }
+    }
+
+    fn is_brand_host(&self, host: &str) -> bool {
+        self.config
+            .brand_domains
+            .iter()
+            .any(|d| host == d || host.ends_with(&format!(".{d}")))
+    }
+
+    /// Classifies `post` with what the caller knows beyond it.
+    pub fn classify_with(&self, post: &Post, ctx: &Context) -> Classification {
+        let r = self.rules_part(post, ctx);
+        let RulePart {
+            a,
+            e,
+            language,
+            confidence,
+            mut reasons,
+            spam_score,
+            spam_reasons,
+            skills,
+            signals,
+        } = r;
+        // Nothing to read (no words, no emoji): the rules' "nothing here" stands.
+        let readable = !a.tokens.is_empty() || a.emoji_count > 0;
+        let scores = self
+            .model
+            .as_ref()
+            .filter(|_| readable)
+            .map(|m| m.scores(&features::extract(&a, &e, &signals, m.bits)));
+        let rule_sentiment = if e.sentiment <= NEGATIVE_BELOW {
             Sentiment::Negative
         } else if e.sentiment >= POSITIVE_ABOVE {
             Sentiment::Positive
         } else {
             Sentiment::Neutral
         };
-        let (spam_score, spam_reasons) = self.spam_score(post, ctx, &a, &e);
-        let spam = spam_score >= self.config.spam.threshold;
+        // A reported fault is negative even when written politely (the labelling rule); the
+        // model, learned mostly from reviews and tweets, may call it neutral.
+        let fault = !e.problems.is_empty() && !e.resolved;
+        let sentiment = match &scores {
+            Some(s) => match SENTIMENTS[argmax(&s.sentiment)] {
+                Sentiment::Neutral if fault => Sentiment::Negative,
+                other => other,
+            },
+            None => rule_sentiment,
+        };
+        let rule_spam = spam_score >= self.config.spam.threshold;
+        let safety = e.urgency.iter().any(|(k, _)| *k == Urgency::Safety);
+        let m = &self.config.model;
+        let spam = !safety && (rule_spam || scores.is_some_and(|s| s.spam >= m.spam));
         let question = (a.questions > 0 || e.question_start) && !e.social;
         let settled = e.resolved && sentiment != Sentiment::Negative;
         let problem = !e.problems.is_empty() && !settled;
-        let skills = self.skills_in(&a);
         let escalation = e.urgency.iter().any(|(k, _)| *k != Urgency::Deadline);
-        let addressed = !skills.is_empty() || self.addressed(&a);
         let complaint = escalation
             || (sentiment == Sentiment::Negative
                 && (!e.complaints.is_empty()
                     || !e.urgency.is_empty()
-                    || (addressed && e.sentiment <= STRONGLY_NEGATIVE)
+                    || (signals.addressed && e.sentiment <= STRONGLY_NEGATIVE)
                     || (a.sarcasm_emoji > 0 && e.raw_sentiment < -2.0)));
-        let intent = if spam {
+        let rule_intent = if spam {
             Intent::Spam
         } else if problem {
             Intent::Problem
@@ -288,11 +465,33 @@ impl RuleClassifier {
         } else {
             Intent::Other
         };
-        let actionable = matches!(
-            intent,
+        let rule_actionable = matches!(
+            rule_intent,
             Intent::Problem | Intent::Complaint | Intent::Purchase | Intent::Question
         );
+        // Safety and a service that is down always reach a person, whatever the model says.
+        let must = e
+            .urgency
+            .iter()
+            .any(|(k, _)| matches!(k, Urgency::Safety | Urgency::Outage | Urgency::Legal));
+        let actionable = !spam
+            && match &scores {
+                Some(s) => must || s.actionable >= m.actionable,
+                None => rule_actionable,
+            };
+        let intent = match (spam, actionable, rule_actionable) {
+            (true, _, _) => Intent::Spam,
+            (false, true, true) | (false, false, false) => rule_intent,
+            (false, true, false) if sentiment == Sentiment::Negative => Intent::Complaint,
+            (false, true, false) => Intent::Question,
+            (false, false, true) if sentiment == Sentiment::Positive => Intent::Praise,
+            (false, false, true) => Intent::Other,
+        };
+        let review = !actionable && !spam && scores.is_some_and(|s| s.actionable >= m.review_from);
         let mut kinds: Vec<(Urgency, String)> = if actionable { e.urgency.clone() } else { Vec::new() };
+        if let Some(s) = scores.filter(|s| actionable && kinds.is_empty() && s.urgent >= m.urgent) {
+            kinds.push((Urgency::Model, format!("model {:.2}", s.urgent)));
+        }
         kinds.sort_by_key(|k| k.0);
         kinds.dedup_by(|a, b| a.0 == b.0);
         let urgent = !kinds.is_empty();
@@ -304,6 +503,18 @@ impl RuleClassifier {
             terms_note(&e)
         ));
         reasons.push(intent_reason(intent, &e, spam_score, &spam_reasons));
+        if let Some(s) = &scores {
+            let top = argmax(&s.sentiment);
+            reasons.push(format!(
+                "model: actionable {:.2} spam {:.2} urgent {:.2} {} {:.2}{}",
+                s.actionable,
+                s.spam,
+                s.urgent,
+                &sentiment_str(SENTIMENTS[top])[..3],
+                s.sentiment[top],
+                if review { " (triage)" } else { "" }
+            ));
+        }
         if urgent {
             let list: Vec<String> = kinds.iter().map(|(k, t)| format!("{} '{t}'", k.label())).collect();
             reasons.push(format!("urgent: {}", list.join(", ")));
@@ -318,7 +529,17 @@ impl RuleClassifier {
                 crate::text::MAX_ANALYZED_CHARS
             ));
         }
-        let priority = self.priority(post, ctx, actionable, sentiment, e.sentiment, &kinds, &mut reasons);
+        let many = many_affected(&a);
+        let priority = self.priority(
+            post,
+            ctx,
+            actionable,
+            sentiment,
+            e.sentiment,
+            &kinds,
+            many,
+            &mut reasons,
+        );
         Classification {
             language,
             language_confidence: confidence,
@@ -331,6 +552,8 @@ impl RuleClassifier {
             priority,
             reasons,
             model_version: self.model_version.clone(),
+            actionable_confidence: scores.map(|s| (s.actionable * 100.0).round() / 100.0),
+            review,
         }
     }
 
@@ -476,7 +699,11 @@ impl RuleClassifier {
                 why.push("account under a week old".into());
             }
         }
-        if ctx.duplicate_authors >= cfg.duplicate_authors {
+        // Many customers writing alike about one problem is a signal of an incident, not
+        // spam: the same text counts for a fault report or a question only beside other spam
+        // evidence (links, promotions, bot-like authors).
+        let genuine = !e.problems.is_empty() || a.questions > 0 || e.question_start;
+        if ctx.duplicate_authors >= cfg.duplicate_authors && (score > 0.0 || !genuine) {
             score += 4.0;
             why.push(format!("same text from {} authors", ctx.duplicate_authors));
         }
@@ -496,6 +723,7 @@ impl RuleClassifier {
         sentiment: Sentiment,
         score: f32,
         kinds: &[(Urgency, String)],
+        many: bool,
         reasons: &mut Vec<String>,
     ) -> Priority {
         if !actionable {
@@ -521,7 +749,7 @@ impl RuleClassifier {
                 Urgency::Legal => w.legal,
                 Urgency::Cancellation => w.cancellation,
                 Urgency::Repeat => w.repeat_contact,
-                Urgency::Deadline => w.deadline,
+                Urgency::Deadline | Urgency::Model => w.deadline,
             };
             parts.push(format!("{} term", kind.label()));
         }
@@ -554,7 +782,18 @@ impl RuleClassifier {
             points += hours.saturating_mul(w.per_hour_waiting).min(w.max_waiting);
             parts.push(format!("waited {waited_hours}h"));
         }
-        let priority = if points >= w.p1 {
+        // Safety, and an outage that stops many people, come first whatever the tone.
+        let forced = kinds
+            .iter()
+            .find(|(k, _)| *k == Urgency::Safety || (*k == Urgency::Outage && many));
+        if let Some((k, _)) = forced {
+            parts.push(if *k == Urgency::Safety {
+                "safety first".into()
+            } else {
+                "outage for many".into()
+            });
+        }
+        let priority = if forced.is_some() || points >= w.p1 {
             Priority::P1
         } else if points >= w.p2 {
             Priority::P2

@@ -62,6 +62,33 @@ pub struct ClassifyConfig {
     pub detection: DetectionConfig,
     pub spam: SpamConfig,
     pub priority: PriorityWeights,
+    pub model: ModelConfig,
+}
+
+/// The learned model's part in triage (`[classify.model]`). Probabilities at or above a
+/// threshold decide; an actionable probability in `[review_from, actionable)` puts a post
+/// that opens no case on the triage list for a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Use the shipped model beside the rules (on by default; off: rules alone).
+    pub enabled: bool,
+    pub actionable: f32,
+    pub review_from: f32,
+    pub spam: f32,
+    pub urgent: f32,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            actionable: 0.5,
+            review_from: 0.2,
+            spam: 0.5,
+            urgent: 0.5,
+        }
+    }
 }
 
 /// A product and the skill an agent needs for it.
@@ -164,7 +191,7 @@ pub struct DetectionConfig {
 impl Default for DetectionConfig {
     fn default() -> Self {
         Self {
-            min_confidence: 0.5,
+            min_confidence: 0.3,
             min_words: 2,
             low_accuracy: false,
             fast_path: true,
@@ -363,6 +390,7 @@ impl Default for ClassifyConfig {
             detection: DetectionConfig::default(),
             spam: SpamConfig::default(),
             priority: PriorityWeights::default(),
+            model: ModelConfig::default(),
         }
     }
 }
@@ -407,6 +435,28 @@ impl ClassifyConfig {
                     format!("`{l}` is listed twice"),
                 );
             }
+        }
+        let m = &self.model;
+        for (key, v) in [
+            ("actionable", m.actionable),
+            ("review_from", m.review_from),
+            ("spam", m.spam),
+            ("urgent", m.urgent),
+        ] {
+            if !(0.0..=1.0).contains(&v) || v.is_nan() {
+                err(
+                    &mut errors,
+                    format!("classify.model.{key}"),
+                    "must be a probability from 0.0 to 1.0",
+                );
+            }
+        }
+        if m.review_from > m.actionable {
+            err(
+                &mut errors,
+                "classify.model.review_from",
+                "must not be above classify.model.actionable (the band runs from it up to the threshold)",
+            );
         }
         if !self.languages.contains(&self.default_language) {
             err(

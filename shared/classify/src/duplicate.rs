@@ -17,8 +17,11 @@
 //!
 //! In a Lambda, one tracker per warm instance sees only that instance's traffic: it catches
 //! bursts, not a campaign spread thin over hours. Texts are compared after folding case and
-//! accents and removing links, mentions, hashtags and numbers (spam varies them per copy);
-//! texts of fewer than four words are never counted (many people write "thank you!").
+//! accents and removing links, mentions and hashtags; numbers are kept, so that customers
+//! asking after their own order numbers never look alike. Texts of fewer than four words are
+//! never counted (many people write "thank you!"), and the same text counts as spam only
+//! beside other spam evidence (links, promotions, bot-like authors): many genuine customers
+//! writing alike about one problem is an incident, and each of them gets a case.
 
 use crate::classifier::{Context, RuleClassifier};
 use crate::text::analyze;
@@ -70,7 +73,7 @@ impl DuplicateTextTracker {
         let words: Vec<&str> = a
             .tokens
             .iter()
-            .filter(|t| !t.hashtag && !t.is_number())
+            .filter(|t| !t.hashtag)
             .map(|t| t.text.as_str())
             .collect();
         (words.len() >= MIN_WORDS).then(|| fnv64(words))

@@ -34,7 +34,7 @@
 //! negative = ["shambles:3"]
 //!
 //! [classify.detection]
-//! min_confidence = 0.5
+//! min_confidence = 0.3
 //!
 //! [classify.spam]
 //! threshold = 4.0
@@ -54,13 +54,14 @@ mod duplicate;
 mod eval;
 mod language;
 mod lexicon;
+pub mod model;
 mod rules;
 mod text;
 
 pub use classifier::{ClassifyError, Context, RULES_VERSION, RuleClassifier};
 pub use config::{
-    ClassifyConfig, ConfigError, DetectionConfig, FollowerTier, KeywordLists, PriorityWeights, ProductRule,
-    SUPPORTED_LANGUAGES, SpamConfig,
+    ClassifyConfig, ConfigError, DetectionConfig, FollowerTier, KeywordLists, ModelConfig, PriorityWeights,
+    ProductRule, SUPPORTED_LANGUAGES, SpamConfig,
 };
 pub use duplicate::{DuplicateTextTracker, TRACKED_TEXTS, TrackingClassifier};
 pub use eval::{Binary, EvalError, EvalReport, GroupStats, Labelled, Miss, evaluate, load_eval_set, parse_eval_set};

@@ -18,6 +18,8 @@ pub(crate) enum Urgency {
     Cancellation,
     Repeat,
     Deadline,
+    /// No rule fired, but the learned model finds the post urgent.
+    Model,
 }
 
 impl Urgency {
@@ -29,6 +31,7 @@ impl Urgency {
             Urgency::Cancellation => "cancellation",
             Urgency::Repeat => "repeated contact",
             Urgency::Deadline => "time pressure",
+            Urgency::Model => "urgent by the model",
         }
     }
 }

@@ -95,6 +95,14 @@ pub struct Classification {
     pub reasons: Vec<String>,
     /// Which rules or model produced this (so a change can be traced).
     pub model_version: String,
+    /// The learned model's probability that a person should answer (0.0..=1.0), where a
+    /// model took part; the rules alone give `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actionable_confidence: Option<f32>,
+    /// Not actionable, but close enough to the line that a person should look: the post is
+    /// listed for triage (`GET /v1/triage`) instead of being dropped silently.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
 }
 
 /// One post on one channel. Its id is stable across redeliveries.

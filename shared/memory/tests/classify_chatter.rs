@@ -26,6 +26,8 @@ impl Classifier for ByText {
             priority: Priority::P3,
             reasons: vec![],
             model_version: "test".into(),
+            actionable_confidence: None,
+            review: false,
         }
     }
 }

@@ -84,6 +84,8 @@ fn post(pid: &str, author: &str, language: &str, actionable: bool, at: Timestamp
             priority: Priority::P3,
             reasons: vec![],
             model_version: "test".into(),
+            actionable_confidence: None,
+            review: false,
         }),
         delivery: None,
         recipient: None,

@@ -211,5 +211,7 @@ pub fn classification(actionable: bool) -> socialcare_domain::Classification {
         priority: Priority::P3,
         reasons: vec!["sample".into()],
         model_version: "testkit".into(),
+        actionable_confidence: None,
+        review: false,
     }
 }

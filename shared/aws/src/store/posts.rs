@@ -7,7 +7,7 @@
 use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
 use crate::codec::DOC;
-use crate::codec::{Item, PK, from_doc, get_s, key, s, to_doc};
+use crate::codec::{Item, PK, from_doc, get_s, key, s, to_packed_doc};
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
 use socialcare_domain::{Channel, PortError, PortResult, Post, PostId};
@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 fn item(post: &Post) -> PortResult<Item> {
     Ok(HashMap::from([
         (PK.to_string(), s(post.id.as_str())),
-        (DOC.to_string(), to_doc(post)?),
+        (DOC.to_string(), to_packed_doc(post)?),
     ]))
 }
 

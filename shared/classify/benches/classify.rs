@@ -48,7 +48,10 @@ fn bench(c: &mut Criterion) {
     drop(warm);
     let start = Instant::now();
     let model = socialcare_classify::model::Model::shipped().unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("triage model load (inflate + interleave, the cold start's share): {:?}", start.elapsed());
+    eprintln!(
+        "triage model load (inflate + interleave, the cold start's share): {:?}",
+        start.elapsed()
+    );
     drop(model);
     c.bench_function("model_load", |b| {
         b.iter(|| socialcare_classify::model::Model::shipped().unwrap_or_else(|e| panic!("{e}")))
@@ -66,7 +69,9 @@ fn bench(c: &mut Criterion) {
     ] {
         let p = post(text);
         g.bench_function(name, |b| b.iter(|| classifier.classify(black_box(&p))));
-        g.bench_function(format!("{name}_rules_only"), |b| b.iter(|| rules_only.classify(black_box(&p))));
+        g.bench_function(format!("{name}_rules_only"), |b| {
+            b.iter(|| rules_only.classify(black_box(&p)))
+        });
     }
     g.finish();
 

@@ -14,9 +14,18 @@ export CARE_META_VERIFY_TOKEN=${CARE_META_VERIFY_TOKEN:-demo-meta-verify-token}
 export RUST_LOG=${RUST_LOG:-info}
 
 cargo build --quiet -p socialcare-local
+# The web console (console/, TypeScript bundled by esbuild from npm); the demo runs without it.
+if [ ! -f console/dist/index.html ]; then
+  if command -v npm >/dev/null; then
+    make --no-print-directory console >/dev/null || echo "(the console did not build: see make console)"
+  else
+    echo "(npm is missing: the console at /console is not built; the API works without it)"
+  fi
+fi
 care=target/debug/care
 log=$(mktemp -t care-serve.XXXX.log)
-"$care" serve --config care.toml --port "$port" >"$log" 2>&1 &
+# --dev-sign-in: the console's sign-in page lets you pick an agent (this machine only, 127.0.0.1).
+"$care" serve --config care.toml --port "$port" --dev-sign-in >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; echo "(care serve stopped; its log: $log)"' EXIT
 for _ in $(seq 1 100); do
@@ -42,6 +51,13 @@ for _ in $(seq 1 120); do
     printf '%s' "$alerts" | python3 scripts/show.py alerts
     echo "== what care serve logged"
     grep -E "post received|case opened|post joined|case assigned|SLA alert|parked" "$log" | sed 's/^/  /' | tail -30
+    if [ -f console/dist/index.html ]; then
+      echo "== console: http://127.0.0.1:$port/console/ (development sign-in: pick ben, or sam for the board)"
+      if [ -t 0 ]; then
+        echo "   care serve keeps running; Ctrl+C stops it"
+        wait "$pid" || true
+      fi
+    fi
     exit 0
   fi
   sleep 1

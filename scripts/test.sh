@@ -2,7 +2,8 @@
 # The one test command (README; .ci/run calls exactly this). On a fresh machine it installs
 # what it needs (a Python venv with pinned moto[server] and the template checkers), starts
 # moto on 127.0.0.1, and runs: format check, clippy -D warnings, the domain purity check, every
-# test of the workspace, and the infrastructure checks. Stops moto by PID at the end.
+# test of the workspace, the console in a real browser (scripts/console-test.sh), and the
+# infrastructure checks. Stops moto by PID at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -32,6 +33,9 @@ cargo test --workspace --locked
 
 step "triage model reproducible (care train --check: same corpus, same bytes)"
 cargo run -q --locked -p socialcare-local -- train --check
+
+step "console in a browser (Debian's chromium, playwright-core)"
+bash scripts/console-test.sh
 
 if [ -x scripts/check-infra.sh ] || [ -f scripts/check-infra.sh ]; then
   step "infrastructure checks"

@@ -373,6 +373,11 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         op = routes.get(("get", "/v1/openapi.json"))
         if check(op is not None, "route GET /v1/openapi.json"):
             check(op.get("security") in (None, [], [{"NONE": []}]), "route GET /v1/openapi.json: public")
+        # The console's files: public (the page signs in, then calls /v1 with a token).
+        for path in ["/console", "/console/{proxy+}"]:
+            op = routes.get(("get", path))
+            if check(op is not None, f"route GET {path}"):
+                check(op.get("security") in (None, [], [{"NONE": []}]), f"route GET {path}: public")
         jwt = body.get("components", {}).get("securitySchemes", {}).get("CognitoJwt", {})
         cfg = jwt.get("x-amazon-apigateway-authorizer", {}).get("jwtConfiguration", {})
         check(ref_name((cfg.get("audience") or [None])[0]) == "UserPoolClient", "JWT audience = the user pool client")

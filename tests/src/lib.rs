@@ -241,6 +241,7 @@ impl TestStack {
             clock: Arc::new(SystemClock),
             send_backoff: Duration::from_millis(10),
             visibility,
+            console: Default::default(),
         };
         let stack = Stack::start(opts, ports).await?;
         Ok(Self {
@@ -331,6 +332,26 @@ impl TestStack {
             .await?;
         let status = r.status().as_u16();
         Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The AWS request counts once the stack is quiet (no DynamoDB, SNS or send request for
+    /// 1.5 s); an error on the memory backend.
+    pub async fn settled_counts(&self) -> anyhow::Result<socialcare_aws::RequestCounts> {
+        use socialcare_aws::{Op, RequestCounts};
+        let counters = self
+            .counters
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
+        let busy = |c: &RequestCounts| c.dynamodb() + c.sns() + c.get(Op::SendMessageBatch) + c.get(Op::SendMessage);
+        let mut last = counters.snapshot();
+        loop {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let now = counters.snapshot();
+            if busy(&now) == busy(&last) {
+                return Ok(now);
+            }
+            last = now;
+        }
     }
 
     /// Polls the supervisor's case list until `pred` holds (or fails after `within`).

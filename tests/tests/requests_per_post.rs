@@ -7,7 +7,7 @@
 //! unnoticed. ReceiveMessage is left out: on Lambda the event source mapping polls, and its
 //! cost does not grow with posts.
 
-use socialcare_aws::{Op, RequestCounts};
+use socialcare_aws::Op;
 use socialcare_system_tests::{Backend, TestStack, config, created};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -64,23 +64,6 @@ fn body(i: usize) -> serde_json::Value {
     }
 }
 
-async fn settled(t: &TestStack) -> anyhow::Result<RequestCounts> {
-    let counters = t
-        .counters
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
-    let mut last = counters.snapshot();
-    loop {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let now = counters.snapshot();
-        let busy = |c: &RequestCounts| c.dynamodb() + c.sns() + c.get(Op::SendMessageBatch) + c.get(Op::SendMessage);
-        if busy(&now) == busy(&last) {
-            return Ok(now);
-        }
-        last = now;
-    }
-}
-
 /// Requests per post by operation (ReceiveMessage left out) over `POSTS` posts sent `burst` at a
 /// time: 1 is a quiet account (each queue batch holds about one message), 10 a busy one (the
 /// consumers' batches fill, so their receives, deletes and sends are shared by up to 10 posts).
@@ -98,7 +81,7 @@ async fn measure(burst: usize) -> anyhow::Result<Option<Measured>> {
         Duration::from_secs(3600),
     )
     .await?;
-    let before = settled(&t).await?;
+    let before = t.settled_counts().await?;
     let (bytes_before, lines_before) = logged();
     let ids: Vec<usize> = (0..POSTS).collect();
     for chunk in ids.chunks(burst.max(1)) {
@@ -113,7 +96,7 @@ async fn measure(burst: usize) -> anyhow::Result<Option<Measured>> {
         }
     }
     // Counted once the pipeline is quiet (not while polling the API, whose reads are not per post).
-    let after = settled(&t).await?;
+    let after = t.settled_counts().await?;
     let (bytes_after, lines_after) = logged();
     t.wait_cases(Duration::from_secs(30), |cs| {
         // Ben (English, capacity 2) holds two; the rest wait in the queue.

@@ -1,6 +1,8 @@
 //! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
+pub mod console;
+pub mod live;
 mod routing;
 mod triage;
 mod views;
@@ -198,7 +200,12 @@ fn parse_status(s: &str) -> Result<CaseStatus, Problem> {
     })
 }
 
-async fn list_cases(State(api): State<Api>, Caller(who): Caller, Query(p): Query<CaseParams>) -> ApiResult {
+async fn list_cases(
+    State(api): State<Api>,
+    Caller(who): Caller,
+    Query(p): Query<CaseParams>,
+    headers: HeaderMap,
+) -> ApiResult {
     let statuses = match &p.status {
         Some(s) => s.split(',').map(parse_status).collect::<Result<Vec<_>, _>>()?,
         None => vec![],
@@ -217,8 +224,11 @@ async fn list_cases(State(api): State<Api>, Caller(who): Caller, Query(p): Query
     };
     let cases = api.desk.list_cases(&who, query).await?;
     let now = api.clock.now();
-    let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
-    Ok(axum::Json(serde_json::json!({ "cases": items })).into_response())
+    let etag = live::tag(cases.iter().map(|c| (c.id.as_str(), c.version.to_string())));
+    Ok(live::respond(&headers, &etag, || {
+        let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
+        axum::Json(serde_json::json!({ "cases": items })).into_response()
+    }))
 }
 
 async fn get_case(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {
@@ -251,6 +261,15 @@ async fn reply(
 ) -> ApiResult {
     let id = case_id(&id)?;
     let body: ReplyBody = json_body(body).await?;
+    if let Some(expected) = live::if_match_version(&headers).map_err(Problem::bad_request)? {
+        let current = api.desk.case_version(&who, &id).await?;
+        if current != expected {
+            return Err(Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("case {id} changed since version {expected} (now {current}): read it again before answering"),
+            ));
+        }
+    }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let post = api.desk.reply(&who, &id, &body.text, key).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(views::PostView::from(&post))).into_response())
@@ -269,7 +288,12 @@ struct AlertParams {
     limit: Option<usize>,
 }
 
-async fn alerts(State(api): State<Api>, Caller(who): Caller, Query(p): Query<AlertParams>) -> ApiResult {
+async fn alerts(
+    State(api): State<Api>,
+    Caller(who): Caller,
+    Query(p): Query<AlertParams>,
+    headers: HeaderMap,
+) -> ApiResult {
     let level = match p.level.as_deref() {
         None => None,
         Some(l) => Some(
@@ -291,7 +315,13 @@ async fn alerts(State(api): State<Api>, Caller(who): Caller, Query(p): Query<Ale
         limit: Some(p.limit.unwrap_or(100).min(1000)),
     };
     let alerts = api.desk.alerts(&who, &query).await?;
-    Ok(axum::Json(serde_json::json!({ "alerts": alerts })).into_response())
+    let etag = live::tag(alerts.iter().map(|a| {
+        let acknowledged = a.acknowledged_at.map(|t| t.to_string()).unwrap_or_default();
+        (a.id.as_str(), acknowledged)
+    }));
+    Ok(live::respond(&headers, &etag, || {
+        axum::Json(serde_json::json!({ "alerts": alerts })).into_response()
+    }))
 }
 
 async fn ack_alert(State(api): State<Api>, Caller(who): Caller, Path(id): Path<String>) -> ApiResult {

@@ -61,12 +61,15 @@ async fn main() -> Result<(), lambda_http::Error> {
         router_service,
         clock.clone(),
     );
-    lambda_http::run(router(Api {
+    // The console's files under /console, next to /v1 (same origin: no CORS).
+    let (assets, console) = fn_agent_api::console::from_lambda_env(|k| std::env::var(k).ok());
+    let app = router(Api {
         desk: Arc::new(desk),
         sla: Arc::new(sla),
         clock,
         auth: Auth::GatewayClaims,
         triage: Arc::new(triage),
-    }))
-    .await
+    })
+    .merge(fn_agent_api::console::router(assets, console));
+    lambda_http::run(app).await
 }

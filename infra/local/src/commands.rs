@@ -38,6 +38,20 @@ pub struct ServeArgs {
     /// With `--backend aws`: the prefix of every table, queue and topic name (created if missing).
     #[arg(long, default_value = "care-local-")]
     pub prefix: String,
+    /// The built web console served at `/console` (`make console` builds it).
+    #[arg(long, default_value = "console/dist")]
+    pub console_dir: PathBuf,
+    /// Development only: `POST /dev/sign-in` hands out a token for any known agent, and the
+    /// console offers it. Never on a shared machine.
+    #[arg(long)]
+    pub dev_sign_in: bool,
+    /// The console offers this OAuth 2.0 authorization server's sign-in (Cognito's hosted UI:
+    /// `https://<prefix>.auth.<region>.amazoncognito.com`), authorization code with PKCE.
+    #[arg(long, env = "CARE_COGNITO_DOMAIN", requires = "cognito_client_id")]
+    pub cognito_domain: Option<String>,
+    /// The app client id for `--cognito-domain`.
+    #[arg(long, env = "CARE_COGNITO_CLIENT_ID", requires = "cognito_domain")]
+    pub cognito_client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -132,6 +146,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         send_backoff: Duration::from_millis(200),
         visibility,
+        console: crate::stack::ConsoleOptions {
+            dir: Some(args.console_dir.clone()),
+            dev_sign_in: args.dev_sign_in,
+            cognito: args
+                .cognito_domain
+                .clone()
+                .zip(args.cognito_client_id.clone())
+                .map(|(domain, client_id)| fn_agent_api::console::Cognito { domain, client_id }),
+        },
     };
     let ports = match args.backend {
         Backend::Memory => MemoryBackend::new(visibility).ports(),
@@ -146,6 +169,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let stack = Stack::start(opts, ports).await?;
     println!("care: listening on {} ({:?} backend)", stack.url(), args.backend);
+    if args.console_dir.join("index.html").is_file() {
+        println!("care: console at {}/console/", stack.url());
+    } else {
+        println!(
+            "care: console not built ({} has no index.html): run `make console`; /console answers 404 until then",
+            args.console_dir.display()
+        );
+    }
+    if args.dev_sign_in {
+        println!("care: --dev-sign-in: anyone reaching this port may sign in as any agent (development only)");
+    }
     tokio::signal::ctrl_c().await?;
     stack.stop();
     Ok(())

@@ -7,6 +7,7 @@
 
 pub mod aws_backend;
 pub mod commands;
+pub mod dev_sign_in;
 pub mod explain;
 pub mod replay;
 pub mod stack;

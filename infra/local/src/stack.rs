@@ -71,6 +71,20 @@ pub struct StackOptions {
     pub send_backoff: Duration,
     /// How long a received message stays invisible before it is redelivered.
     pub visibility: Duration,
+    /// The web console at `/console` and the development sign-in.
+    pub console: ConsoleOptions,
+}
+
+/// The console `care serve` serves: its built files, and whether `/dev/sign-in` is on.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleOptions {
+    /// A folder with the built console (`console/dist`); `None` answers a 404 problem.
+    pub dir: Option<std::path::PathBuf>,
+    /// `--dev-sign-in`: tokens for any known agent from `POST /dev/sign-in` (local only).
+    pub dev_sign_in: bool,
+    /// A Cognito hosted sign-in the console offers (its tokens must be ones `/v1` accepts:
+    /// locally, HS256 with `CARE_JWT_SECRET`, as a stand-in in the browser test mints them).
+    pub cognito: Option<fn_agent_api::console::Cognito>,
 }
 
 /// Every port the services need, filled by one backend.
@@ -348,9 +362,24 @@ impl Stack {
             triage,
         };
 
-        let app = fn_ingest::router(ingest)
+        let console = fn_agent_api::console::router(
+            opts.console.dir.clone().map(fn_agent_api::console::Assets::Dir),
+            fn_agent_api::console::ConsoleConfig {
+                dev_sign_in: opts.console.dev_sign_in,
+                cognito: opts.console.cognito.clone(),
+            },
+        );
+        let mut app = fn_ingest::router(ingest)
             .merge(fn_agent_api::router(api))
-            .layer(tower_http::trace::TraceLayer::new_for_http());
+            .merge(console);
+        if opts.console.dev_sign_in {
+            app = app.merge(crate::dev_sign_in::router(
+                ports.agents.clone(),
+                opts.jwt_secret.clone(),
+                clock.clone(),
+            ));
+        }
+        let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
             .with_context(|| format!("binding {}", opts.bind))?;

@@ -206,11 +206,22 @@ impl Desk {
         let limit = query.limit.take();
         let mut cases = self.cases.list(&query).await?;
         cases.retain(|c| Self::may_read(who, agent.as_ref(), c));
-        cases.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        if query.waiting {
+            // The queue in the order a claim takes it: priority, then the longest wait.
+            cases.sort_by_key(|c| (c.priority, c.created_at));
+        } else {
+            cases.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        }
         if let Some(limit) = limit {
             cases.truncate(limit);
         }
         Ok(cases)
+    }
+
+    /// The version of a case the caller may act on (a reply's `If-Match`): one read of the case.
+    pub async fn case_version(&self, who: &Principal, id: &CaseId) -> Result<u64, ServiceError> {
+        let agent = self.agents.get(&who.agent_id).await?;
+        Ok(Self::acted_on(who, agent.as_ref(), self.cases.get(id).await?, id)?.version)
     }
 
     /// A case another agent has answers 404, like one that does not exist: no probing.

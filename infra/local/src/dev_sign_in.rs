@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(status, 200);
         let who =
             socialcare_kit::auth::verify(b"k", Some(&format!("Bearer {}", body["token"].as_str().unwrap_or(""))))?;
-        assert!(who.is_supervisor());
+        assert!(who.principal.is_supervisor());
         assert_eq!(call(&app, sign_in("nobody")).await.0, 404);
         let bad = Request::post("/dev/sign-in").body(Body::from("{")).unwrap_or_default();
         assert_eq!(call(&app, bad).await.0, 400);

@@ -1,6 +1,7 @@
 //! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
+mod dead_letters;
 mod routing;
 mod views;
 
@@ -43,6 +44,8 @@ pub struct Api {
     pub sla: Arc<SlaDesk>,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
+    /// Parked messages and each queue's dead-letter queue (supervisors).
+    pub dead_letters: Arc<socialcare_domain::services::dead_letters::DeadLetterDesk>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -68,8 +71,10 @@ pub fn router(api: Api) -> Router {
         .route("/v1/merges/{id}/split", post(split_merge))
         .route("/v1/metrics/sla", get(sla_metrics))
         .merge(routing::routes())
+        .merge(dead_letters::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
+        .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
 }
 
 /// The caller, from `Authorization: Bearer <jwt>`; 401 problem otherwise.
@@ -184,8 +189,12 @@ async fn list_cases(State(api): State<Api>, Caller(who): Caller, Query(p): Query
         limit: Some(p.limit.unwrap_or(100).min(500)),
     };
     let cases = api.desk.list_cases(&who, query).await?;
+    let latest = api.desk.latest_customer_posts(&cases).await?;
     let now = api.clock.now();
-    let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
+    let items: Vec<CaseSummary> = cases
+        .iter()
+        .map(|c| CaseSummary::new(c, now).with_latest(latest.get(&c.id)))
+        .collect();
     Ok(axum::Json(serde_json::json!({ "cases": items })).into_response())
 }
 
@@ -378,6 +387,9 @@ mod tests {
             "/v1/merges",
             "/v1/merges/{id}",
             "/v1/merges/{id}/split",
+            "/v1/cases/{id}/replies/{reply_id}/retry",
+            "/v1/dead-letters",
+            "/v1/dead-letters/{id}/redrive",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }

@@ -8,5 +8,6 @@
 pub mod aws_backend;
 pub mod commands;
 pub mod explain;
+pub mod index;
 pub mod replay;
 pub mod stack;

@@ -69,6 +69,7 @@ impl Labelled {
             deleted: false,
             classification: None,
             delivery: None,
+            attachments: vec![],
             recipient: None,
         }
     }

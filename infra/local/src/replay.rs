@@ -42,6 +42,9 @@ pub struct Summary {
     pub refused: Vec<Refused>,
 }
 
+/// What one payload got: (status, body), or why no answer came.
+pub type Answer = Result<(u16, String), String>;
+
 /// A payload the stack did not apply (whole), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
@@ -53,7 +56,7 @@ pub struct Refused {
 
 impl Summary {
     /// Counts one payload's answer (or the error that kept it from being answered).
-    pub fn count(&mut self, file: &Path, answer: Result<(u16, String), String>) {
+    pub fn count(&mut self, file: &Path, answer: Answer) {
         self.sent += 1;
         let (status, body) = match answer {
             Ok(a) => a,
@@ -353,7 +356,7 @@ pub async fn send_all(
             None => groups.push((item.group.clone(), vec![item])),
         }
     }
-    let results: Vec<(PathBuf, Result<(u16, String), String>)> = futures::stream::iter(groups)
+    let results: Vec<(PathBuf, Answer)> = futures::stream::iter(groups)
         .map(|(_, group)| {
             let client = client.clone();
             let bar = bar.clone();

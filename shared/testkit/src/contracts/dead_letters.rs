@@ -32,7 +32,7 @@ pub async fn dead_letter_contract(
         if let Some(m) = got.first() {
             ensure!(m.body == body, "the same body back on its queue");
             ensure!(m.receive_count == 1, "counted afresh: {}", m.receive_count);
-            source.delete(&[m.receipt.clone()]).await?;
+            source.delete(std::slice::from_ref(&m.receipt)).await?;
             return Ok(());
         }
         ensure!(

@@ -15,16 +15,7 @@ impl Desk {
     /// not failed (sent, or still on its way).
     pub async fn retry_reply(&self, who: &Principal, case_id: &CaseId, post_id: &PostId) -> Result<Post, ServiceError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let mut case = self
-                .cases
-                .get(case_id)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound(format!("case {case_id}")))?;
-            if !who.is_supervisor() && case.assignee.as_ref() != Some(&who.agent_id) {
-                return Err(ServiceError::Forbidden(format!(
-                    "case {case_id} is not yours: only its agent or a supervisor may retry its replies"
-                )));
-            }
+            let mut case = self.own_case(who, case_id).await?;
             let mut post = match self.posts.get(post_id).await? {
                 Some(p) if case.posts.contains(post_id) && p.direction == Direction::Outbound => p,
                 _ => return Err(ServiceError::NotFound(format!("reply {post_id} on case {case_id}"))),

@@ -35,7 +35,7 @@ impl Desk {
     }
 
     /// The case the caller acts on: its assignee or a supervisor (another agent's case: 403).
-    async fn own_case(&self, who: &Principal, id: &CaseId) -> Result<Case, ServiceError> {
+    pub(super) async fn own_case(&self, who: &Principal, id: &CaseId) -> Result<Case, ServiceError> {
         let case = self
             .cases
             .get(id)

@@ -80,9 +80,15 @@ async fn undeliverable(backend: Backend) -> anyhow::Result<()> {
     assert_eq!(status, 202, "{reply}");
     let reply_id = reply["id"].as_str().unwrap_or_default().to_string();
 
-    // Four deliveries (the queue redelivers after its 2 s visibility timeout), then failed.
+    // Four deliveries (the queue redelivers after its 2 s visibility timeout), then failed: on
+    // the reply, then (the next write) in the case's history.
     let case = wait_case(&t, &case_id, Duration::from_secs(40), |c| {
         reply_of(c, &reply_id).is_some_and(|r| r["delivery"]["state"] == "failed")
+            && c["history"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["type"] == "delivery_failed")
     })
     .await?;
     let delivery = &reply_of(&case, &reply_id).cloned().unwrap_or_default()["delivery"];

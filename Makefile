@@ -4,8 +4,10 @@
 SAMCONFIG := $(CURDIR)/infra/samconfig.toml
 SAM := PATH="$(CURDIR)/.venv/bin:$$PATH" sam
 
+KEEP ?= 0
+
 run:
-	bash scripts/demo.sh
+	KEEP=$(KEEP) bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
@@ -23,9 +25,11 @@ zips:
 	bash scripts/build-zips.sh
 
 # First run is guided (it saves the answers in infra/samconfig.toml); later runs reuse them.
+# Checks credentials, region and build prerequisites before compiling anything.
 deploy:
 	.venv/bin/pip --version >/dev/null 2>&1 || python3 -m venv .venv
 	.venv/bin/pip install -q -r infra/requirements.txt
+	bash scripts/deploy-check.sh
 	$(MAKE) --no-print-directory console
 	CARE_CONSOLE_DIST=$(CURDIR)/console/dist $(SAM) build -t infra/template.yaml --config-file "$(SAMCONFIG)"
 	$(SAM) deploy --config-file "$(SAMCONFIG)" $(if $(shell grep -qs '^region' infra/samconfig.toml && echo saved),,--guided)

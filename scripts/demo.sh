@@ -27,9 +27,13 @@ log=$(mktemp -t care-serve.XXXX.log)
 # --dev-sign-in: the console's sign-in page lets you pick an agent (this machine only, 127.0.0.1).
 "$care" serve --config care.toml --port "$port" --dev-sign-in >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; echo "(care serve stopped; its log: $log)"' EXIT
+if [ "${KEEP:-0}" = 1 ]; then
+  trap 'echo "== care serve keeps running (pid $pid) on http://127.0.0.1:$port: its log $log; stop it with: kill $pid"' EXIT
+else
+  trap 'kill $pid 2>/dev/null || true; echo "(care serve stopped; its log: $log; \`make run KEEP=1\` leaves it running)"' EXIT
+fi
 for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/v1/openapi.json" >/dev/null 2>&1; then break; fi
+  if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
 
@@ -41,8 +45,11 @@ show_cases() {
   curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases" | python3 scripts/show.py cases
 }
 sleep 1
-echo "== cases (as supervisor sam)"
+echo "== cases (as supervisor sam): channel, language, assignee or WAITING, the customer's handle and words, the nearest SLA deadline"
 show_cases
+for id in $(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases" | python3 scripts/show.py waiting); do
+  curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$port/v1/cases/$id/routing" | python3 scripts/show.py why
+done
 
 echo "== waiting for the first SLA alert (targets are seconds long in care.toml)"
 for _ in $(seq 1 120); do
@@ -50,10 +57,15 @@ for _ in $(seq 1 120); do
   if [ "$(printf '%s' "$alerts" | python3 scripts/show.py count)" -gt 0 ]; then
     printf '%s' "$alerts" | python3 scripts/show.py alerts
     echo "== what care serve logged"
-    grep -E "post received|case opened|post joined|case assigned|SLA alert|parked" "$log" | sed 's/^/  /' | tail -30
+    # Without the per-message span prefix (`message{source=… message_id=…}:`) and colours.
+    grep -E "post received|case opened|post joined|case assigned|case waits|SLA alert|parked|withdrawn|reply" "$log" \
+      | sed -E 's/\x1b\[[0-9;]*m//g; s/message\{[^}]*\}: //g; s/^/  /' | tail -30
+    if [ "${KEEP:-0}" = 1 ]; then
+      echo "== go on exploring: the README's \"Using it locally\" (terminal 2) works against this stack"
+    fi
     if [ -f console/dist/index.html ]; then
       echo "== console: http://127.0.0.1:$port/console/ (development sign-in: pick ben, or sam for the board)"
-      if [ -t 0 ]; then
+      if [ -t 0 ] && [ "${KEEP:-0}" != 1 ]; then
         echo "   care serve keeps running; Ctrl+C stops it"
         wait "$pid" || true
       fi

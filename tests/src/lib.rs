@@ -113,6 +113,8 @@ pub struct TestStack {
     pub alerts_seen: Arc<RecordingAlertSink>,
     /// On the AWS backend: every request the adapters made, by operation.
     pub counters: Option<Arc<Counters>>,
+    /// The ports the stack runs on (to put a message on a queue the way a function would).
+    pub ports: socialcare_local::stack::Ports,
     pub http: reqwest::Client,
 }
 
@@ -243,11 +245,12 @@ impl TestStack {
             visibility,
             console: Default::default(),
         };
-        let stack = Stack::start(opts, ports).await?;
+        let stack = Stack::start(opts, ports.clone()).await?;
         Ok(Self {
             stack,
             alerts_seen,
             counters,
+            ports,
             http: reqwest::Client::new(),
         })
     }

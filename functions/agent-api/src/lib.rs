@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod live;
+mod dead_letters;
 mod routing;
 mod triage;
 mod views;
@@ -48,6 +49,8 @@ pub struct Api {
     pub auth: Auth,
     /// The triage list and people's labels of posts.
     pub triage: Arc<socialcare_domain::services::triage::TriageService>,
+    /// Parked messages and each queue's dead-letter queue (supervisors).
+    pub dead_letters: Arc<socialcare_domain::services::dead_letters::DeadLetterDesk>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -75,8 +78,10 @@ pub fn router(api: Api) -> Router {
         .route("/v1/metrics/sla", get(sla_metrics))
         .merge(routing::routes())
         .merge(triage::routes())
+        .merge(dead_letters::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
+        .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
 }
 
 /// The caller, from `Authorization: Bearer <jwt>`; 401 problem otherwise.
@@ -223,10 +228,14 @@ async fn list_cases(
         limit: Some(p.limit.unwrap_or(100).min(500)),
     };
     let cases = api.desk.list_cases(&who, query).await?;
+    let latest = api.desk.latest_customer_posts(&cases).await?;
     let now = api.clock.now();
     let etag = live::tag(cases.iter().map(|c| (c.id.as_str(), c.version.to_string())));
     Ok(live::respond(&headers, &etag, || {
-        let items: Vec<CaseSummary> = cases.iter().map(|c| CaseSummary::new(c, now)).collect();
+        let items: Vec<CaseSummary> = cases
+            .iter()
+            .map(|c| CaseSummary::new(c, now).with_latest(latest.get(&c.id)))
+            .collect();
         axum::Json(serde_json::json!({ "cases": items })).into_response()
     }))
 }
@@ -451,6 +460,9 @@ mod tests {
             "/v1/posts/{id}/dismiss",
             "/v1/posts/{id}/labels",
             "/v1/labels",
+            "/v1/cases/{id}/replies/{reply_id}/retry",
+            "/v1/dead-letters",
+            "/v1/dead-letters/{id}/redrive",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} is missing from openapi.json");
         }

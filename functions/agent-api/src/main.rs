@@ -5,11 +5,13 @@ use fn_agent_api::{Api, Auth, router};
 use socialcare_aws::LambdaEnv;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
+use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::services::triage::TriageService;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -51,6 +53,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     );
     let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
     // Replies go out; merges and splits of customers announce the cases they changed.
+    // Parked messages (with their reasons) are listed and sent back from here; the SQS
+    // dead-letter queues are listed by `care serve` (memory and `--backend aws`), not yet here
+    // (this function has no DLQ URLs or SQS receive rights in the template).
+    let dead_letters = DeadLetterDesk::new(s.clone(), BTreeMap::new(), publisher.clone());
     let desk = Desk::new(
         s.clone(),
         s.clone(),
@@ -69,6 +75,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock,
         auth: Auth::GatewayClaims,
         triage: Arc::new(triage),
+        dead_letters: Arc::new(dead_letters),
     })
     .merge(fn_agent_api::console::router(assets, console));
     lambda_http::run(app).await

@@ -41,6 +41,11 @@ async fn explain(State(api): State<Api>, Caller(who): Caller, Path(id): Path<Str
         "requirements": routing.requirements,
         "declined": routing.declined,
         "waiting_since": routing.waiting_since,
+        // For a waiting case: why, in words, from the decision made now (the last one listed).
+        "why_waiting": case
+            .is_waiting()
+            .then(|| routing.decisions.last().map(socialcare_domain::routing::why::why_waiting))
+            .flatten(),
         "owner_offline_since": routing.owner_offline_since,
         "decisions": routing.decisions,
     }))

@@ -60,6 +60,8 @@ pub struct PostView {
     pub deleted: bool,
     pub classification: Option<Classification>,
     pub delivery: Option<Delivery>,
+    /// Images, videos, files the post carried: kind, URL, and when the URL expires.
+    pub attachments: Vec<socialcare_domain::Attachment>,
 }
 
 impl From<&Post> for PostView {
@@ -78,6 +80,7 @@ impl From<&Post> for PostView {
             deleted: p.deleted,
             classification: p.classification.clone(),
             delivery: p.delivery.clone(),
+            attachments: p.attachments.clone(),
         }
     }
 }
@@ -98,12 +101,56 @@ pub struct CaseSummary {
     pub updated_at: Timestamp,
     pub first_response_at: Option<Timestamp>,
     pub sla: Vec<SlaView>,
+    /// The nearest deadline of a clock still counting: its target and the seconds left
+    /// (negative when overdue); null when no clock counts (met, paused, or none yet: a case
+    /// gets its clocks when it is routed).
+    pub sla_next: Option<SlaNext>,
+    /// The start of the customer's latest post (at most [`SNIPPET_CHARS`] characters).
+    pub snippet: Option<String>,
+    /// The handle that post came from.
+    pub customer_handle: Option<String>,
     pub version: u64,
 }
 
+/// How much of a post a case list shows.
+pub const SNIPPET_CHARS: usize = 120;
+
+#[derive(Serialize)]
+pub struct SlaNext {
+    pub target: String,
+    pub due_at: Timestamp,
+    pub left_secs: i64,
+}
+
 impl CaseSummary {
+    /// Fills the snippet and handle from the customer's latest post.
+    pub fn with_latest(mut self, post: Option<&Post>) -> Self {
+        if let Some(p) = post {
+            let mut snippet: String = p.text.chars().take(SNIPPET_CHARS).collect();
+            if p.text.chars().count() > SNIPPET_CHARS {
+                snippet.push('…');
+            }
+            self.snippet = Some(snippet);
+            self.customer_handle = Some(p.author.handle.clone());
+        }
+        self
+    }
+
     pub fn new(c: &Case, now: Timestamp) -> Self {
+        let sla_next = c
+            .sla
+            .iter()
+            .filter(|clock| clock.is_running())
+            .min_by_key(|clock| clock.due_at)
+            .map(|clock| SlaNext {
+                target: clock.target.to_string(),
+                due_at: clock.due_at,
+                left_secs: clock.due_at.duration_since(now).as_secs(),
+            });
         Self {
+            sla_next,
+            snippet: None,
+            customer_handle: None,
             id: c.id.to_string(),
             status: c.status,
             priority: c.priority,
@@ -204,7 +251,12 @@ pub struct CaseView {
 impl CaseView {
     pub fn new(view: desk::CaseView, now: Timestamp) -> Self {
         Self {
-            summary: CaseSummary::new(&view.case, now),
+            summary: CaseSummary::new(&view.case, now).with_latest(
+                view.posts
+                    .iter()
+                    .rev()
+                    .find(|p| p.direction == socialcare_domain::Direction::Inbound && !p.deleted),
+            ),
             posts: view.posts.iter().map(PostView::from).collect(),
             customer: view.customer.map(CustomerView::from),
             history: view.case.history,

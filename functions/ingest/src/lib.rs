@@ -71,6 +71,7 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .route("/webhooks/x", get(x_crc).post(x_webhook))
         .route("/webhooks/meta", get(meta_challenge).post(meta_webhook))
         .with_state(ingest)
+        .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
 }
 
 /// Reads the whole body, refusing more than `MAX_BODY` bytes.

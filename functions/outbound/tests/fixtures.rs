@@ -39,6 +39,7 @@ fn post(id: &str, direction: Direction, at: Timestamp) -> anyhow::Result<Post> {
         deleted: false,
         classification: None,
         delivery: (direction == Direction::Outbound).then_some(Delivery::Pending),
+        attachments: vec![],
         recipient: None,
     })
 }

@@ -6,12 +6,12 @@
 use crate::stack::Ports;
 use anyhow::Context;
 use socialcare_aws::{
-    AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsPublisher, SqsReceiver, StreamQueues, TableNames,
-    emulator_config, ensure_queues, ensure_tables, ensure_topic, load_config,
+    AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsDeadLetters, SqsPublisher, SqsReceiver, StreamQueues,
+    TableNames, emulator_config, ensure_queues, ensure_tables, ensure_topic, load_config,
 };
 use socialcare_channels::alerts::FanoutAlertSink;
 use socialcare_domain::Stream;
-use socialcare_domain::ports::{AlertSink, QueueReceiver};
+use socialcare_domain::ports::{AlertSink, DeadLetterQueue, QueueReceiver};
 use socialcare_memory::RecordingAlertSink;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub struct AwsBackend {
     pub store: Arc<AwsStore>,
     pub publisher: Arc<SqsPublisher>,
     pub receivers: BTreeMap<Stream, Arc<SqsReceiver>>,
+    /// Each stream's dead-letter queue (known when this backend created the queues).
+    pub dead_letters: BTreeMap<Stream, Arc<SqsDeadLetters>>,
     /// Every request the adapters made, by operation (requests per post are measured with it).
     pub counters: Arc<Counters>,
     pub topic_arn: String,
@@ -62,7 +64,18 @@ impl AwsBackend {
         let topic_arn = ensure_topic(&clients.sns, &format!("{}alerts", opts.prefix))
             .await
             .context("creating the alerts topic")?;
-        Ok(Self::over(clients, tables, queues.queues, topic_arn))
+        let mut backend = Self::over(clients, tables, queues.queues.clone(), topic_arn);
+        backend.dead_letters = queues
+            .dead_letters
+            .iter()
+            .filter_map(|(stream, dlq)| {
+                let source = queues.queues.get(*stream)?;
+                let dlq = SqsDeadLetters::new(backend.clients.sqs.clone(), dlq, source)
+                    .with_counters(backend.counters.clone());
+                Some((*stream, Arc::new(dlq)))
+            })
+            .collect();
+        Ok(backend)
     }
 
     /// Uses tables, queues and a topic that exist already (a deployed stack's, named by its
@@ -92,6 +105,7 @@ impl AwsBackend {
             store,
             publisher,
             receivers,
+            dead_letters: BTreeMap::new(),
             counters,
             topic_arn,
             alerts_seen: Arc::new(RecordingAlertSink::new()),
@@ -106,10 +120,16 @@ impl AwsBackend {
             .iter()
             .map(|(s, r)| (*s, r.clone() as Arc<dyn QueueReceiver>))
             .collect();
+        let dead_letters = self
+            .dead_letters
+            .iter()
+            .map(|(s, d)| (*s, d.clone() as Arc<dyn DeadLetterQueue>))
+            .collect();
         Ports::over(
             self.store.clone(),
             self.publisher.clone(),
             receivers,
+            dead_letters,
             Arc::new(FanoutAlertSink::new(sinks)),
         )
     }

@@ -17,12 +17,31 @@ use std::time::Duration;
 pub const JWT_SECRET_ENV: &str = "CARE_JWT_SECRET";
 
 #[derive(Args)]
+#[command(after_help = "\
+Runs in the foreground until Ctrl-C: use a second terminal for `care replay`, `care token` and curl.
+
+Environment:
+  CARE_JWT_SECRET            HS256 key of agent tokens (required; `care token` signs with the same)
+  the `secret_env` of each [[sources]] entry
+                             its signing key: whsec_ + base64 of at least 16 random bytes (required)
+  the `*_env` of each [[channels.*]] account
+                             X consumer secret, Meta app secret and verify token, access tokens
+  the `url_env` of each [[alerts.webhooks]] entry
+                             where that alert webhook posts
+  CARE_X_API_URL, CARE_GRAPH_API_URL
+                             X API / Graph API base URLs (default: the real ones)
+  CARE_CONFIG, CARE_PORT     instead of --config, --port
+  AWS_ENDPOINT_URL           instead of --aws-endpoint
+  RUST_LOG                   log filter (default info)
+`care keygen` prints fresh values for every secret the configuration names.")]
 pub struct ServeArgs {
-    /// The configuration file.
+    /// The configuration file (validated at start: every problem is reported with its line).
     #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]
     pub config: PathBuf,
+    /// The port of webhooks, `/v1` and `GET /`.
     #[arg(long, default_value_t = 8080, env = "CARE_PORT")]
     pub port: u16,
+    /// The address to listen on (127.0.0.1: this machine only).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// How often the SLA ticker runs, in milliseconds.
@@ -96,6 +115,13 @@ pub struct LabelsExportArgs {
     /// The supervisor a minted token names.
     #[arg(long = "as", default_value = "care-cli")]
     pub as_agent: String,
+}
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// The configuration whose secrets get a value (its sources and channel accounts).
+    #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]
+    pub config: PathBuf,
 }
 
 #[derive(Args)]
@@ -209,12 +235,16 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     .await;
     summary.skipped = skipped;
     let rate = n as f64 / elapsed.as_secs_f64().max(1e-9);
-    println!(
-        "sent {} · accepted {} · duplicates {} · rejected {} · failed {} · skipped {} (not webhooks) · {:.0} posts/s",
-        summary.sent, summary.accepted, summary.duplicates, summary.rejected, summary.failed, summary.skipped, rate
-    );
-    if summary.rejected + summary.failed > 0 {
-        anyhow::bail!("{} payload(s) were not accepted", summary.rejected + summary.failed);
+    println!("{} · {rate:.0} posts/s", summary.line());
+    for r in &summary.refused {
+        let status = r.status.map_or_else(|| "no answer".to_string(), |s| s.to_string());
+        println!("  refused {} ({status}): {}", r.file.display(), r.detail);
+    }
+    if !summary.refused.is_empty() {
+        anyhow::bail!(
+            "{} payload(s) were not applied (listed above); a conflict is a payload replayed with another body under an id the stack has seen",
+            summary.refused.len()
+        );
     }
     Ok(())
 }
@@ -251,6 +281,47 @@ pub async fn labels_export(args: LabelsExportArgs) -> anyhow::Result<usize> {
     }
     std::fs::write(&args.to, &body).with_context(|| format!("writing {}", args.to.display()))?;
     Ok(body.lines().count())
+}
+
+/// Prints `export NAME=value` for CARE_JWT_SECRET and every secret the configuration names,
+/// each fresh from the system's random source: a source's signing key as `whsec_<base64>`,
+/// the others as 64 hex characters. For local use: save it and source it in each terminal.
+pub fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
+    let name = args.config.display().to_string();
+    let settings = socialcare_kit::config::parse(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts = crate::stack::accounts(&name, &text)?;
+    let mut lines: Vec<(String, String)> = vec![(JWT_SECRET_ENV.to_string(), hex(&random_bytes()?))];
+    for s in &settings.sources {
+        lines.push((
+            s.secret_env.clone(),
+            socialcare_channels::generic::secret_from(&random_bytes()?),
+        ));
+    }
+    for env in accounts.secret_envs() {
+        lines.push((env.to_string(), hex(&random_bytes()?)));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    println!("# fresh local secrets for {name} (care keygen); keep them out of version control");
+    for (k, v) in lines {
+        if seen.insert(k.clone()) {
+            println!("export {k}={v}");
+        }
+    }
+    Ok(())
+}
+
+fn random_bytes() -> anyhow::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut buf = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .context("reading /dev/urandom")?;
+    Ok(buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn token(args: TokenArgs) -> anyhow::Result<()> {
@@ -305,10 +376,6 @@ fn signed_ref(key: &[u8], args: &RefArgs, now: jiff::Timestamp) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn root() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-    }
 
     #[test]
     fn a_minted_ref_is_one_ingest_accepts_until_it_expires() {

@@ -9,6 +9,7 @@ pub mod aws_backend;
 pub mod commands;
 pub mod dev_sign_in;
 pub mod explain;
+pub mod index;
 pub mod replay;
 pub mod stack;
 pub mod triage;

@@ -7,7 +7,7 @@ use socialcare_local::commands;
 #[command(
     name = "care",
     version,
-    about = "socialcare on one machine: serve, replay, eval, train, token, sla explain"
+    about = "socialcare on one machine: serve, replay, eval, train, token, keygen, ref, labels, sla explain"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,10 +25,13 @@ enum Command {
     Eval(socialcare_local::triage::EvalArgs),
     /// Train the triage model from the corpus manifest (refused when worse than the current).
     Train(socialcare_local::triage::TrainArgs),
-    /// Print an agent token signed with CARE_JWT_SECRET.
+    /// Print an agent token signed with CARE_JWT_SECRET (`--supervisor` for a supervisor's).
     Token(commands::TokenArgs),
     /// Print a signed Messenger referral ref naming the brand's customer (CARE_REFERRAL_KEY).
     Ref(commands::RefArgs),
+    /// Print fresh local secrets (`export NAME=value`) for CARE_JWT_SECRET and every secret
+    /// the configuration names.
+    Keygen(commands::KeygenArgs),
     /// SLA tools.
     #[command(subcommand)]
     Sla(SlaCommand),
@@ -50,15 +53,30 @@ enum SlaCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     socialcare_kit::telemetry::init();
-    match Cli::parse().command {
+    match run(Cli::parse().command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message first, in words; the backtrace (RUST_BACKTRACE=1) after it.
+            eprintln!("care: {e:#}");
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                eprintln!("\n{}", e.backtrace());
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Serve(args) => commands::serve(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Eval(args) => socialcare_local::triage::eval(args),
         Command::Train(args) => socialcare_local::triage::train(args),
         Command::Token(args) => commands::token(args),
         Command::Ref(args) => commands::referral(args),
+        Command::Keygen(args) => commands::keygen(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
         Command::Labels(LabelsCommand::Export(args)) => {
             let to = args.to.display().to_string();

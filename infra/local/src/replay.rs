@@ -31,10 +31,90 @@ pub struct Summary {
     pub sent: usize,
     pub accepted: usize,
     pub duplicates: usize,
+    /// Payloads with a change whose id was seen before with another body: not applied
+    /// (409 on the generic webhook; `conflicts` > 0 in an X or Meta answer).
+    pub conflicts: usize,
     pub rejected: usize,
     pub failed: usize,
     /// Files that were not webhook payloads (SQS or schedule events), left out.
     pub skipped: usize,
+    /// Every payload not applied whole: conflicts, rejections, and those that got no answer.
+    pub refused: Vec<Refused>,
+}
+
+/// What one payload got: (status, body), or why no answer came.
+pub type Answer = Result<(u16, String), String>;
+
+/// A payload the stack did not apply (whole), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub file: PathBuf,
+    /// The HTTP status; None when no answer came.
+    pub status: Option<u16>,
+    pub detail: String,
+}
+
+impl Summary {
+    /// Counts one payload's answer (or the error that kept it from being answered).
+    pub fn count(&mut self, file: &Path, answer: Answer) {
+        self.sent += 1;
+        let (status, body) = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                self.failed += 1;
+                self.refused.push(Refused {
+                    file: file.to_path_buf(),
+                    status: None,
+                    detail: e,
+                });
+                return;
+            }
+        };
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let n = |key: &str| json[key].as_u64().unwrap_or(0);
+        let short = |body: &str| -> String {
+            json["detail"]
+                .as_str()
+                .map_or_else(|| body.chars().take(200).collect(), str::to_string)
+        };
+        let refuse = |s: &mut Self, detail: String| {
+            s.refused.push(Refused {
+                file: file.to_path_buf(),
+                status: Some(status),
+                detail,
+            });
+        };
+        match status {
+            200..=299 if n("conflicts") > 0 => {
+                self.conflicts += 1;
+                let detail = format!(
+                    "{} change(s) with an id seen before and another body: not applied",
+                    n("conflicts")
+                );
+                refuse(self, detail);
+            }
+            200..=299 if json["status"] == "duplicate" || (n("duplicates") > 0 && n("accepted") == 0) => {
+                self.duplicates += 1;
+            }
+            200..=299 => self.accepted += 1,
+            409 => {
+                self.conflicts += 1;
+                refuse(self, short(&body));
+            }
+            _ => {
+                self.rejected += 1;
+                refuse(self, short(&body));
+            }
+        }
+    }
+
+    /// The one-line summary `care replay` prints.
+    pub fn line(&self) -> String {
+        format!(
+            "sent {} · accepted {} · duplicates {} · conflicts {} · rejected {} · failed {} · skipped {} (not webhooks)",
+            self.sent, self.accepted, self.duplicates, self.conflicts, self.rejected, self.failed, self.skipped
+        )
+    }
 }
 
 /// Webhook payload files under `input` (a file or a folder, walked in name order).
@@ -276,7 +356,7 @@ pub async fn send_all(
             None => groups.push((item.group.clone(), vec![item])),
         }
     }
-    let results: Vec<Result<(u16, String), String>> = futures::stream::iter(groups)
+    let results: Vec<(PathBuf, Answer)> = futures::stream::iter(groups)
         .map(|(_, group)| {
             let client = client.clone();
             let bar = bar.clone();
@@ -288,13 +368,14 @@ pub async fn send_all(
                     for (k, v) in item.headers {
                         req = req.header(k, v);
                     }
-                    out.push(match req.send().await {
+                    let answer = match req.send().await {
                         Ok(resp) => {
                             let status = resp.status().as_u16();
                             Ok((status, resp.text().await.unwrap_or_default()))
                         }
-                        Err(e) => Err(format!("{}: {e}", item.file.display())),
-                    });
+                        Err(e) => Err(format!("no answer: {e}")),
+                    };
+                    out.push((item.file, answer));
                     bar.inc(1);
                 }
                 out
@@ -308,21 +389,10 @@ pub async fn send_all(
         .collect();
     bar.finish_and_clear();
     let mut s = Summary::default();
-    for r in results {
-        s.sent += 1;
-        match r {
-            Ok((200..=299, body)) if body.contains("\"duplicate\"") => s.duplicates += 1,
-            Ok((200..=299, _)) => s.accepted += 1,
-            Ok((status, body)) => {
-                s.rejected += 1;
-                tracing::warn!(status, body = %body.chars().take(200).collect::<String>(), "rejected");
-            }
-            Err(e) => {
-                s.failed += 1;
-                tracing::warn!(error = %e, "not sent");
-            }
-        }
+    for (file, answer) in results {
+        s.count(&file, answer);
     }
+    s.refused.sort_by(|a, b| a.file.cmp(&b.file));
     (s, started.elapsed())
 }
 
@@ -356,6 +426,58 @@ mod tests {
         );
         assert_eq!(payload["value"]["created_time"], at.as_second());
         assert_eq!(payload["data"]["created_at"], "yesterday");
+    }
+
+    #[test]
+    fn the_summary_counts_conflicts_and_names_every_refused_payload() {
+        let mut s = Summary::default();
+        let f = |n: &str| PathBuf::from(format!("events/{n}.json"));
+        s.count(&f("a"), Ok((200, r#"{"status":"accepted"}"#.into())));
+        s.count(&f("b"), Ok((200, r#"{"status":"duplicate"}"#.into())));
+        s.count(
+            &f("c"),
+            Ok((
+                409,
+                r#"{"title":"Conflict","status":409,"detail":"same id, different body: not applied"}"#.into(),
+            )),
+        );
+        s.count(
+            &f("d"),
+            Ok((
+                200,
+                r#"{"status":"accepted","accepted":1,"duplicates":0,"conflicts":2,"ignored":0}"#.into(),
+            )),
+        );
+        s.count(
+            &f("e"),
+            Ok((
+                200,
+                r#"{"status":"accepted","accepted":0,"duplicates":3,"conflicts":0,"ignored":0}"#.into(),
+            )),
+        );
+        s.count(&f("g"), Ok((401, r#"{"detail":"bad signature"}"#.into())));
+        s.count(&f("h"), Err("no answer: connection refused".into()));
+        assert_eq!(
+            (s.sent, s.accepted, s.duplicates, s.conflicts, s.rejected, s.failed),
+            (7, 1, 2, 2, 1, 1)
+        );
+        let named: Vec<(String, Option<u16>)> = s
+            .refused
+            .iter()
+            .map(|r| (r.file.display().to_string(), r.status))
+            .collect();
+        assert_eq!(
+            named,
+            vec![
+                ("events/c.json".to_string(), Some(409)),
+                ("events/d.json".to_string(), Some(200)),
+                ("events/g.json".to_string(), Some(401)),
+                ("events/h.json".to_string(), None),
+            ]
+        );
+        assert!(s.refused[0].detail.contains("same id, different body"));
+        assert!(s.refused[1].detail.contains("2 change(s)"));
+        assert!(s.line().contains("conflicts 2"));
     }
 
     #[test]

@@ -6,10 +6,11 @@ use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
 use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
-    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, Dedupe, LabelStore, ParkingLot,
-    PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
+    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe, LabelStore,
+    ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
+use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
@@ -102,6 +103,8 @@ pub struct Ports {
     pub labels: Arc<dyn LabelStore>,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
+    /// Each stream's dead-letter queue, for the supervisors' view and redrive.
+    pub dead_letters: BTreeMap<Stream, Arc<dyn DeadLetterQueue>>,
     pub alert_sink: Arc<dyn AlertSink>,
 }
 
@@ -142,6 +145,7 @@ impl Ports {
         store: Arc<S>,
         publisher: Arc<dyn Publisher>,
         receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
+        dead_letters: BTreeMap<Stream, Arc<dyn DeadLetterQueue>>,
         alert_sink: Arc<dyn AlertSink>,
     ) -> Self {
         Ports {
@@ -157,6 +161,7 @@ impl Ports {
             labels: store,
             publisher,
             receivers,
+            dead_letters,
             alert_sink,
         }
     }
@@ -197,7 +202,18 @@ impl MemoryBackend {
             .iter()
             .map(|(s, q)| (*s, q.clone() as Arc<dyn QueueReceiver>))
             .collect();
-        Ports::over(self.store.clone(), Arc::new(bus), receivers, self.alerts_seen.clone())
+        let dead_letters = self
+            .queues
+            .iter()
+            .map(|(s, q)| (*s, q.clone() as Arc<dyn DeadLetterQueue>))
+            .collect();
+        Ports::over(
+            self.store.clone(),
+            Arc::new(bus),
+            receivers,
+            dead_letters,
+            self.alerts_seen.clone(),
+        )
     }
 }
 
@@ -234,8 +250,20 @@ impl Stack {
 
         let mut sources = Vec::new();
         for s in &settings.sources {
-            let secret = (opts.secrets)(&s.secret_env)
-                .with_context(|| format!("source `{}`: environment variable {} is not set", s.name, s.secret_env))?;
+            let secret = (opts.secrets)(&s.secret_env).with_context(|| {
+                format!(
+                    "source `{}`: environment variable {} is not set (`care keygen` prints a key for it)",
+                    s.name, s.secret_env
+                )
+            })?;
+            socialcare_channels::generic::check_secret(&secret).map_err(|why| {
+                anyhow::anyhow!(
+                    "source `{}`: {} is not a signing key: {why}. Expected `whsec_` and the base64 of at least {} random bytes (`care keygen` prints one)",
+                    s.name,
+                    s.secret_env,
+                    socialcare_channels::generic::MIN_KEY_BYTES
+                )
+            })?;
             sources.push(fn_ingest::SourceSecret {
                 name: s.name.clone(),
                 secret,
@@ -360,6 +388,15 @@ impl Stack {
             clock: clock.clone(),
             auth: fn_agent_api::Auth::Hs256(Arc::new(opts.jwt_secret.clone())),
             triage,
+            dead_letters: Arc::new(DeadLetterDesk::new(
+                ports.parking.clone(),
+                ports
+                    .dead_letters
+                    .iter()
+                    .map(|(s, q)| (s.as_str().to_string(), q.clone()))
+                    .collect(),
+                ports.publisher.clone(),
+            )),
         };
 
         let console = fn_agent_api::console::router(
@@ -371,7 +408,8 @@ impl Stack {
         );
         let mut app = fn_ingest::router(ingest)
             .merge(fn_agent_api::router(api))
-            .merge(console);
+            .merge(console)
+            .merge(crate::index::router());
         if opts.console.dev_sign_in {
             app = app.merge(crate::dev_sign_in::router(
                 ports.agents.clone(),
@@ -379,7 +417,9 @@ impl Stack {
                 clock.clone(),
             ));
         }
-        let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
+        let app = app
+            .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
+            .layer(tower_http::trace::TraceLayer::new_for_http());
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
             .with_context(|| format!("binding {}", opts.bind))?;

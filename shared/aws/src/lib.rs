@@ -17,6 +17,7 @@ pub mod batch;
 mod codec;
 pub mod config;
 pub mod counts;
+pub mod dead_letters;
 pub mod error;
 pub mod lambda_env;
 pub mod provision;
@@ -28,6 +29,7 @@ mod units;
 
 pub use config::{Clients, emulator_config, load_config};
 pub use counts::{Counters, Op, RequestCounts};
+pub use dead_letters::SqsDeadLetters;
 pub use lambda_env::LambdaEnv;
 pub use provision::{ProvisionedQueues, QueueSettings, ensure_queues, ensure_tables, ensure_topic};
 pub use sns::SnsAlertSink;

@@ -283,7 +283,22 @@ async fn poison_message_lands_in_the_dlq() -> TestResult {
     anyhow::ensure!(dead.len() == 1, "the poison message is in the DLQ");
     let body: Envelope = serde_json::from_str(&dead[0].body)?;
     anyhow::ensure!(body == poison);
-    Ok(())
+    // Handed back at once, then looked at and sent back through the desk's adapter.
+    let dlq_url = provisioned.dead_letters.get(&Stream::Cases).map_or("", String::as_str);
+    env.clients
+        .sqs
+        .change_message_visibility()
+        .queue_url(dlq_url)
+        .receipt_handle(&dead[0].receipt)
+        .visibility_timeout(0)
+        .send()
+        .await?;
+    let dead_letters = socialcare_aws::SqsDeadLetters::new(
+        env.clients.sqs.clone(),
+        dlq_url,
+        provisioned.queues.get(Stream::Cases).unwrap_or_default(),
+    );
+    contracts::dead_letter_contract(Arc::new(dead_letters), queue, &dead[0].body).await
 }
 
 /// publish_batch: 25 envelopes over two streams, FIFO order kept, in 10-entry batches.

@@ -46,6 +46,32 @@ pub struct Headers<'a> {
     pub signature: Option<&'a str>,
 }
 
+/// The fewest key bytes a source's signing key may have (Standard Webhooks asks for 24 to 64).
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// Whether `secret` is a usable signing key: `whsec_` then base64 of at least
+/// [`MIN_KEY_BYTES`] bytes. The error says what is wrong, never the secret.
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    let Some(b64) = secret.trim().strip_prefix("whsec_") else {
+        return Err("it does not start with `whsec_`".into());
+    };
+    let key = B64
+        .decode(b64)
+        .map_err(|_| "the part after `whsec_` is not base64".to_string())?;
+    if key.len() < MIN_KEY_BYTES {
+        return Err(format!(
+            "the key is {} bytes; at least {MIN_KEY_BYTES} are needed",
+            key.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A fresh signing key (`whsec_` + base64 of 32 bytes) from `random` bytes.
+pub fn secret_from(random: &[u8; 32]) -> String {
+    format!("whsec_{}", B64.encode(random))
+}
+
 fn key_of(secret: &str) -> Result<Vec<u8>, SignatureError> {
     let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
     B64.decode(b64.trim()).map_err(|_| SignatureError::BadSecret)
@@ -142,7 +168,25 @@ struct Data {
     private: bool,
     #[serde(default)]
     author: Option<RawAuthor>,
+    /// `[{"type": "image", "url": "https://…", "name"?: "…", "expires_at"?: RFC 3339}]`.
+    #[serde(default)]
+    attachments: Vec<RawAttachment>,
 }
+
+#[derive(Deserialize)]
+struct RawAttachment {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
+}
+
+/// The most attachments kept on one post.
+pub const MAX_ATTACHMENTS: usize = 20;
 
 #[derive(Deserialize)]
 struct RawAuthor {
@@ -244,6 +288,25 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
             let text = data
                 .text
                 .ok_or_else(|| invalid("data.text is required for post.created"))?;
+            let attachments = data
+                .attachments
+                .into_iter()
+                .take(MAX_ATTACHMENTS)
+                .map(|a| {
+                    let mut att =
+                        socialcare_domain::Attachment::new(a.kind.as_deref().unwrap_or("file"), a.url.as_deref());
+                    att.expires_at = a.expires_at;
+                    att.title = a.name.map(|n| n.chars().take(200).collect());
+                    att
+                })
+                .collect::<Vec<_>>();
+            let mut text = text;
+            for a in &attachments {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&format!("[{}]", a.kind));
+            }
             let author = Author {
                 id: author_id(&raw)?,
                 handle: raw.handle,
@@ -270,6 +333,7 @@ pub fn parse(source: &str, body: &[u8], now: Timestamp) -> Result<PostChange, Pa
                 deleted: false,
                 classification: None,
                 delivery: None,
+                attachments,
                 recipient: None,
             };
             Ok(PostChange::Created { post: Box::new(post) })
@@ -306,6 +370,35 @@ mod tests {
 
     fn now() -> Timestamp {
         Timestamp::from_second(1_700_000_000).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn a_signing_key_is_checked_for_its_form() {
+        assert!(check_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+        assert!(check_secret(&secret_from(&[7; 32])).is_ok());
+        assert!(check_secret("whsec_...").is_err_and(|e| e.contains("base64")));
+        assert!(check_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_err_and(|e| e.contains("whsec_")));
+        assert!(check_secret("whsec_c2hvcnQ=").is_err_and(|e| e.contains("5 bytes")));
+    }
+
+    #[test]
+    fn attachments_are_kept_with_a_placeholder_in_the_text() {
+        let body = br#"{"type":"post.created","timestamp":"2026-11-23T08:00:00Z","data":{"source":"forum","id":"f-1",
+            "text":"see the photo","author":{"id":"u1","handle":"tara"},
+            "attachments":[{"type":"image","url":"https://forum.example/a.png","name":"screen.png","expires_at":"2026-11-30T00:00:00Z"},
+                           {"type":"file","url":"javascript:alert(1)"}]}}"#;
+        let Ok(PostChange::Created { post }) = parse("forum", body, Timestamp::UNIX_EPOCH) else {
+            panic!("not parsed")
+        };
+        assert_eq!(post.text, "see the photo\n[image]\n[file]");
+        assert_eq!(post.attachments.len(), 2);
+        assert_eq!(post.attachments[0].url.as_deref(), Some("https://forum.example/a.png"));
+        assert_eq!(post.attachments[0].title.as_deref(), Some("screen.png"));
+        assert_eq!(
+            post.attachments[0].expires_at.map(|t| t.to_string()),
+            Some("2026-11-30T00:00:00Z".into())
+        );
+        assert_eq!(post.attachments[1].url, None, "only http(s) URLs are kept");
     }
 
     #[test]

@@ -15,14 +15,15 @@
 
 use crate::accounts::Accounts;
 use crate::parsed::{
-    AccountLink, DM_PREFIX, FetchText, ParseError, Parsed, ParsedEvent, Referral, TEXT_TO_FETCH, as_array, author_id,
-    clip, id_of, int_of, kind_of, label, object, post_id, rfc3339, str_of, unix_any, unknown_author,
+    AccountLink, DM_PREFIX, FetchText, ParseError, Parsed, ParsedEvent, Referral, TEXT_TO_FETCH, as_array, attach,
+    author_id, clip, id_of, int_of, kind_of, label, meta_cdn_expiry, object, post_id, rfc3339, str_of, unix_any,
+    unknown_author,
 };
 use crate::signature::{SignatureError, hmac_sha256, sha256_value, verify_with_any};
 use jiff::Timestamp;
 use serde_json::Value;
 use socialcare_domain::ids::stable_hash;
-use socialcare_domain::{Author, Channel, Direction, Post, PostChange};
+use socialcare_domain::{Attachment, Author, Channel, Direction, Post, PostChange};
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
@@ -242,6 +243,35 @@ fn feed_author(value: &Value, platform_id: &str) -> Result<Author, String> {
     }
 }
 
+/// An attachment of a Messenger or Instagram message (`payload.url`, `payload.title`), its
+/// expiry from the CDN URL when it has one.
+fn meta_attachment(kind: &str, url: Option<&str>, a: &Value) -> Attachment {
+    let mut att = Attachment::new(kind, url);
+    att.expires_at = att.url.as_deref().and_then(meta_cdn_expiry);
+    att.title = str_of(a.pointer("/payload/title"))
+        .or_else(|| str_of(a.get("title")))
+        .map(|t| t.chars().take(200).collect());
+    att
+}
+
+/// The photo, video or link a page feed change carries (URLs in `photo`, `video`, `link`; the
+/// `link` of a photo or video item is the photo or video itself).
+fn feed_attachments(value: &Value) -> Vec<Attachment> {
+    let item = str_of(value.get("item")).unwrap_or_default();
+    ["photo", "video", "link"]
+        .into_iter()
+        .filter_map(|key| {
+            let url = str_of(value.get(key))?;
+            let kind = match (key, item) {
+                ("photo", _) | ("link", "photo") => "image",
+                ("link", "video") => "video",
+                (k, _) => k,
+            };
+            Some(meta_attachment(kind, Some(url), &Value::Null))
+        })
+        .collect()
+}
+
 fn with_markers(text: &str, value: &Value) -> String {
     let mut t = text.to_string();
     for (key, marker) in [("photo", "[photo]"), ("video", "[video]")] {
@@ -310,6 +340,7 @@ fn feed(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String> {
                 deleted: false,
                 classification: None,
                 delivery: None,
+                attachments: vec![],
                 recipient: None,
                 platform_id: platform_id.clone(),
             };
@@ -317,6 +348,7 @@ fn feed(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String> {
                 format!("facebook:{account}:{what}:{platform_id}:add"),
                 PostChange::Created { post: Box::new(post) },
             ));
+            attach(out, feed_attachments(value));
         }
         "edit" | "edited" => {
             let text = with_markers(text, value);
@@ -388,6 +420,7 @@ fn ig_comment(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String
         deleted: false,
         classification: None,
         delivery: None,
+        attachments: vec![],
         recipient: None,
     };
     out.events.push(ParsedEvent::new(
@@ -422,6 +455,7 @@ fn ig_mention(ctx: &Entry, value: &Value, out: &mut Parsed) -> Result<(), String
         deleted: false,
         classification: None,
         delivery: None,
+        attachments: vec![],
         recipient: None,
     };
     out.fetch_text.push(FetchText {
@@ -478,6 +512,7 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             return Ok(());
         }
         let mut text = str_of(message.get("text")).unwrap_or_default().to_string();
+        let mut attachments = Vec::new();
         for a in as_array(message.get("attachments")) {
             let t = str_of(a.get("type")).unwrap_or("file");
             let t = if message.get("sticker_id").is_some() && t == "image" {
@@ -489,6 +524,7 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
                 text.push('\n');
             }
             text.push_str(&format!("[{}]", label(t)));
+            attachments.push(meta_attachment(&label(t), str_of(a.pointer("/payload/url")), a));
         }
         if message.get("is_unsupported").and_then(Value::as_bool).unwrap_or(false) && text.is_empty() {
             text.push_str("[unsupported message]");
@@ -535,11 +571,13 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             deleted: false,
             classification: None,
             delivery: None,
+            attachments: vec![],
         };
         out.events.push(ParsedEvent::new(
             format!("{family}:{account}:msg:{mid}"),
             PostChange::Created { post: Box::new(post) },
         ));
+        attach(out, attachments);
         return Ok(());
     }
     if let Some(edit) = ev.get("message_edit").filter(|m| m.is_object()) {
@@ -592,6 +630,7 @@ fn messaging(ctx: &Entry, ev: &Value, out: &mut Parsed) -> Result<(), String> {
             deleted: false,
             classification: None,
             delivery: None,
+            attachments: vec![],
             recipient: None,
         };
         out.events.push(ParsedEvent::new(

@@ -351,3 +351,38 @@ mod tests {
         assert!(object(b"{}").is_ok());
     }
 }
+
+/// Adds `attachments` to the post the last event of `out` created (its fingerprint follows, so
+/// a resend with other attachments is a conflict like one with another text).
+pub(crate) fn attach(out: &mut Parsed, attachments: Vec<socialcare_domain::Attachment>) {
+    if attachments.is_empty() {
+        return;
+    }
+    if let Some(event) = out.events.last_mut()
+        && let PostChange::Created { post } = &mut event.change
+    {
+        post.attachments = attachments;
+        event.fingerprint = fingerprint(&event.change);
+    }
+}
+
+/// The expiry of a Meta CDN URL: its `oe` parameter, hex unix seconds (`...&oe=6745A1B2`).
+pub(crate) fn meta_cdn_expiry(url: &str) -> Option<Timestamp> {
+    let query = url.split_once('?')?.1;
+    let hex = query.split('&').find_map(|kv| kv.strip_prefix("oe="))?;
+    let secs = i64::from_str_radix(hex, 16).ok()?;
+    Timestamp::from_second(secs).ok()
+}
+
+#[cfg(test)]
+mod attachment_tests {
+    use super::*;
+
+    #[test]
+    fn a_meta_cdn_url_says_when_it_expires() {
+        let at = meta_cdn_expiry("https://scontent.xx.fbcdn.net/v/t1.15752-9/1.jpg?_nc_cat=1&oe=6745A1B2&oh=00_x");
+        assert_eq!(at.map(|t| t.as_second()), Some(0x6745_A1B2));
+        assert_eq!(meta_cdn_expiry("https://scontent.example/img/1.jpg"), None);
+        assert_eq!(meta_cdn_expiry("https://x.example/?oe=zz"), None);
+    }
+}

@@ -104,10 +104,7 @@ pub(crate) async fn send_json(
                 }
             }
             Err(e) => {
-                last = format!(
-                    "{platform}: request failed ({})",
-                    if e.is_timeout() { "timeout" } else { "connection error" }
-                );
+                last = format!("{platform}: {}", crate::send::request_failure(&e));
             }
         }
         last_after = asked;

@@ -126,6 +126,23 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
+/// Why a request got no answer, naming where it went (without its query, which may carry a
+/// token): `request to http://127.0.0.1:9911/replies failed: connection refused`.
+pub fn request_failure(e: &reqwest::Error) -> String {
+    let to = e
+        .url()
+        .map(|u| format!(" to {}{}", u.origin().ascii_serialization(), u.path()))
+        .unwrap_or_default();
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect (connection refused or host unreachable)"
+    } else {
+        "failed (connection error)"
+    };
+    format!("request{to} {what}")
+}
+
 /// Sends the request built by `build` up to [`ATTEMPTS`] times. Returns the response JSON
 /// (or `null` when the body is not JSON) on 2xx.
 pub async fn send_with_retry(
@@ -164,10 +181,7 @@ pub async fn send_with_retry(
                 return Err(SendError::Permanent(format!("{status}: {detail}")));
             }
             Err(e) => {
-                last = format!(
-                    "request failed: {}",
-                    if e.is_timeout() { "timeout" } else { "connection error" }
-                );
+                last = request_failure(&e);
             }
         }
         if attempt + 1 < ATTEMPTS {

@@ -11,15 +11,15 @@
 
 use crate::accounts::Accounts;
 use crate::parsed::{
-    DM_PREFIX, HandleChange, ParseError, Parsed, ParsedEvent, as_array, author_id, clip, id_of, int_of, label, object,
-    rfc3339, str_of, unix_ms,
+    DM_PREFIX, HandleChange, ParseError, Parsed, ParsedEvent, as_array, attach, author_id, clip, id_of, int_of, label,
+    object, rfc3339, str_of, unix_ms,
 };
 use crate::signature::{SignatureError, hmac_sha256, sha256_value, verify_with_any};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
-use socialcare_domain::{Author, AuthorId, Channel, Direction, Post, PostChange, PostId};
+use socialcare_domain::{Attachment, Author, AuthorId, Channel, Direction, Post, PostChange, PostId};
 
 /// The header that carries `sha256=<base64 HMAC-SHA256(consumer secret, raw body)>`.
 pub const SIGNATURE_HEADER: &str = "x-twitter-webhooks-signature";
@@ -219,6 +219,51 @@ fn author_from(user: Option<&Value>, user_id: &str) -> Result<Author, String> {
     })
 }
 
+/// One v1.1 media object (`type`, `media_url_https`, a video's best `video_info.variants` URL).
+fn x_media(m: &Value) -> Attachment {
+    let kind = str_of(m.get("type")).unwrap_or("media");
+    let kind = if kind == "photo" { "image" } else { kind };
+    let video = as_array(m.pointer("/video_info/variants"))
+        .iter()
+        .filter(|v| str_of(v.get("content_type")) == Some("video/mp4"))
+        .max_by_key(|v| int_of(v.get("bitrate")).unwrap_or(0))
+        .and_then(|v| str_of(v.get("url")));
+    let url = video
+        .or_else(|| str_of(m.get("media_url_https")))
+        .or_else(|| str_of(m.get("media_url")));
+    let mut a = Attachment::new(&label(kind), url);
+    a.title = str_of(m.get("ext_alt_text")).map(|t| t.chars().take(200).collect());
+    a
+}
+
+/// A v1.1 tweet's media: `extended_entities.media` (all of them), else `entities.media`.
+fn media_v1(t: &Value) -> Vec<Attachment> {
+    let media = t
+        .pointer("/extended_tweet/extended_entities/media")
+        .or_else(|| t.pointer("/extended_entities/media"))
+        .or_else(|| t.pointer("/entities/media"));
+    as_array(media).iter().map(x_media).collect()
+}
+
+/// A v2 post's media: `attachments.media_keys` looked up in `includes.media` (`url` for a photo,
+/// `preview_image_url` for a video or GIF).
+fn media_v2(t: &Value, includes: Option<&Value>) -> Vec<Attachment> {
+    let media = as_array(includes.and_then(|i| i.get("media")));
+    as_array(t.pointer("/attachments/media_keys"))
+        .iter()
+        .filter_map(|k| {
+            let key = k.as_str()?;
+            let m = media.iter().find(|m| str_of(m.get("media_key")) == Some(key))?;
+            let kind = str_of(m.get("type")).unwrap_or("media");
+            let kind = if kind == "photo" { "image" } else { kind };
+            let url = str_of(m.get("url")).or_else(|| str_of(m.get("preview_image_url")));
+            let mut a = Attachment::new(&label(kind), url);
+            a.title = str_of(m.get("alt_text")).map(|t| t.chars().take(200).collect());
+            Some(a)
+        })
+        .collect()
+}
+
 fn x_post_id(account: &str, platform_id: &str) -> Result<PostId, String> {
     crate::parsed::post_id(Channel::X, account, platform_id)
 }
@@ -255,6 +300,7 @@ fn push_post(
         deleted: false,
         classification: None,
         delivery: None,
+        attachments: vec![],
         recipient: None,
     };
     out.events
@@ -317,6 +363,7 @@ fn tweet_v1(t: &Value, account: &str, accounts: &Accounts, now: Timestamp, out: 
         false,
         direction,
     )?;
+    attach(out, media_v1(t));
     let to = id_of(t.get("in_reply_to_user_id_str")).or_else(|| id_of(t.get("in_reply_to_user_id")));
     address_last(out, accounts, to)
 }
@@ -399,6 +446,12 @@ fn dm(
         true,
         direction,
     )?;
+    attach(
+        out,
+        mc.pointer("/message_data/attachment/media")
+            .map(|m| vec![x_media(m)])
+            .unwrap_or_default(),
+    );
     address_last(out, accounts, Some(recipient.clone()))
 }
 
@@ -549,6 +602,7 @@ fn tweet_v2(
         false,
         direction,
     )?;
+    attach(out, media_v2(t, includes));
     address_last(out, accounts, id_of(t.get("in_reply_to_user_id")))
 }
 

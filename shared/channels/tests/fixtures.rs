@@ -433,3 +433,68 @@ fn a_body_for_an_account_that_is_not_ours_changes_nothing() {
     let p = x::parse(&body, &none, now()).unwrap();
     assert!(p.events.is_empty() && p.ignored.len() == 1);
 }
+
+#[test]
+fn attachments_keep_their_kind_and_url() {
+    let m = post(&load("meta", "messenger-attachment.json"), 0).clone();
+    let kinds: Vec<(&str, Option<&str>)> = m
+        .attachments
+        .iter()
+        .map(|a| (a.kind.as_str(), a.url.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("image", Some("https://scontent.example/img/1.jpg")),
+            ("file", Some("https://cdn.example/receipt.pdf")),
+        ]
+    );
+    let photo = post(&load("meta", "fb-feed-photo-add.json"), 0).clone();
+    assert_eq!(photo.attachments.len(), 1);
+    assert_eq!(photo.attachments[0].kind, "image");
+    assert_eq!(
+        photo.attachments[0].url.as_deref(),
+        Some("https://scontent.example/p/1.jpg")
+    );
+    let dm = post(&load("x", "aaa-dm.json"), 0).clone();
+    assert_eq!(dm.attachments.len(), 1);
+    assert_eq!(dm.attachments[0].kind, "image");
+    assert_eq!(dm.attachments[0].url.as_deref(), Some("https://ton.example/1.jpg"));
+    assert!(
+        post(&load("meta", "messenger-message.json"), 0).attachments.is_empty(),
+        "a text message has none"
+    );
+
+    // X v2: media keys looked up in `includes.media`; Messenger's CDN expiry (`oe`, hex).
+    let v2 = serde_json::json!({"data": {"event_type": "post.mention.create", "filter": {"user_id": "1580000000000000001"},
+        "payload": {"id": "2080000000000009999", "text": "@AcmeCare look", "author_id": "2950000000000000011",
+                    "created_at": "2026-11-23T15:10:00.000Z", "attachments": {"media_keys": ["3_1", "7_2"]}},
+        "includes": {"media": [
+            {"media_key": "3_1", "type": "photo", "url": "https://pbs.example/a.jpg", "alt_text": "cracked screen"},
+            {"media_key": "7_2", "type": "video", "preview_image_url": "https://pbs.example/v.jpg"}]}}});
+    let parsed = x::parse(v2.to_string().as_bytes(), &project_accounts(), now()).unwrap();
+    let got: Vec<(String, Option<String>, Option<String>)> = post(&parsed, 0)
+        .attachments
+        .iter()
+        .map(|a| (a.kind.clone(), a.url.clone(), a.title.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "image".into(),
+                Some("https://pbs.example/a.jpg".into()),
+                Some("cracked screen".into())
+            ),
+            ("video".into(), Some("https://pbs.example/v.jpg".into()), None),
+        ]
+    );
+    let cdn = serde_json::json!({"object": "page", "entry": [{"id": "104000000000001", "time": 1795431000123_u64,
+        "messaging": [{"sender": {"id": "6100000000000001"}, "recipient": {"id": "104000000000001"}, "timestamp": 1795431010000_u64,
+            "message": {"mid": "m_cdn", "attachments": [{"type": "video",
+                "payload": {"url": "https://video.xx.fbcdn.net/v/1.mp4?oh=1&oe=6745A1B2"}}]}}]}]});
+    let parsed = meta::parse(cdn.to_string().as_bytes(), &project_accounts(), now()).unwrap();
+    let a = &post(&parsed, 0).attachments[0];
+    assert_eq!(a.kind, "video");
+    assert_eq!(a.expires_at.map(|t| t.as_second()), Some(0x6745_A1B2));
+}

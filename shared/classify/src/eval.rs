@@ -76,6 +76,7 @@ impl Labelled {
             deleted: false,
             classification: None,
             delivery: None,
+            attachments: vec![],
             recipient: None,
         }
     }

@@ -66,6 +66,14 @@ pub enum CaseEventKind {
         post_id: PostId,
         reason: String,
     },
+    /// The customer deleted every post they wrote on the case: it resolved itself.
+    Withdrawn {
+        post_id: PostId,
+    },
+    /// A person asked to deliver a failed reply again.
+    DeliveryRetried {
+        post_id: PostId,
+    },
     StatusChanged {
         from: CaseStatus,
         to: CaseStatus,
@@ -312,6 +320,28 @@ impl Case {
         self.meet_clocks(crate::sla::Target::is_response, at);
     }
 
+    /// The customer deleted every post they wrote on this case (`post` the last one): nothing is
+    /// left to answer, so the case resolves itself as withdrawn; its clocks stop and its
+    /// assignee is returned, whose load the caller releases in the same write. False when the
+    /// case is not active.
+    pub fn withdraw(&mut self, post: &PostId, at: Timestamp) -> bool {
+        if !self.status.is_active() {
+            return false;
+        }
+        self.resolved_at = Some(at);
+        self.meet_clocks(|_| true, at);
+        self.set_status(CaseStatus::Resolved, Actor::Customer, at);
+        self.record(at, Actor::Customer, CaseEventKind::Withdrawn { post_id: post.clone() });
+        true
+    }
+
+    /// Whether the case resolved itself because the customer deleted what they wrote.
+    pub fn is_withdrawn(&self) -> bool {
+        self.history
+            .iter()
+            .any(|e| matches!(e.kind, CaseEventKind::Withdrawn { .. }))
+    }
+
     /// The assignee resolves the case. The caller releases the agent's load in the same write.
     pub fn resolve(&mut self, agent: &AgentId, at: Timestamp) -> Result<(), CaseRuleError> {
         if !self.status.is_active() {
@@ -334,6 +364,14 @@ impl Case {
                 post_id: post.clone(),
                 reason: reason.to_string(),
             },
+        );
+    }
+
+    pub fn note_delivery_retry(&mut self, post: &PostId, by: &AgentId, at: Timestamp) {
+        self.record(
+            at,
+            Actor::Agent(by.clone()),
+            CaseEventKind::DeliveryRetried { post_id: post.clone() },
         );
     }
 

@@ -28,6 +28,6 @@ pub use customer::{Customer, Evidence, Identifier, IdentifierKind, IdentifierRul
 pub use error::{Disposition, PortError, PortResult, ServiceError};
 pub use events::{CaseUpdated, Envelope, Event, PostChange, ReplyRequested, Stream};
 pub use ids::{AgentId, AuthorId, CaseId, CustomerId, IdError, PostId};
-pub use post::{Author, Classification, Delivery, Direction, Intent, Post, PostContext, Sentiment};
+pub use post::{Attachment, Author, Classification, Delivery, Direction, Intent, Post, PostContext, Sentiment};
 pub use settings::{AlertWebhook, GenericSource, Settings};
 pub use sla::{Alert, Level, SlaClock, SlaPolicy, Target, Timer};

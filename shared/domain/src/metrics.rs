@@ -93,7 +93,8 @@ fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i6
 /// Response times are given in wall time and in business time (`policy`'s calendars).
 pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attainment> {
     let mut groups: BTreeMap<(String, Target), Tally> = BTreeMap::new();
-    for case in cases {
+    // A withdrawn case (the customer deleted what they wrote) kept no target and missed none.
+    for case in cases.iter().filter(|c| !c.is_withdrawn()) {
         for clock in &case.sla {
             let entry = groups.entry((group_of(case, by), clock.target)).or_default();
             let late = clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at);

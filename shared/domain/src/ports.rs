@@ -322,6 +322,29 @@ pub struct Parked {
 pub trait ParkingLot: Send + Sync {
     async fn park(&self, parked: &Parked) -> PortResult<()>;
     async fn list(&self, limit: usize) -> PortResult<Vec<Parked>>;
+    /// Forgets a parked message (it was sent back to its queue); false when it was not there.
+    async fn remove(&self, source: &str, message_id: &str) -> PortResult<bool>;
+}
+
+/// A message its queue gave up on: SQS moved it to the dead-letter queue after
+/// `maxReceiveCount` receives (the function crashed or timed out on it each time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub body: String,
+    pub receive_count: u32,
+    /// When the message was first sent to its queue (SQS `SentTimestamp`).
+    pub first_seen: Option<Timestamp>,
+}
+
+/// One stream's dead-letter queue: look without taking, send one back.
+#[async_trait]
+pub trait DeadLetterQueue: Send + Sync {
+    /// Up to `limit` dead letters; they stay where they are.
+    async fn peek(&self, limit: usize) -> PortResult<Vec<DeadLetter>>;
+    /// Sends the dead letter back to the queue it came from (FIFO: its group) and deletes it
+    /// from the dead-letter queue; false when it is not there.
+    async fn redrive(&self, message_id: &str) -> PortResult<bool>;
 }
 
 /// A reply on its way out to a channel.

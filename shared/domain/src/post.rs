@@ -34,6 +34,41 @@ pub enum Direction {
     Outbound,
 }
 
+/// Something a post carried besides its text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// `image`, `video`, `audio`, `file`, `sticker`, `link`, `animated_gif`, ... as the platform names it.
+    pub kind: String,
+    /// Where to fetch it (None when the platform sent no URL, e.g. an X DM's media id only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the URL stops working, when the platform says (signed CDN URLs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// A name, title or alt text, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl Attachment {
+    /// Longest URL kept (a signed CDN URL is a few hundred characters; anything far longer is no URL).
+    pub const MAX_URL_CHARS: usize = 2_048;
+
+    /// An attachment of `kind` at `url` (dropped when not http(s) or absurdly long).
+    pub fn new(kind: &str, url: Option<&str>) -> Self {
+        let url = url
+            .map(str::trim)
+            .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= Self::MAX_URL_CHARS)
+            .map(str::to_string);
+        Self {
+            kind: kind.chars().take(40).collect(),
+            url,
+            expires_at: None,
+            title: None,
+        }
+    }
+}
+
 /// A previous text of an edited post.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Edit {
@@ -41,16 +76,29 @@ pub struct Edit {
     pub replaced_at: Timestamp,
 }
 
+/// Deliveries of one reply (each with the sender's own quick retries) before it is given up as
+/// failed: below the queues' `maxReceiveCount` (5), so a reply is settled, shown on its case,
+/// before the queue would dead-letter its request.
+pub const MAX_DELIVERY_ATTEMPTS: u32 = 4;
+
 /// Where an outbound post (a reply) stands with the channel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Delivery {
     Pending,
+    /// The channel could not be reached yet (connection refused, 429, 5xx): the queue
+    /// redelivers the request; after [`MAX_DELIVERY_ATTEMPTS`] it fails.
+    Retrying {
+        attempts: u32,
+        reason: String,
+        at: Timestamp,
+    },
     Sent {
         platform_id: Option<String>,
         at: Timestamp,
     },
-    /// Parked: the channel refused it for good; the reason is shown on the case.
+    /// Parked: the channel refused it for good, or could not be reached after
+    /// [`MAX_DELIVERY_ATTEMPTS`]; the reason is shown on the case, and an agent may retry it.
     Failed {
         reason: String,
         at: Timestamp,
@@ -136,6 +184,11 @@ pub struct Post {
     /// For outbound posts: where the delivery stands.
     #[serde(default)]
     pub delivery: Option<Delivery>,
+    /// Images, videos, files, links the post carried (the text keeps a `[image]` placeholder
+    /// per attachment, for classification); the URL is the platform's, often signed and
+    /// short-lived (`expires_at` when the platform says).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// For outbound posts: the customer they address, when the platform says (a DM's other
     /// party, the author of the post answered). Threads a brand's own message into its case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,6 +282,7 @@ pub(crate) mod tests {
             deleted: false,
             classification: None,
             delivery: None,
+            attachments: vec![],
             recipient: None,
         }
     }

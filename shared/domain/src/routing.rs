@@ -12,6 +12,7 @@ pub mod record;
 pub mod requirements;
 #[cfg(test)]
 mod tests;
+pub mod why;
 
 pub use decide::{Candidate, Decision, Exclusion, LanguageFit, Mode, Ranking, Situation, rank};
 pub use policy::{ProductRule, Relax, RelaxStep, RoutingPolicy, SkillNeed};

@@ -64,7 +64,7 @@ pub struct Claims {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
-    #[error("missing bearer token")]
+    #[error("no bearer token: send `Authorization: Bearer <token>`")]
     Missing,
     #[error("invalid token: {0}")]
     Invalid(String),
@@ -93,6 +93,25 @@ pub fn mint(secret: &[u8], agent: &AgentId, role: Role, now: Timestamp, ttl_secs
     .map_err(|e| AuthError::Invalid(e.to_string()))
 }
 
+/// What is wrong with a token, in words a person acts on (jsonwebtoken says `InvalidToken`).
+fn in_words(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            "the token is not a JWT (three base64url parts: header.claims.signature); mint one with `care token --agent ID`".into()
+        }
+        ErrorKind::InvalidSignature => {
+            "the token's signature does not match: it was signed with another secret than this server's".into()
+        }
+        ErrorKind::ExpiredSignature => "the token has expired: mint a new one".into(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (its `nbf` is in the future)".into(),
+        ErrorKind::InvalidIssuer => format!("the token was issued by someone else (`iss` must be `{ISSUER}`)"),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "the token is not signed with HS256".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
+        _ => format!("the token cannot be used ({e})"),
+    }
+}
+
 /// Checks an `Authorization` header value and returns who the token names (the caller's
 /// authority is then the agent store's: see the module doc).
 pub fn verify(secret: &[u8], authorization: Option<&str>) -> Result<Verified, AuthError> {
@@ -106,7 +125,7 @@ pub fn verify(secret: &[u8], authorization: Option<&str>) -> Result<Verified, Au
     validation.set_required_spec_claims(&["exp", "sub", "iss", "iat"]);
     validation.leeway = LEEWAY_SECS;
     let data = jsonwebtoken::decode::<Claims>(token.trim(), &DecodingKey::from_secret(secret), &validation)
-        .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        .map_err(|e| AuthError::Invalid(in_words(&e)))?;
     let claims = data.claims;
     if claims.exp - claims.iat > MAX_TTL_SECS {
         return Err(AuthError::Invalid(format!(

@@ -71,6 +71,40 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Middleware (`axum::middleware::map_response(as_problem)`): an error answer that is not
+/// problem JSON yet becomes one, with its text as the detail. Catches what handlers never see:
+/// axum's rejections of a query string (`?limit=abc`), a path or a JSON body, 404 and 405. A
+/// 5xx keeps no detail (it may name internals; the log has them).
+pub async fn as_problem(response: Response) -> Response {
+    let status = response.status();
+    let already = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if already || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let problem = if status.is_server_error() || text.is_empty() {
+        Problem {
+            detail: None,
+            ..Problem::new(status, "")
+        }
+    } else {
+        Problem::new(status, text)
+    };
+    let mut out = problem.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -102,6 +136,39 @@ impl From<PortError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn plain_error_answers_become_problems_and_problems_stay() {
+        let plain = (
+            StatusCode::BAD_REQUEST,
+            [(header::ALLOW, "GET")],
+            "Failed to deserialize query string: limit: invalid digit found in string",
+        )
+            .into_response();
+        let out = as_problem(plain).await;
+        assert_eq!(out.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(out.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(out.headers()[header::ALLOW], "GET", "other headers are kept");
+        let body = axum::body::to_bytes(out.into_body(), 4096).await.unwrap_or_default();
+        let p: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(p["status"], 400);
+        assert!(p["detail"].as_str().is_some_and(|d| d.contains("invalid digit")), "{p}");
+        let internal = as_problem((StatusCode::INTERNAL_SERVER_ERROR, "db at 10.0.0.1 down").into_response()).await;
+        let body = axum::body::to_bytes(internal.into_body(), 4096)
+            .await
+            .unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&body).contains("10.0.0.1"),
+            "a 5xx names no internals"
+        );
+        let ok = as_problem((StatusCode::OK, "fine").into_response()).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let problem = as_problem(Problem::not_found("case x").into_response()).await;
+        let body = axum::body::to_bytes(problem.into_body(), 4096)
+            .await
+            .unwrap_or_default();
+        assert!(String::from_utf8_lossy(&body).contains("case x"));
+    }
 
     #[test]
     fn maps_service_errors_without_leaking_internals() {

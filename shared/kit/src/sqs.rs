@@ -3,6 +3,9 @@
 //! Per record: its own span, its own deserialization, its own panic guard. A record that can
 //! never succeed is parked with its reason (and acknowledged); a passing failure is reported in
 //! `batchItemFailures` so SQS redelivers only it (and, after `maxReceiveCount`, dead-letters it).
+//! A record that fails on its last allowed receive ([`MAX_RECEIVES`], SQS's `maxReceiveCount`)
+//! is parked too, with the error it met, instead of going to the dead-letter queue without one;
+//! the DLQ then holds only what the function never finished with (a crash, a timeout).
 //! FIFO: after a record of a group fails, the group's later records are reported failed
 //! unprocessed, so order within a group is kept. An item identifier is never empty: a record
 //! without a message id fails the whole batch instead (SQS then redelivers all of it).
@@ -20,6 +23,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
+
+/// Receives after which SQS dead-letters a message (`maxReceiveCount` in the template and in
+/// `care serve`'s queues): a record that fails on this receive is parked with its error.
+pub const MAX_RECEIVES: u32 = 5;
 
 /// What the runner did with a batch, for logs and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -109,9 +116,23 @@ where
             Some(_) => collecting(work).await,
             None => (work.await, Vec::new()),
         };
+        let receives: u32 = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(1);
+        let outcome = match outcome {
+            Err((Disposition::Retry | Disposition::Fatal, error)) if receives >= MAX_RECEIVES => Err((
+                Disposition::Drop(format!(
+                    "failed on each of its {receives} receives; the last error: {error}"
+                )),
+                error,
+            )),
+            other => other,
+        };
         let status = match outcome {
             Ok(()) => Status::Ok,
-            Err(Disposition::Drop(reason)) => {
+            Err((Disposition::Drop(reason), _)) => {
                 let parked = Parked {
                     source: source.to_string(),
                     message_id: id.clone(),
@@ -132,7 +153,7 @@ where
                     }
                 }
             }
-            Err(Disposition::Retry) | Err(Disposition::Fatal) => Status::Failed,
+            Err((Disposition::Retry | Disposition::Fatal, _)) => Status::Failed,
         };
         if status == Status::Failed
             && let Some(g) = &group
@@ -213,16 +234,19 @@ fn item_failure(id: String) -> BatchItemFailure {
     f
 }
 
-async fn handle_one<F, Fut>(record: &SqsMessage, handler: &F) -> Result<(), Disposition>
+/// What became of a record that did not succeed: the disposition and the error, in words.
+type Failure = (Disposition, String);
+
+async fn handle_one<F, Fut>(record: &SqsMessage, handler: &F) -> Result<(), Failure>
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), ServiceError>>,
 {
+    let drop = |reason: String| (Disposition::Drop(reason.clone()), reason);
     let Some(body) = record.body.as_deref() else {
-        return Err(Disposition::Drop("the message has no body".into()));
+        return Err(drop("the message has no body".into()));
     };
-    let envelope: Envelope =
-        serde_json::from_str(body).map_err(|e| Disposition::Drop(format!("not a known event: {e}")))?;
+    let envelope: Envelope = serde_json::from_str(body).map_err(|e| drop(format!("not a known event: {e}")))?;
     tracing::debug!(event = envelope.event.type_name(), event_id = %envelope.id, "handling");
     match AssertUnwindSafe(handler(envelope)).catch_unwind().await {
         Ok(Ok(())) => Ok(()),
@@ -233,11 +257,11 @@ where
                 Disposition::Fatal => tracing::error!(error = %e, "failed"),
                 Disposition::Drop(_) => {}
             }
-            Err(d)
+            Err((d, e.to_string()))
         }
         Err(_) => {
-            tracing::error!("handler panicked; the message will be retried and dead-lettered if it keeps failing");
-            Err(Disposition::Retry)
+            tracing::error!("handler panicked; the message will be retried and parked if it keeps failing");
+            Err((Disposition::Retry, "the handler panicked".into()))
         }
     }
 }
@@ -410,6 +434,38 @@ mod tests {
             parked
                 .iter()
                 .any(|p| p.message_id == "5" && p.reason.contains("case gone"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_on_the_last_receive_is_parked_with_its_error() {
+        let store = MemoryStore::new();
+        let mut last = msg("7", &case_event("retry"), None);
+        last.receive_count = MAX_RECEIVES;
+        let mut earlier = msg("8", &case_event("boom"), None);
+        earlier.receive_count = MAX_RECEIVES - 1;
+        let (resp, report) = run_batch(
+            "replies",
+            to_event(&[last, earlier]),
+            false,
+            &store,
+            &SystemClock,
+            handler,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(failed_ids(&resp), vec!["8"], "an earlier receive is retried");
+        assert_eq!((report.parked, report.failed), (1, 1));
+        let parked = store.list(10).await.unwrap_or_default();
+        assert_eq!(parked.len(), 1);
+        assert_eq!(
+            (parked[0].source.as_str(), parked[0].message_id.as_str()),
+            ("replies", "7")
+        );
+        assert!(
+            parked[0].reason.contains("each of its 5 receives") && parked[0].reason.contains("throttled"),
+            "{}",
+            parked[0].reason
         );
     }
 

@@ -6,7 +6,7 @@
 //! to the dead-letter list (SQS redrive) instead of being delivered again.
 
 use async_trait::async_trait;
-use socialcare_domain::ports::{QueueReceiver, Received};
+use socialcare_domain::ports::{DeadLetter, DeadLetterQueue, QueueReceiver, Received};
 use socialcare_domain::{PortError, PortResult};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -40,6 +40,8 @@ struct Message {
     body: String,
     group: Option<String>,
     receive_count: u32,
+    /// When it was sent (wall clock, shown on a dead letter).
+    sent_at: jiff::Timestamp,
 }
 
 #[derive(Default)]
@@ -119,6 +121,7 @@ impl MemoryQueue {
             body,
             group,
             receive_count: 0,
+            sent_at: jiff::Timestamp::now(),
         });
         drop(inner);
         self.notify.notify_one();
@@ -190,6 +193,41 @@ impl MemoryQueue {
             inner.in_flight.insert(receipt, (msg, now + self.config.visibility));
         }
         Ok(out)
+    }
+}
+
+/// The queue's dead-letter list, as SQS's DLQ is seen: peek, and send one back (its receive
+/// count starts again, as a message moved back from a DLQ does).
+#[async_trait]
+impl DeadLetterQueue for MemoryQueue {
+    async fn peek(&self, limit: usize) -> PortResult<Vec<DeadLetter>> {
+        let inner = self.lock()?;
+        Ok(inner
+            .dead
+            .iter()
+            .take(limit)
+            .map(|m| DeadLetter {
+                message_id: m.id.clone(),
+                body: m.body.clone(),
+                receive_count: m.receive_count.saturating_sub(1),
+                first_seen: Some(m.sent_at),
+            })
+            .collect())
+    }
+
+    async fn redrive(&self, message_id: &str) -> PortResult<bool> {
+        let mut inner = self.lock()?;
+        let Some(at) = inner.dead.iter().position(|m| m.id == message_id) else {
+            return Ok(false);
+        };
+        let mut msg = inner.dead.remove(at);
+        msg.receive_count = 0;
+        inner.seq += 1;
+        msg.seq = inner.seq;
+        inner.ready.push_back(msg);
+        drop(inner);
+        self.notify.notify_one();
+        Ok(true)
     }
 }
 
@@ -270,6 +308,14 @@ mod tests {
         }
         assert!(q.receive(1, Duration::from_millis(20)).await?.is_empty());
         assert_eq!(q.dead_letters(), vec!["poison".to_string()]);
+        let dead = q.peek(10).await?;
+        assert_eq!(dead.len(), 1);
+        assert_eq!((dead[0].body.as_str(), dead[0].receive_count), ("poison", 2));
+        assert!(!q.redrive("no-such-id").await?);
+        assert!(q.redrive(&dead[0].message_id).await?);
+        assert!(q.peek(10).await?.is_empty(), "taken off the dead-letter list");
+        let back = q.receive(1, Duration::from_millis(200)).await?;
+        assert_eq!((back[0].body.as_str(), back[0].receive_count), ("poison", 1));
         Ok(())
     }
 

@@ -656,4 +656,12 @@ impl ParkingLot for MemoryStore {
         let state = self.lock()?;
         Ok(state.parked.iter().rev().take(limit).cloned().collect())
     }
+    async fn remove(&self, source: &str, message_id: &str) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        let before = state.parked.len();
+        state
+            .parked
+            .retain(|p| !(p.source == source && p.message_id == message_id));
+        Ok(state.parked.len() < before)
+    }
 }

@@ -88,6 +88,7 @@ fn post(pid: &str, author: &str, language: &str, actionable: bool, at: Timestamp
             review: false,
         }),
         delivery: None,
+        attachments: vec![],
         recipient: None,
     }
 }
@@ -1749,4 +1750,55 @@ async fn a_customers_history_holds_the_newest_posts_only() {
         Some(id(&format!("x:f-{}", total - 1)))
     );
     assert_eq!(history.posts.first().map(|p| p.id.clone()), Some(id("x:f-21")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_whose_customer_deleted_every_post_resolves_itself_as_withdrawn() {
+    let w = world(vec![agent("ben", &["en"], 1)], 60);
+    let now = w.clock.now();
+    let delete = |pid: &str| PostChange::Deleted {
+        post_id: id(&format!("generic:forum:{pid}")),
+        author_id: None,
+        at: now,
+    };
+    // One post, assigned to ben (his only slot).
+    let Ok(Threaded::Opened(lone)) = w.created(post("w1", "tara", "en", true, now)).await else {
+        panic!("no case")
+    };
+    route_pending(&w).await;
+    assert_eq!(case_of(&w, &lone).await.assignee, Some(id("ben")));
+    assert_eq!(loads(&w).await, vec![(id("ben"), 1)]);
+    w.clock.advance(5);
+    assert_eq!(w.thread.apply(delete("w1")).await.ok(), Some(Threaded::Redacted));
+    let case = case_of(&w, &lone).await;
+    assert_eq!(case.status, CaseStatus::Resolved);
+    assert!(case.is_withdrawn());
+    assert!(
+        case.sla.iter().all(|c| c.met_at.is_some()),
+        "clocks stopped: {:?}",
+        case.sla
+    );
+    assert!(
+        case.history
+            .iter()
+            .any(|e| matches!(&e.kind, CaseEventKind::Withdrawn { post_id } if post_id.as_str() == "generic:forum:w1"))
+    );
+    assert_eq!(loads(&w).await, vec![(id("ben"), 0)], "ben's slot is free");
+
+    // Two posts: deleting one leaves a case to answer; deleting both withdraws it.
+    let Ok(Threaded::Opened(two)) = w.created(post("w2", "joe", "en", true, now)).await else {
+        panic!("no case")
+    };
+    assert!(w.created(post("w3", "joe", "en", true, now)).await.is_ok());
+    route_pending(&w).await;
+    assert_eq!(w.thread.apply(delete("w2")).await.ok(), Some(Threaded::Redacted));
+    assert_eq!(case_of(&w, &two).await.status, CaseStatus::Open);
+    assert!(!case_of(&w, &two).await.is_withdrawn());
+    assert_eq!(w.thread.apply(delete("w3")).await.ok(), Some(Threaded::Redacted));
+    assert!(case_of(&w, &two).await.is_withdrawn());
+    assert_eq!(loads(&w).await, vec![(id("ben"), 0)]);
+    // A replayed delete changes nothing more.
+    let before = case_of(&w, &two).await;
+    assert_eq!(w.thread.apply(delete("w3")).await.ok(), Some(Threaded::Redacted));
+    assert_eq!(case_of(&w, &two).await.version, before.version);
 }

@@ -86,6 +86,7 @@ pub fn post(id: &str, author_id: &str, created_at: Timestamp) -> anyhow::Result<
         deleted: false,
         classification: None,
         delivery: None,
+        attachments: vec![],
         recipient: None,
     })
 }

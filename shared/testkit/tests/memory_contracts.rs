@@ -86,6 +86,23 @@ async fn queues() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn dead_letters() -> TestResult {
+    use socialcare_domain::ports::QueueReceiver;
+    let mut config = QueueConfig::new("replies", false);
+    config.visibility = Duration::from_millis(1);
+    config.max_receives = 1;
+    let queue = Arc::new(MemoryQueue::new(config));
+    queue.send("poison".into(), None, None)?;
+    assert_eq!(queue.receive(1, Duration::from_millis(200)).await?.len(), 1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(
+        queue.receive(1, Duration::from_millis(20)).await?.is_empty(),
+        "dead-lettered"
+    );
+    contracts::dead_letter_contract(queue.clone(), queue, "poison").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn routing_8_claimers_500_cases() -> TestResult {
     let report = contracts::routing_contract(store(), RoutingScale::default()).await?;
     eprintln!("memory routing 8 × 500: {:?}", report.elapsed);

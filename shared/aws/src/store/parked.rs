@@ -2,7 +2,10 @@
 //! `by_time` index (shard, `time_key(at)#pk`) lists them newest first.
 
 use super::{AwsStore, corrupt};
+use crate::codec::key;
 use crate::codec::{DOC, PK, from_doc, get_s, s, sort_key, to_doc};
+use crate::counts::Op;
+use crate::error::map_sdk;
 use crate::tables::schema::{GSI_BY_TIME, ORDER, SHARD};
 use async_trait::async_trait;
 use socialcare_domain::PortResult;
@@ -56,5 +59,20 @@ impl ParkingLot for AwsStore {
         )
         .await?;
         Ok(out)
+    }
+
+    async fn remove(&self, source: &str, message_id: &str) -> PortResult<bool> {
+        let pk = format!("{source}#{message_id}");
+        self.counters.add(Op::DeleteItem);
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.parked)
+            .set_key(Some(key(&pk)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| map_sdk("DeleteItem", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 }

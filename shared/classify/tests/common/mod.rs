@@ -38,6 +38,7 @@ pub fn post(text: &str, followers: Option<u64>) -> Post {
         deleted: false,
         classification: None,
         delivery: None,
+        attachments: vec![],
         recipient: None,
     }
 }

@@ -16,6 +16,8 @@ use crate::sla::Alert;
 use std::sync::Arc;
 
 mod identity;
+mod lists;
+mod replies;
 mod routing;
 
 pub use identity::MAX_REASON_CHARS;
@@ -447,6 +449,7 @@ impl Desk {
                         deleted: false,
                         classification: None,
                         delivery: Some(Delivery::Pending),
+                        attachments: vec![],
                         recipient: None,
                     };
                     self.posts.insert(&post).await?;

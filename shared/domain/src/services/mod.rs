@@ -1,6 +1,7 @@
 //! Use cases, one per stage. Each holds its ports and a clock; none knows about AWS or HTTP.
 
 pub mod classify;
+pub mod dead_letters;
 pub mod desk;
 pub mod identity;
 pub mod ingest;

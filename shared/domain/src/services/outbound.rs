@@ -4,7 +4,7 @@ use super::MAX_CONFLICT_RETRIES;
 use crate::error::{PortError, ServiceError};
 use crate::events::ReplyRequested;
 use crate::ports::{CaseStore, Clock, LoadChange, OutboundReply, PostStore, ReplySender, SendError};
-use crate::post::{Delivery, Direction};
+use crate::post::{Delivery, Direction, MAX_DELIVERY_ATTEMPTS};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,19 +91,43 @@ impl OutboundService {
                 tracing::info!(case_id = %case.id, post_id = %post.id, channel = %reply.channel, "reply delivered");
                 Ok(Delivered::Sent(platform_id))
             }
-            Err(SendError::Retry { reason, .. }) => Err(ServiceError::Port(PortError::Unavailable(reason))),
-            Err(SendError::Permanent(reason)) => {
-                let now = self.clock.now();
-                post.delivery = Some(Delivery::Failed {
+            Err(SendError::Retry { reason, .. }) => {
+                let attempts = match &post.delivery {
+                    Some(Delivery::Retrying { attempts, .. }) => attempts + 1,
+                    _ => 1,
+                };
+                if attempts >= MAX_DELIVERY_ATTEMPTS {
+                    let reason = format!("not delivered after {attempts} attempts: {reason}");
+                    return self.park(post, &request.case_id, reason).await;
+                }
+                tracing::warn!(case_id = %case.id, post_id = %post.id, attempts, %reason, "reply not delivered yet; the queue will redeliver it");
+                post.delivery = Some(Delivery::Retrying {
+                    attempts,
                     reason: reason.clone(),
-                    at: now,
+                    at: self.clock.now(),
                 });
                 self.posts.put(&post).await?;
-                self.note_failure(&request.case_id, &post.id, &reason).await?;
-                tracing::warn!(case_id = %case.id, post_id = %post.id, %reason, "reply parked: the channel refused it");
-                Ok(Delivered::Parked(reason))
+                Err(ServiceError::Port(PortError::Unavailable(reason)))
             }
+            Err(SendError::Permanent(reason)) => self.park(post, &request.case_id, reason).await,
         }
+    }
+
+    /// The reply failed for good: its post says so, with the reason, and so does its case's history.
+    async fn park(
+        &self,
+        mut post: crate::post::Post,
+        case_id: &crate::ids::CaseId,
+        reason: String,
+    ) -> Result<Delivered, ServiceError> {
+        post.delivery = Some(Delivery::Failed {
+            reason: reason.clone(),
+            at: self.clock.now(),
+        });
+        self.posts.put(&post).await?;
+        self.note_failure(case_id, &post.id, &reason).await?;
+        tracing::warn!(%case_id, post_id = %post.id, %reason, "reply failed: shown on its case, an agent may retry it");
+        Ok(Delivered::Parked(reason))
     }
 
     async fn note_failure(

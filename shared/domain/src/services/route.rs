@@ -77,6 +77,17 @@ impl RouteService {
         self
     }
 
+    /// What the router would decide for `case` now, written nowhere: every candidate and why it
+    /// is excluded or how it ranks. For the explanation of a waiting case (whose failed
+    /// decisions are not stored).
+    pub async fn decide_now(&self, case: &Case) -> Result<crate::routing::decide::Decision, ServiceError> {
+        let agents = self.agents.list().await?;
+        let sticky = self.sticky_for(case).await?;
+        Ok(self
+            .rank(case, &agents, sticky.as_ref(), crate::routing::Mode::Push, None)
+            .decision)
+    }
+
     pub fn routing_policy(&self) -> &RoutingPolicy {
         &self.routing
     }

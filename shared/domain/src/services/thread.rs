@@ -214,9 +214,58 @@ impl ThreadService {
                 if post.redact() {
                     self.posts.put(&post).await?;
                 }
+                if post.direction == Direction::Inbound {
+                    self.withdraw_if_nothing_left(&post).await?;
+                }
                 Ok(Threaded::Redacted)
             }
         }
+    }
+
+    /// A customer deleted a post: when it was the last of theirs left on their active case, the
+    /// case resolves itself as withdrawn (clocks stopped, the agent's slot freed).
+    async fn withdraw_if_nothing_left(&self, deleted: &Post) -> Result<(), ServiceError> {
+        let Some(customer) = self.customers.customer_of(&deleted.author.id).await? else {
+            return Ok(());
+        };
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(case_id) = self.cases.active_case_of(&customer).await? else {
+                return Ok(());
+            };
+            let Some(mut case) = self.cases.get(&case_id).await? else {
+                return Ok(());
+            };
+            if !case.contains(&deleted.id) {
+                return Ok(());
+            }
+            let thread = self.posts.get_many(&case.posts).await?;
+            let left = thread
+                .iter()
+                .filter(|p| p.direction == Direction::Inbound && p.id != deleted.id)
+                .any(|p| !p.deleted);
+            if left {
+                return Ok(());
+            }
+            let expected = case.version;
+            if !case.withdraw(&deleted.id, self.clock.now()) {
+                return Ok(());
+            }
+            case.version += 1;
+            let load = case.assignee.clone().map_or(LoadChange::None, LoadChange::Release);
+            match self.cases.save(&case, expected, load).await {
+                Ok(()) => {
+                    tracing::info!(case_id = %case.id, post_id = %deleted.id, "case withdrawn: the customer deleted every post of it");
+                    self.announce(&case, "withdrawn").await?;
+                    return Ok(());
+                }
+                Err(PortError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "the case of post {} kept changing",
+            deleted.id
+        )))
     }
 
     async fn created(&self, post: Post) -> Result<Threaded, ServiceError> {

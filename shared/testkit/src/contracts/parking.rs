@@ -23,7 +23,15 @@ pub async fn parking_lot_contract(store: Arc<dyn ParkingLot>) -> anyhow::Result<
         all == vec![p3.clone(), p2.clone(), p1.clone()],
         "kept once, newest first: {all:?}"
     );
-    ensure!(store.list(2).await? == vec![p3, p2], "limit");
+    ensure!(store.list(2).await? == vec![p3.clone(), p2], "limit");
     ensure!(store.list(0).await?.is_empty());
+    ensure!(store.remove("thread", &format!("{t}-2")).await?, "removed");
+    ensure!(!store.remove("thread", &format!("{t}-2")).await?, "gone already");
+    ensure!(!store.remove("route", &format!("{t}-2")).await?, "another source's id");
+    ensure!(
+        store.list(10).await? == vec![p3, p1],
+        "the others stay: {:?}",
+        store.list(10).await?
+    );
     Ok(())
 }

@@ -25,11 +25,17 @@ impl Desk {
                 self.router.routing_policy(),
             ));
         }
+        // A waiting case's failed decisions are not stored (a write per look would cost on
+        // every routing): the explanation decides again, now, and says so with its time.
+        if case.is_waiting() {
+            routing.waiting_since = Some(routing.waiting_since.unwrap_or(case.created_at));
+            routing.record(self.router.decide_now(&case).await?);
+        }
         Ok((case, routing))
     }
 
     /// The case the caller acts on: its assignee or a supervisor (another agent's case: 403).
-    async fn own_case(&self, who: &Principal, id: &CaseId) -> Result<Case, ServiceError> {
+    pub(super) async fn own_case(&self, who: &Principal, id: &CaseId) -> Result<Case, ServiceError> {
         let case = self
             .cases
             .get(id)

@@ -2,8 +2,8 @@
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
 pub mod console;
-pub mod live;
 mod dead_letters;
+pub mod live;
 mod routing;
 mod triage;
 mod views;

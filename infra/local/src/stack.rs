@@ -6,8 +6,8 @@ use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
 use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
-    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe, LabelStore,
-    ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
+    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
+    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;

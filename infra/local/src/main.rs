@@ -28,6 +28,16 @@ enum Command {
     /// SLA tools.
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// Trend detection tools.
+    #[command(subcommand)]
+    Trends(TrendsCommand),
+}
+
+#[derive(Subcommand)]
+enum TrendsCommand {
+    /// Generated streams with injected bursts and decoys: detection, latency, false alerts per
+    /// day, throughput on one core, state size.
+    Eval(socialcare_local::trends_eval::TrendsEvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -45,5 +55,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Eval(args) => commands::eval(args),
         Command::Token(args) => commands::token(args),
         Command::Sla(SlaCommand::Explain(args)) => socialcare_local::explain::explain(args),
+        Command::Trends(TrendsCommand::Eval(args)) => socialcare_local::trends_eval::run(args),
     }
 }

@@ -9,6 +9,7 @@ mod dedupe;
 mod parked;
 mod posts;
 mod timers;
+mod trends;
 
 use crate::batch::RetryPolicy;
 use crate::codec::{Item, key};

@@ -13,6 +13,7 @@ mod posts;
 mod queues;
 mod routing;
 mod timers;
+mod trends;
 
 pub use agents::agent_store_contract;
 pub use alerts::alert_store_contract;
@@ -24,6 +25,7 @@ pub use posts::post_store_contract;
 pub use queues::{QueueSetup, queue_contract};
 pub use routing::{RoutingReport, RoutingScale, routing_contract};
 pub use timers::timer_store_contract;
+pub use trends::trend_store_contract;
 
 /// Runs `n` copies of `f` at once (each on its own task) and returns their results in order.
 pub(crate) async fn concurrently<T, F, Fut>(n: usize, f: F) -> anyhow::Result<Vec<T>>

@@ -188,6 +188,7 @@ impl TestStack {
             }
         };
         let opts = StackOptions {
+            trends: socialcare_local::trends::trends_config("test.toml", config_text, &settings)?,
             settings,
             classifier: socialcare_local::stack::classifier("test.toml", config_text)?,
             accounts: socialcare_local::stack::accounts("test.toml", config_text)?,

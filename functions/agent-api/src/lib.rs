@@ -2,6 +2,7 @@
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
 mod routing;
+mod trends;
 mod views;
 
 use axum::Router;
@@ -43,6 +44,8 @@ pub struct Api {
     pub sla: Arc<SlaDesk>,
     pub clock: Arc<dyn Clock>,
     pub auth: Auth,
+    /// Hot topics and spike alerts (`/v1/trends`); None: trend detection is off.
+    pub trends: Option<Arc<socialcare_trends::service::TrendService>>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -68,6 +71,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/merges/{id}/split", post(split_merge))
         .route("/v1/metrics/sla", get(sla_metrics))
         .merge(routing::routes())
+        .merge(trends::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
 }

@@ -44,6 +44,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         sla: Arc::new(sla),
         clock,
         auth: Auth::GatewayClaims,
+        // The trends Lambda is not deployed yet: the routes answer 404 on AWS.
+        trends: None,
     }))
     .await
 }

@@ -106,11 +106,13 @@ impl AwsBackend {
             .iter()
             .map(|(s, r)| (*s, r.clone() as Arc<dyn QueueReceiver>))
             .collect();
-        Ports::over(
+        let mut ports = Ports::over(
             self.store.clone(),
             self.publisher.clone(),
             receivers,
             Arc::new(FanoutAlertSink::new(sinks)),
-        )
+        );
+        ports.trend_store = Some(self.store.clone());
+        ports
     }
 }

@@ -10,4 +10,5 @@ pub mod commands;
 pub mod explain;
 pub mod replay;
 pub mod stack;
+pub mod trends;
 pub mod trends_eval;

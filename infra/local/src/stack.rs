@@ -70,6 +70,8 @@ pub struct StackOptions {
     pub send_backoff: Duration,
     /// How long a received message stays invisible before it is redelivered.
     pub visibility: Duration,
+    /// The `[trends]` section (see `crate::trends::trends_config`).
+    pub trends: socialcare_trends::TrendsConfig,
 }
 
 /// Every port the services need, filled by one backend.
@@ -86,6 +88,8 @@ pub struct Ports {
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     pub alert_sink: Arc<dyn AlertSink>,
+    /// Where trend counts, alerts and state live (None: in memory).
+    pub trend_store: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
 }
 
 /// A store that implements every store port (both backends have one).
@@ -119,6 +123,7 @@ impl Ports {
             publisher,
             receivers,
             alert_sink,
+            trend_store: None,
         }
     }
 }
@@ -183,6 +188,15 @@ impl Stack {
     pub async fn start(opts: StackOptions, ports: Ports) -> anyhow::Result<Stack> {
         let settings = &opts.settings;
         let clock = opts.clock.clone();
+        // Every stored post goes to the trends task too (never on the webhook's path).
+        let (trend_tx, trend_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut ports = ports;
+        if opts.trends.enabled {
+            ports.posts = Arc::new(crate::trends::TappedPosts {
+                inner: ports.posts.clone(),
+                tx: trend_tx,
+            });
+        }
         for agent in &settings.agents {
             ports
                 .agents
@@ -302,11 +316,13 @@ impl Stack {
             clock.clone(),
             settings.sla.clone(),
         ));
+        let trends = crate::trends::service(&opts, &ports)?;
         let api = fn_agent_api::Api {
             desk,
             sla: sla_desk,
             clock: clock.clone(),
             auth: fn_agent_api::Auth::Hs256(Arc::new(opts.jwt_secret.clone())),
+            trends: trends.clone(),
         };
 
         let app = fn_ingest::router(ingest)
@@ -389,6 +405,9 @@ impl Stack {
                 Box::pin(async move { fn_outbound::handle(&s, e).await })
             }),
         ));
+        if let Some(t) = trends {
+            tasks.push(crate::trends::spawn(t, trend_rx, clock.clone(), opts.tick_every));
+        }
         let every = opts.tick_every;
         tasks.push(tokio::spawn(async move {
             loop {

@@ -45,10 +45,10 @@ impl Report {
 /// Words that mark a burst's keys (stems or labels).
 fn markers(kind: BurstKind) -> &'static [&'static str] {
     match kind {
-        BurstKind::Defect => &["topic:printer", "firmwar", "firmware"],
-        BurstKind::Outage => &["topic:app", "login", "down"],
-        BurstKind::SlowRise => &["topic:monitor", "flicker"],
-        BurstKind::OneLanguage => &["topic:ink", "patron"],
+        BurstKind::Defect => &["topic:printer", "firmwar", "firmware", "intent:problem"],
+        BurstKind::Outage => &["topic:app", "login", "down", "intent:problem"],
+        BurstKind::SlowRise => &["topic:monitor", "flicker", "intent:problem"],
+        BurstKind::OneLanguage => &["topic:ink", "patron", "intent:complaint"],
         BurstKind::Meme => &["danc", "video"],
         BurstKind::RetweetStorm => &["scam", "spy", "bigaccount"],
     }

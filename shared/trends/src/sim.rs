@@ -504,7 +504,7 @@ impl Stream {
                     (0.5 * self.spec.posts_per_sec).max(300.0 / 1800.0),
                     &EN,
                     1,
-                    Intent::Complaint,
+                    Intent::Other,
                 ),
             };
             let k = self.rng.poisson(extra * STEP as f64);

@@ -761,3 +761,65 @@ fn pick(c: &TrendsConfig, short: Measure, long: Measure) -> Measure {
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{HP_PER_SEC, Stream, StreamSpec};
+
+    fn spec() -> StreamSpec {
+        StreamSpec {
+            seed: 5,
+            start: Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH),
+            secs: 86_400,
+            posts_per_sec: HP_PER_SEC * 10.0,
+            daily_swing: 0.6,
+            bursts: vec![],
+        }
+    }
+
+    #[test]
+    fn a_bad_config_is_refused_naming_its_key() {
+        let bad = TrendsConfig {
+            sketch_rows: 0,
+            ..TrendsConfig::default()
+        };
+        let keys: Vec<String> = Detector::new(bad)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+        assert_eq!(keys, vec!["sketch_rows"]);
+    }
+
+    #[test]
+    fn a_restored_snapshot_carries_on_exactly_and_a_foreign_one_is_refused() {
+        let posts: Vec<_> = Stream::new(spec()).collect();
+        let (first, rest) = posts.split_at(posts.len() / 2);
+        let mut a = Detector::new(TrendsConfig::default()).unwrap_or_else(|e| panic!("{e:?}"));
+        for p in first {
+            a.observe(&p.observation());
+        }
+        let mut b = Detector::new(TrendsConfig::default()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(b.restore(&a.snapshot()).is_ok());
+        let mut closed_a = Vec::new();
+        let mut closed_b = Vec::new();
+        for p in rest {
+            closed_a.extend(a.observe(&p.observation()));
+            closed_b.extend(b.observe(&p.observation()));
+        }
+        assert!(!closed_a.is_empty());
+        assert_eq!(closed_a, closed_b);
+        // What it says is the same; the baselines' floats may differ in their last bits through JSON.
+        assert_eq!(a.state.streaks, b.state.streaks);
+
+        let mut other = Detector::new(TrendsConfig {
+            sketch_columns: 1024,
+            ..TrendsConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(other.restore(&a.snapshot()), Err(RestoreError::Shape)));
+        assert!(matches!(other.restore(b"not json"), Err(RestoreError::Decode(_))));
+    }
+}

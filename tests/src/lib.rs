@@ -232,6 +232,7 @@ impl TestStack {
             }
         };
         let opts = StackOptions {
+            trends: socialcare_local::trends::trends_config("test.toml", config_text, &settings)?,
             settings,
             classifier,
             accounts: socialcare_local::stack::accounts("test.toml", config_text)?,

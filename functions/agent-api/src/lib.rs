@@ -5,6 +5,7 @@ pub mod console;
 mod dead_letters;
 pub mod live;
 mod routing;
+mod trends;
 mod triage;
 mod views;
 
@@ -51,6 +52,8 @@ pub struct Api {
     pub triage: Arc<socialcare_domain::services::triage::TriageService>,
     /// Parked messages and each queue's dead-letter queue (supervisors).
     pub dead_letters: Arc<socialcare_domain::services::dead_letters::DeadLetterDesk>,
+    /// Hot topics and spike alerts (`/v1/trends`); None: trend detection is off.
+    pub trends: Option<Arc<socialcare_trends::service::TrendService>>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -79,6 +82,7 @@ pub fn router(api: Api) -> Router {
         .merge(routing::routes())
         .merge(triage::routes())
         .merge(dead_letters::routes())
+        .merge(trends::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))

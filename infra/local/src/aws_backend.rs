@@ -125,12 +125,14 @@ impl AwsBackend {
             .iter()
             .map(|(s, d)| (*s, d.clone() as Arc<dyn DeadLetterQueue>))
             .collect();
-        Ports::over(
+        let mut ports = Ports::over(
             self.store.clone(),
             self.publisher.clone(),
             receivers,
             dead_letters,
             Arc::new(FanoutAlertSink::new(sinks)),
-        )
+        );
+        ports.trend_store = Some(self.store.clone());
+        ports
     }
 }

@@ -155,7 +155,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = socialcare_kit::config::parse(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let jwt = env::required(JWT_SECRET_ENV)?;
     let visibility = Duration::from_secs(30);
+    let trends = crate::trends::trends_config(&name, &text, &settings)?;
     let opts = StackOptions {
+        trends,
         settings,
         classifier: crate::stack::classifier(&name, &text)?,
         accounts: crate::stack::accounts(&name, &text)?,

@@ -38,12 +38,22 @@ enum Command {
     /// People's labels of posts (corrections for the classifier).
     #[command(subcommand)]
     Labels(LabelsCommand),
+    /// Trend detection tools.
+    #[command(subcommand)]
+    Trends(TrendsCommand),
 }
 
 #[derive(Subcommand)]
 enum LabelsCommand {
     /// Write a running deployment's labels (GET /v1/labels) to a JSON Lines file.
     Export(commands::LabelsExportArgs),
+}
+
+#[derive(Subcommand)]
+enum TrendsCommand {
+    /// Generated streams with injected bursts and decoys: detection, latency, false alerts per
+    /// day, throughput on one core, state size.
+    Eval(socialcare_local::trends_eval::TrendsEvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -84,5 +94,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("{lines} corrections written to {to}");
             Ok(())
         }
+        Command::Trends(TrendsCommand::Eval(args)) => socialcare_local::trends_eval::run(args),
     }
 }

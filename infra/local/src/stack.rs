@@ -72,6 +72,8 @@ pub struct StackOptions {
     pub send_backoff: Duration,
     /// How long a received message stays invisible before it is redelivered.
     pub visibility: Duration,
+    /// The `[trends]` section (see `crate::trends::trends_config`).
+    pub trends: socialcare_trends::TrendsConfig,
     /// The web console at `/console` and the development sign-in.
     pub console: ConsoleOptions,
 }
@@ -106,6 +108,8 @@ pub struct Ports {
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
     pub dead_letters: BTreeMap<Stream, Arc<dyn DeadLetterQueue>>,
     pub alert_sink: Arc<dyn AlertSink>,
+    /// Where trend counts, alerts and state live (None: in memory).
+    pub trend_store: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
 }
 
 /// A store that implements every store port (both backends have one).
@@ -163,6 +167,7 @@ impl Ports {
             receivers,
             dead_letters,
             alert_sink,
+            trend_store: None,
         }
     }
 }
@@ -240,6 +245,15 @@ impl Stack {
         let clock = opts.clock.clone();
         socialcare_kit::auth::check_secret(crate::commands::JWT_SECRET_ENV, &opts.jwt_secret)
             .map_err(|e| anyhow::anyhow!(e))?;
+        // Every stored post goes to the trends task too (never on the webhook's path).
+        let (trend_tx, trend_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut ports = ports;
+        if opts.trends.enabled {
+            ports.posts = Arc::new(crate::trends::TappedPosts {
+                inner: ports.posts.clone(),
+                tx: trend_tx,
+            });
+        }
         for agent in &settings.agents {
             ports
                 .agents
@@ -382,6 +396,7 @@ impl Stack {
             thread.clone(),
             clock.clone(),
         ));
+        let trends = crate::trends::service(&opts, &ports)?;
         let api = fn_agent_api::Api {
             desk,
             sla: sla_desk,
@@ -397,6 +412,7 @@ impl Stack {
                     .collect(),
                 ports.publisher.clone(),
             )),
+            trends: trends.clone(),
         };
 
         let console = fn_agent_api::console::router(
@@ -497,6 +513,9 @@ impl Stack {
                 Box::pin(async move { fn_outbound::handle(&s, e).await })
             }),
         ));
+        if let Some(t) = trends {
+            tasks.push(crate::trends::spawn(t, trend_rx, clock.clone(), opts.tick_every));
+        }
         let every = opts.tick_every;
         tasks.push(tokio::spawn(async move {
             loop {

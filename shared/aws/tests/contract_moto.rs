@@ -143,6 +143,12 @@ async fn alert_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn trend_store_contract() -> TestResult {
+    let env = env!("trends");
+    contracts::trend_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn parking_lot_contract() -> TestResult {
     let env = env!("parked");
     contracts::parking_lot_contract(env.store).await

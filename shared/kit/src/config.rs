@@ -69,6 +69,8 @@ struct RawFile {
     classify: Option<toml::Value>,
     #[allow(dead_code)]
     channels: Option<toml::Value>,
+    #[allow(dead_code)]
+    trends: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]

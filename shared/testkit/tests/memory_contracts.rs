@@ -108,3 +108,8 @@ async fn routing_8_claimers_500_cases() -> TestResult {
     eprintln!("memory routing 8 × 500: {:?}", report.elapsed);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trends() -> TestResult {
+    contracts::trend_store_contract(std::sync::Arc::new(socialcare_trends::store::MemoryTrendStore::new())).await
+}

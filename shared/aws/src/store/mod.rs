@@ -9,6 +9,7 @@ mod dedupe;
 mod parked;
 mod posts;
 mod timers;
+mod trends;
 mod triage;
 
 use crate::batch::RetryPolicy;

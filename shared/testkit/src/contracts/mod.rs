@@ -14,6 +14,7 @@ mod posts;
 mod queues;
 mod routing;
 mod timers;
+mod trends;
 mod triage;
 
 pub use agents::agent_store_contract;
@@ -27,6 +28,7 @@ pub use posts::post_store_contract;
 pub use queues::{QueueSetup, queue_contract};
 pub use routing::{RoutingReport, RoutingScale, routing_contract};
 pub use timers::timer_store_contract;
+pub use trends::trend_store_contract;
 pub use triage::{label_store_contract, triage_store_contract};
 
 /// Runs `n` copies of `f` at once (each on its own task) and returns their results in order.

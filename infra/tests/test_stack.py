@@ -55,8 +55,8 @@ FUNCTIONS = {
     "AgentApiFunction": "fn-agent-api",
     "OutboundFunction": "fn-outbound",
 }
-WEBHOOK_ROUTES = {("get", "/webhooks/x"), ("post", "/webhooks/x"), ("get", "/webhooks/meta"),
-                  ("post", "/webhooks/meta"), ("post", "/webhooks/generic")}
+# The webhooks' paths: on the ingest function URL, never on the HTTP API (issue 22).
+WEBHOOK_PATHS = {"/webhooks/x", "/webhooks/meta", "/webhooks/generic"}
 
 failures: list[str] = []
 passed = 0
@@ -356,6 +356,26 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
                         granted |= set(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
             check(acts <= granted, f"{lid}: {sorted(acts)} on {q}")
 
+    section("webhooks: the ingest function URL")
+    urls = [u["Properties"] for u in by_type.get("AWS::Lambda::Url", {}).values()]
+    check(len(urls) == 1 and ref_name(urls[0].get("TargetFunctionArn")) == "IngestFunction", "one function URL, on ingest")
+    if urls:
+        check(urls[0].get("AuthType") == "NONE" and urls[0].get("InvokeMode", "BUFFERED") == "BUFFERED",
+              "function URL: AuthType NONE (signatures checked in code), buffered")
+    perms = [p["Properties"] for p in by_type.get("AWS::Lambda::Permission", {}).values()
+             if ref_name(p["Properties"].get("FunctionName")) == "IngestFunction" and p["Properties"].get("Principal") == "*"]
+    check(any(p.get("Action") == "lambda:InvokeFunctionUrl" and p.get("FunctionUrlAuthType") == "NONE" for p in perms),
+          "ingest: public lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE)")
+    check(any(p.get("Action") == "lambda:InvokeFunction" and p.get("InvokedViaFunctionUrl") is True for p in perms),
+          "ingest: public lambda:InvokeFunction only via the function URL")
+    check(all(p.get("Action") != "lambda:InvokeFunction" or p.get("InvokedViaFunctionUrl") is True for p in perms),
+          "ingest: no public Invoke outside the function URL")
+    ingest = res.get("IngestFunction", {}).get("Properties", {})
+    check("ReservedConcurrentExecutions" in json.dumps(ingest), "ingest: reserved concurrency (IngestReservedConcurrency)")
+    check(not any(ref_name(p.get("FunctionName")) != "IngestFunction" and p.get("Principal") == "*"
+                  for p in (q["Properties"] for q in by_type.get("AWS::Lambda::Permission", {}).values())),
+          "no other function is public")
+
     section("HTTP API: routes and auth")
     apis = by_type.get("AWS::ApiGatewayV2::Api", {})
     check(len(apis) == 1, "one HTTP API")
@@ -363,10 +383,8 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         body = api["Properties"].get("Body", {})
         paths = body.get("paths", {})
         routes = {(m, path): op for path, ops in paths.items() for m, op in ops.items()}
-        for m, path in WEBHOOK_ROUTES:
-            op = routes.get((m, path))
-            if check(op is not None, f"route {m.upper()} {path}"):
-                check(op.get("security") in (None, [], [{"NONE": []}]), f"route {m.upper()} {path}: no authorizer at the gateway")
+        for m, path in routes:
+            check(path not in WEBHOOK_PATHS, f"route {m.upper()} {path}: webhooks are on the function URL, not the HTTP API")
         op = routes.get(("x-amazon-apigateway-any-method", "/v1/{proxy+}"))
         if check(op is not None, "route ANY /v1/{proxy+}"):
             check(op.get("security") == [{"CognitoJwt": []}], "route ANY /v1/{proxy+}: JWT authorizer")
@@ -405,7 +423,7 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
               and ref_name(f["LogGroupName"]) == "SlaLogGroup" for f in filters), "metric filter: SLA alert in the sla logs")
     check(len(by_type.get("AWS::CloudWatch::Dashboard", {})) == 1, "a dashboard")
     outs = cfn.get("Outputs", {})
-    for o in ["HttpApiUrl", "AlertsTopicArn", "UserPoolId", "UserPoolClientId"] + \
+    for o in ["WebhookUrl", "HttpApiUrl", "AlertsTopicArn", "UserPoolId", "UserPoolClientId"] + \
              [f"{t.capitalize()}TableName" for t in rust["tables"]] + [f"{s.capitalize()}QueueUrl" for s in TOPOLOGY]:
         check(o in outs, f"output {o}")
     params = sam.get("Parameters", {})

@@ -24,7 +24,7 @@ const care = resolve(process.argv[2] ?? `${repo}/target/debug/care`);
 const shots = `${repo}/target/console-shots`;
 const axeSource = readFileSync(resolve(here, '../node_modules/axe-core/axe.min.js'), 'utf8');
 const SECRET = 'whsec_' + Buffer.from('console-test-forum-signing-key').toString('base64');
-const env = { ...process.env, CARE_JWT_SECRET: 'console-test-jwt', CONSOLE_TEST_FORUM_SECRET: SECRET, RUST_LOG: 'warn' };
+const env = { ...process.env, CARE_JWT_SECRET: 'console-test-jwt-key-of-at-least-thirty-two-bytes', CONSOLE_TEST_FORUM_SECRET: SECRET, RUST_LOG: 'warn' };
 const LIVE_MS = 5000;
 
 let passed = 0;

@@ -453,11 +453,17 @@ def moto_checks(cfn: dict, rust: dict, bucket: str, key: str) -> None:
         z.writestr("bootstrap", "#!/bin/sh\necho not a real function\n")
     s3.put_object(Bucket=bucket, Key=key, Body=buf.getvalue())
 
+    # moto 5.2.5 has no AWS::Lambda::Url (it skips the resource), and an output that reads an
+    # attribute of a skipped resource fails the whole stack: such outputs are left out of the
+    # deploy (the static checks above still require them in the template).
+    unsupported = {lid for lid, r in cfn["Resources"].items() if r["Type"] in {"AWS::Lambda::Url"}}
+    deployable = dict(cfn, Outputs={k: o for k, o in cfn.get("Outputs", {}).items()
+                                    if not any(f'"{lid}"' in json.dumps(o.get("Value")) for lid in unsupported)})
     stack = f"socialcare-it-{uuid.uuid4().hex[:6]}"
     started = time.time()
     cf.create_stack(
         StackName=stack,
-        TemplateBody=json.dumps(cfn),
+        TemplateBody=json.dumps(deployable),
         Parameters=[{"ParameterKey": "AlertEmail", "ParameterValue": "ops@example.com"},
                     {"ParameterKey": "Architecture", "ParameterValue": "x86_64"}],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],

@@ -134,9 +134,15 @@ async fn a_function_url_event_is_verified_over_its_raw_body_and_enqueued() -> an
     let files = fixtures();
     let text = std::fs::read(&files[0])?;
     let binary = std::fs::read(&files[1])?;
-    assert_eq!(through_router(app.clone(), function_url_event("u1", &text, false)?).await?, 200);
+    assert_eq!(
+        through_router(app.clone(), function_url_event("u1", &text, false)?).await?,
+        200
+    );
     // Lambda base64-encodes bodies it does not take for text; the signature is over the bytes.
-    assert_eq!(through_router(app.clone(), function_url_event("u2", &binary, true)?).await?, 200);
+    assert_eq!(
+        through_router(app.clone(), function_url_event("u2", &binary, true)?).await?,
+        200
+    );
     // Signed for one body, delivered with another: refused before anything is parsed.
     let mut tampered = function_url_event("u3", &text, false)?;
     *tampered.body_mut() = lambda_http::Body::from(String::from_utf8(binary.clone())?);

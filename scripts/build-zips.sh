@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 PYTHON="${PYTHON:-python3}"
-FUNCTIONS=(fn-ingest fn-classify fn-thread fn-route fn-sla fn-agent-api fn-outbound)
+FUNCTIONS=(fn-ingest fn-classify fn-thread fn-route fn-sla fn-agent-api fn-outbound fn-trends)
 if [[ $# -gt 0 ]]; then FUNCTIONS=("$@"); fi
 TARGET_DIR="${ZIPS_TARGET_DIR:-$ROOT/target/zips}"
 

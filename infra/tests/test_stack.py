@@ -54,6 +54,7 @@ FUNCTIONS = {
     "SlaFunction": "fn-sla",
     "AgentApiFunction": "fn-agent-api",
     "OutboundFunction": "fn-outbound",
+    "TrendsFunction": "fn-trends",
 }
 # The webhooks' paths: on the ingest function URL, never on the HTTP API (issue 22).
 WEBHOOK_PATHS = {"/webhooks/x", "/webhooks/meta", "/webhooks/generic"}
@@ -375,6 +376,19 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
     check(not any(ref_name(p.get("FunctionName")) != "IngestFunction" and p.get("Principal") == "*"
                   for p in (q["Properties"] for q in by_type.get("AWS::Lambda::Permission", {}).values())),
           "no other function is public")
+
+    section("trends: the posts table's stream")
+    posts = next((r for r in res.values() if r["Type"] == "AWS::DynamoDB::Table"
+                  and "-posts" in json.dumps(r["Properties"].get("TableName"))), {})
+    check(posts.get("Properties", {}).get("StreamSpecification", {}).get("StreamViewType") == "NEW_IMAGE",
+          "posts table: a NEW_IMAGE stream")
+    maps = [m["Properties"] for m in by_type.get("AWS::Lambda::EventSourceMapping", {}).values()
+            if ref_name(m["Properties"].get("FunctionName")) == "TrendsFunction"]
+    if check(len(maps) == 1, "trends: one event source mapping"):
+        m = maps[0]
+        check("StreamArn" in json.dumps(m.get("EventSourceArn")), "trends: fed by the posts table's stream")
+        check(m.get("ParallelizationFactor") == 1, "trends: one instance per shard (in order)")
+        check("INSERT" in json.dumps(m.get("FilterCriteria")), "trends: new posts only (filter on INSERT)")
 
     section("HTTP API: routes and auth")
     apis = by_type.get("AWS::ApiGatewayV2::Api", {})

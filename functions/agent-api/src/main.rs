@@ -51,7 +51,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(thread),
         clock.clone(),
     );
-    let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla);
+    let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone());
     // Replies go out; merges and splits of customers announce the cases they changed.
     // Parked messages (with their reasons) are listed and sent back from here; the SQS
     // dead-letter queues are listed by `care serve` (memory and `--backend aws`), not yet here
@@ -67,6 +67,14 @@ async fn main() -> Result<(), lambda_http::Error> {
         router_service,
         clock.clone(),
     );
+    // /v1/trends reads what the trends function writes (the detector here is never fed).
+    let trends_config = socialcare_kit::trends::trends_config(&name, &text, &settings)?;
+    let trends = if trends_config.enabled {
+        let none = Arc::new(socialcare_trends::store::FanoutTrendSink(vec![]));
+        Some(Arc::new(socialcare_kit::trends::service(trends_config, &settings, env.store.clone(), none)?))
+    } else {
+        None
+    };
     // The console's files under /console, next to /v1 (same origin: no CORS).
     let (assets, console) = fn_agent_api::console::from_lambda_env(|k| std::env::var(k).ok());
     let app = router(Api {
@@ -76,8 +84,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         auth: Auth::GatewayClaims,
         triage: Arc::new(triage),
         dead_letters: Arc::new(dead_letters),
-        // The trends Lambda is not deployed yet: the routes answer 404 on AWS.
-        trends: None,
+        trends,
     })
     .merge(fn_agent_api::console::router(assets, console));
     lambda_http::run(app).await

@@ -5,42 +5,14 @@
 
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
-use socialcare_domain::{Channel, PortError, PortResult, Post, PostId, Settings};
-use socialcare_trends::service::{Regions, TrendService};
+use socialcare_domain::{Channel, PortResult, Post, PostId};
+use socialcare_trends::service::TrendService;
 use socialcare_trends::store::TrendSink;
-use socialcare_trends::{TopicRule, TrendAlert, TrendsConfig};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-/// The `[trends]` section, with the `[routing]` products as topics; every problem named.
-pub fn trends_config(name: &str, text: &str, settings: &Settings) -> anyhow::Result<TrendsConfig> {
-    let config: TrendsConfig =
-        socialcare_kit::config::section(name, text, "trends").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let config = config.with_products(settings.routing.products.iter().map(|p| TopicRule {
-        name: p.name.clone(),
-        aliases: p.aliases.clone(),
-    }));
-    let problems = config.problems();
-    if !problems.is_empty() {
-        let all: Vec<String> = problems.iter().map(|p| format!("{name}: {p}")).collect();
-        anyhow::bail!("{}", all.join("\n"));
-    }
-    Ok(config)
-}
-
-/// The regions of the `[routing]` section, by account and language.
-pub fn regions(settings: &Settings) -> Regions {
-    Regions {
-        by_account: settings.routing.region_by_account.clone(),
-        by_language: settings
-            .routing
-            .region_by_language
-            .iter()
-            .map(|(l, r)| (l.as_str().to_string(), r.clone()))
-            .collect(),
-    }
-}
+pub use socialcare_kit::trends::{regions, trends_config};
 
 /// A post store that hands every newly stored post to the trends task (a channel send: the
 /// storing stage never waits for the counting).
@@ -112,40 +84,6 @@ pub fn spawn(
     })
 }
 
-/// Posts each trend alert to an outgoing webhook (Slack-compatible: `text`, and the full
-/// `trend.alert.v1` envelope under `alert`).
-pub struct WebhookTrendSink {
-    pub client: reqwest::Client,
-    pub name: String,
-    pub url: String,
-}
-
-#[async_trait]
-impl TrendSink for WebhookTrendSink {
-    async fn publish(&self, alert: &TrendAlert) -> PortResult<()> {
-        let body = serde_json::json!({
-            "text": alert.text(),
-            "alert": {"id": alert.id, "type": "trend.alert.v1", "occurred_at": alert.fired_at, "data": alert},
-        });
-        let response = self
-            .client
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| PortError::Unavailable(format!("trend webhook {}: {e}", self.name)))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(PortError::Unavailable(format!(
-                "trend webhook {}: {}",
-                self.name,
-                response.status()
-            )))
-        }
-    }
-}
-
 /// The trend service of a stack: its store (the backend's, else memory), the alert log and the
 /// outgoing webhooks as sinks. None when `[trends] enabled = false`.
 pub fn service(
@@ -164,7 +102,7 @@ pub fn service(
     let mut sinks: Vec<Arc<dyn TrendSink>> = Vec::new();
     for w in &opts.settings.alert_webhooks {
         if let Some(url) = (opts.secrets)(&w.url_env) {
-            sinks.push(Arc::new(WebhookTrendSink {
+            sinks.push(Arc::new(socialcare_channels::alerts::WebhookTrendSink {
                 client: reqwest::Client::new(),
                 name: w.name.clone(),
                 url,

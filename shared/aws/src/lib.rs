@@ -23,6 +23,7 @@ pub mod lambda_env;
 pub mod provision;
 pub mod sns;
 pub mod sqs;
+pub mod stream;
 mod store;
 pub mod tables;
 mod units;

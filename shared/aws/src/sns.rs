@@ -71,3 +71,40 @@ impl AlertSink for SnsAlertSink {
         Ok(())
     }
 }
+
+/// SNS subjects of trend alerts (same rules as above).
+fn trend_subject(alert: &socialcare_trends::TrendAlert) -> String {
+    let raw = format!("Trend: {} ({} vs {:.0} expected)", alert.label, alert.count, alert.expected);
+    raw.chars()
+        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .take(100)
+        .collect()
+}
+
+/// Trend spikes go to the same topic as SLA alerts: a `trend.alert.v1` envelope, with `level`
+/// `trend` (so a subscription's filter policy on `level` can take or leave them) and `queue`
+/// `trends`.
+#[async_trait]
+impl socialcare_trends::store::TrendSink for SnsAlertSink {
+    async fn publish(&self, alert: &socialcare_trends::TrendAlert) -> PortResult<()> {
+        let message = serde_json::to_string(&serde_json::json!({
+            "id": alert.id,
+            "type": "trend.alert.v1",
+            "occurred_at": alert.fired_at,
+            "data": alert,
+        }))
+        .map_err(|e| PortError::Invalid(format!("encode trend alert: {e}")))?;
+        self.counters.add(Op::Publish);
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(trend_subject(alert))
+            .message(message)
+            .message_attributes("level", attr("trend")?)
+            .message_attributes("queue", attr("trends")?)
+            .send()
+            .await
+            .map_err(|e| map_sdk("Publish", e))?;
+        Ok(())
+    }
+}

@@ -417,6 +417,14 @@ async fn sns_alerts_reach_a_subscribed_queue() -> TestResult {
         "the alert, as sla.alert.v1"
     );
     anyhow::ensure!(env.counters.snapshot().get(Op::Publish) == 1);
+    // A trend spike goes to the same topic, as trend.alert.v1 with level `trend`.
+    let spike = sample::trend_alert("trend#topic:printer#1767225600", 1_767_226_200);
+    socialcare_trends::store::TrendSink::publish(&sink, &spike).await?;
+    let got = env.receiver(&queue).receive(10, Duration::from_secs(5)).await?;
+    anyhow::ensure!(got.len() == 1, "one trend alert delivered");
+    let body: serde_json::Value = serde_json::from_str(&got[0].body)?;
+    anyhow::ensure!(body["type"] == "trend.alert.v1" && body["id"] == spike.id.as_str(), "{body}");
+    anyhow::ensure!(serde_json::from_value::<socialcare_trends::TrendAlert>(body["data"].clone())? == spike);
     Ok(())
 }
 

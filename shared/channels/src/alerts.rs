@@ -106,6 +106,40 @@ impl AlertSink for FanoutAlertSink {
     }
 }
 
+/// Posts each trend alert to an outgoing webhook (Slack-compatible: `text`, and the full
+/// `trend.alert.v1` envelope under `alert`).
+pub struct WebhookTrendSink {
+    pub client: reqwest::Client,
+    pub name: String,
+    pub url: String,
+}
+
+#[async_trait]
+impl socialcare_trends::store::TrendSink for WebhookTrendSink {
+    async fn publish(&self, alert: &socialcare_trends::TrendAlert) -> PortResult<()> {
+        let body = serde_json::json!({
+            "text": alert.text(),
+            "alert": {"id": alert.id, "type": "trend.alert.v1", "occurred_at": alert.fired_at, "data": alert},
+        });
+        let response = self
+            .client
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PortError::Unavailable(format!("trend webhook {}: {e}", self.name)))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(PortError::Unavailable(format!(
+                "trend webhook {}: {}",
+                self.name,
+                response.status()
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

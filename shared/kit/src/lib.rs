@@ -12,3 +12,4 @@ pub mod outbox;
 pub mod problem;
 pub mod sqs;
 pub mod telemetry;
+pub mod trends;

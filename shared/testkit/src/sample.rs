@@ -218,3 +218,31 @@ pub fn classification(actionable: bool) -> socialcare_domain::Classification {
         review: false,
     }
 }
+
+/// A trend alert (`trend.alert.v1`) on the printer topic, fired at `fired` (unix seconds).
+pub fn trend_alert(id: &str, fired: i64) -> socialcare_trends::TrendAlert {
+    use socialcare_trends::KeyKind;
+    socialcare_trends::TrendAlert {
+        id: id.to_string(),
+        key: "topic:printer".into(),
+        label: "printer".into(),
+        kind: KeyKind::Topic,
+        count: 12,
+        expected: 2.5,
+        score: 4.2,
+        window_secs: 600,
+        since: Timestamp::from_second(fired - 600).unwrap_or(Timestamp::UNIX_EPOCH),
+        fired_at: Timestamp::from_second(fired).unwrap_or(Timestamp::UNIX_EPOCH),
+        languages: [("en".to_string(), 12)].into_iter().collect(),
+        channels: [("x".to_string(), 12)].into_iter().collect(),
+        regions: Default::default(),
+        sentiment: -0.5,
+        sentiment_before: 0.1,
+        sentiment_shift: -0.6,
+        examples: vec!["p-1".into(), "p-2".into(), "p-3".into()],
+        authors: vec!["u-1".into()],
+        cases: vec!["case-1".into()],
+        related: vec![],
+        delivered: false,
+    }
+}

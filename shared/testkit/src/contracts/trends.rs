@@ -3,7 +3,6 @@
 //! detector state is saved only over the version it was read at (and big states survive).
 
 use anyhow::{Context, ensure};
-use jiff::Timestamp;
 use socialcare_trends::store::{CounterUpdate, Period, TrendStore};
 use socialcare_trends::{KeyCount, KeyKind, TrendAlert};
 use std::sync::Arc;
@@ -22,32 +21,6 @@ fn count(key: &str, posts: u32) -> KeyCount {
         negative: posts / 2,
         positive: 1,
         sentiment_milli: -250 * i64::from(posts),
-    }
-}
-
-fn alert(id: &str, fired: i64) -> TrendAlert {
-    TrendAlert {
-        id: id.to_string(),
-        key: "topic:printer".into(),
-        label: "printer".into(),
-        kind: KeyKind::Topic,
-        count: 12,
-        expected: 2.5,
-        score: 4.2,
-        window_secs: 600,
-        since: Timestamp::from_second(fired - 600).unwrap_or(Timestamp::UNIX_EPOCH),
-        fired_at: Timestamp::from_second(fired).unwrap_or(Timestamp::UNIX_EPOCH),
-        languages: [("en".to_string(), 12)].into_iter().collect(),
-        channels: [("x".to_string(), 12)].into_iter().collect(),
-        regions: Default::default(),
-        sentiment: -0.5,
-        sentiment_before: 0.1,
-        sentiment_shift: -0.6,
-        examples: vec!["p-1".into(), "p-2".into(), "p-3".into()],
-        authors: vec!["u-1".into()],
-        cases: vec!["case-1".into()],
-        related: vec![],
-        delivered: false,
     }
 }
 
@@ -102,15 +75,15 @@ pub async fn trend_store_contract(store: Arc<dyn TrendStore>) -> anyhow::Result<
 
     // Alerts: once, newest first, delivered remembered.
     ensure!(
-        store.record_alert(&alert("trend#topic:printer#1", hour)).await?,
+        store.record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour)).await?,
         "first record"
     );
     ensure!(
-        !store.record_alert(&alert("trend#topic:printer#1", hour)).await?,
+        !store.record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour)).await?,
         "recorded once"
     );
     ensure!(
-        store.record_alert(&alert("trend#topic:ink#2", hour + 600)).await?,
+        store.record_alert(&crate::sample::trend_alert("trend#topic:ink#2", hour + 600)).await?,
         "second alert"
     );
     store.mark_alert_delivered("trend#topic:printer#1").await?;
@@ -122,7 +95,7 @@ pub async fn trend_store_contract(store: Arc<dyn TrendStore>) -> anyhow::Result<
             && listed[1]
                 == TrendAlert {
                     delivered: true,
-                    ..alert("trend#topic:printer#1", hour)
+                    ..crate::sample::trend_alert("trend#topic:printer#1", hour)
                 },
         "kept whole"
     );

@@ -71,7 +71,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let trends_config = socialcare_kit::trends::trends_config(&name, &text, &settings)?;
     let trends = if trends_config.enabled {
         let none = Arc::new(socialcare_trends::store::FanoutTrendSink(vec![]));
-        Some(Arc::new(socialcare_kit::trends::service(trends_config, &settings, env.store.clone(), none)?))
+        Some(Arc::new(socialcare_kit::trends::service(
+            trends_config,
+            &settings,
+            env.store.clone(),
+            none,
+        )?))
     } else {
         None
     };

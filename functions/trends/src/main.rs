@@ -24,14 +24,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }));
     }
     let sink = Arc::new(FanoutTrendSink(sinks));
-    let service = Arc::new(socialcare_kit::trends::service(config, &settings, env.store.clone(), sink)?);
+    let service = Arc::new(socialcare_kit::trends::service(
+        config,
+        &settings,
+        env.store.clone(),
+        sink,
+    )?);
     service.restore().await?;
     lambda_runtime::run(service_fn(move |e: LambdaEvent<Event>| {
         let service = service.clone();
         async move {
             let report = fn_trends::handle(&service, e.payload, jiff::Timestamp::now()).await?;
-            tracing::info!(posts = report.posts, skipped = report.skipped, unreadable = report.unreadable,
-                buckets = report.buckets, alerts = report.alerts, "trends batch");
+            tracing::info!(
+                posts = report.posts,
+                skipped = report.skipped,
+                unreadable = report.unreadable,
+                buckets = report.buckets,
+                alerts = report.alerts,
+                "trends batch"
+            );
             Ok::<(), lambda_runtime::Error>(())
         }
     }))

@@ -29,7 +29,9 @@ fn batch(posts: &[socialcare_domain::Post]) -> anyhow::Result<aws_lambda_events:
     let image = |p: &socialcare_domain::Post| -> anyhow::Result<serde_json::Value> {
         Ok(serde_json::to_value(socialcare_aws::stream::post_image(p)?)?)
     };
-    let records = event["Records"].as_array_mut().ok_or_else(|| anyhow::anyhow!("no Records"))?;
+    let records = event["Records"]
+        .as_array_mut()
+        .ok_or_else(|| anyhow::anyhow!("no Records"))?;
     records[0]["dynamodb"]["NewImage"] = image(&posts[0])?;
     records[0]["dynamodb"]["Keys"]["pk"]["S"] = posts[0].id.as_str().into();
     records[2]["dynamodb"]["NewImage"] = image(&posts[0])?;
@@ -43,7 +45,10 @@ fn batch(posts: &[socialcare_domain::Post]) -> anyhow::Result<aws_lambda_events:
 #[tokio::test]
 async fn new_posts_are_counted_and_nothing_else() -> anyhow::Result<()> {
     let mut posts = Vec::new();
-    for (i, text) in ["My Acme laptop will not charge", "Acme laptop battery dead again"].iter().enumerate() {
+    for (i, text) in ["My Acme laptop will not charge", "Acme laptop battery dead again"]
+        .iter()
+        .enumerate()
+    {
         let mut p = sample::post(&format!("p-{i}"), &format!("u-{i}"), sample::at(60 * i as i64))?;
         p.text = (*text).into();
         p.classification = Some(sample::classification(true));
@@ -51,7 +56,11 @@ async fn new_posts_are_counted_and_nothing_else() -> anyhow::Result<()> {
     }
     let service = service()?;
     let report = fn_trends::handle(&service, batch(&posts)?, sample::at(0)).await?;
-    assert_eq!((report.posts, report.skipped, report.unreadable), (2, 2, 1), "{report:?}");
+    assert_eq!(
+        (report.posts, report.skipped, report.unreadable),
+        (2, 2, 1),
+        "{report:?}"
+    );
     // An hour later the bucket has closed and its counts are written.
     let later = sample::at(3600);
     let flushed = fn_trends::handle(&service, Default::default(), later).await?;

@@ -23,8 +23,8 @@ pub mod lambda_env;
 pub mod provision;
 pub mod sns;
 pub mod sqs;
-pub mod stream;
 mod store;
+pub mod stream;
 pub mod tables;
 mod units;
 

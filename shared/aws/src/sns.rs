@@ -74,7 +74,10 @@ impl AlertSink for SnsAlertSink {
 
 /// SNS subjects of trend alerts (same rules as above).
 fn trend_subject(alert: &socialcare_trends::TrendAlert) -> String {
-    let raw = format!("Trend: {} ({} vs {:.0} expected)", alert.label, alert.count, alert.expected);
+    let raw = format!(
+        "Trend: {} ({} vs {:.0} expected)",
+        alert.label, alert.count, alert.expected
+    );
     raw.chars()
         .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
         .take(100)

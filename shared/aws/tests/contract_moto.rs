@@ -423,7 +423,10 @@ async fn sns_alerts_reach_a_subscribed_queue() -> TestResult {
     let got = env.receiver(&queue).receive(10, Duration::from_secs(5)).await?;
     anyhow::ensure!(got.len() == 1, "one trend alert delivered");
     let body: serde_json::Value = serde_json::from_str(&got[0].body)?;
-    anyhow::ensure!(body["type"] == "trend.alert.v1" && body["id"] == spike.id.as_str(), "{body}");
+    anyhow::ensure!(
+        body["type"] == "trend.alert.v1" && body["id"] == spike.id.as_str(),
+        "{body}"
+    );
     anyhow::ensure!(serde_json::from_value::<socialcare_trends::TrendAlert>(body["data"].clone())? == spike);
     Ok(())
 }

@@ -7,8 +7,7 @@ use socialcare_trends::{TopicRule, TrendsConfig};
 
 /// The `[trends]` section, with the `[routing]` products as topics; every problem named.
 pub fn trends_config(name: &str, text: &str, settings: &Settings) -> anyhow::Result<TrendsConfig> {
-    let config: TrendsConfig =
-        crate::config::section(name, text, "trends").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config: TrendsConfig = crate::config::section(name, text, "trends").map_err(|e| anyhow::anyhow!("{e}"))?;
     let config = config.with_products(settings.routing.products.iter().map(|p| TopicRule {
         name: p.name.clone(),
         aliases: p.aliases.clone(),
@@ -33,7 +32,6 @@ pub fn regions(settings: &Settings) -> Regions {
             .collect(),
     }
 }
-
 
 /// The trend service over one store that keeps the counts, the customers and the cases (the
 /// DynamoDB store in the `trends` and `agent-api` functions).

@@ -75,15 +75,21 @@ pub async fn trend_store_contract(store: Arc<dyn TrendStore>) -> anyhow::Result<
 
     // Alerts: once, newest first, delivered remembered.
     ensure!(
-        store.record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour)).await?,
+        store
+            .record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour))
+            .await?,
         "first record"
     );
     ensure!(
-        !store.record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour)).await?,
+        !store
+            .record_alert(&crate::sample::trend_alert("trend#topic:printer#1", hour))
+            .await?,
         "recorded once"
     );
     ensure!(
-        store.record_alert(&crate::sample::trend_alert("trend#topic:ink#2", hour + 600)).await?,
+        store
+            .record_alert(&crate::sample::trend_alert("trend#topic:ink#2", hour + 600))
+            .await?,
         "second alert"
     );
     store.mark_alert_delivered("trend#topic:printer#1").await?;

@@ -57,8 +57,8 @@ fn group_of(case: &Case, by: GroupBy) -> String {
     }
 }
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+/// Nearest-rank percentile of sorted values (the one definition reports use too).
+pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }
@@ -77,7 +77,7 @@ struct Tally {
 
 /// Business time of a met clock: on its policy's calendar (24×7 when the policy is unknown),
 /// outside its pauses.
-fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i64 {
+pub fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i64 {
     let pauses: Vec<(jiff::Timestamp, jiff::Timestamp)> =
         clock.pauses.iter().map(|p| (p.from, p.to.unwrap_or(met))).collect();
     match clock.policy.as_deref().and_then(|name| policy.policy(name)) {
@@ -89,6 +89,12 @@ fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i6
     }
 }
 
+/// Whether a clock missed its target: it breached (even if met later), or was met after its
+/// due time.
+pub fn is_late(clock: &SlaClock) -> bool {
+    clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at)
+}
+
 /// A target counts as missed when it breached (even if met later), met when met in time.
 /// Response times are given in wall time and in business time (`policy`'s calendars).
 pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attainment> {
@@ -97,8 +103,7 @@ pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attain
     for case in cases.iter().filter(|c| !c.is_withdrawn()) {
         for clock in &case.sla {
             let entry = groups.entry((group_of(case, by), clock.target)).or_default();
-            let late = clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at);
-            match (clock.state(), late) {
+            match (clock.state(), is_late(clock)) {
                 (_, true) => entry.missed += 1,
                 (ClockState::Met, false) => entry.met += 1,
                 _ => entry.running += 1,

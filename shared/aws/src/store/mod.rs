@@ -8,6 +8,7 @@ mod customers;
 mod dedupe;
 mod parked;
 mod posts;
+mod reports;
 mod timers;
 mod trends;
 mod triage;

@@ -284,6 +284,88 @@ impl ReportRow {
     }
 }
 
+/// A report row flattened for export (CSV and JSON Lines alike): one column per field, times
+/// in milliseconds, lists joined with `;`, absent values empty (null in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExportRow {
+    pub case_id: String,
+    pub version: u64,
+    pub created_at: String,
+    pub day: String,
+    pub status: &'static str,
+    pub channel: &'static str,
+    pub language: Option<String>,
+    pub intent: Option<String>,
+    pub product: Option<String>,
+    pub queue: String,
+    pub agent: Option<String>,
+    pub priority: String,
+    pub agents: String,
+    pub first_response_wall_ms: Option<i64>,
+    pub first_response_business_ms: Option<i64>,
+    pub next_responses: usize,
+    pub next_response_median_wall_ms: Option<i64>,
+    pub next_response_median_business_ms: Option<i64>,
+    pub resolution_wall_ms: Option<i64>,
+    pub resolution_business_ms: Option<i64>,
+    pub sla_met: u32,
+    pub sla_missed: u32,
+    pub sla_running: u32,
+    pub breached_now: bool,
+    pub resolved: bool,
+    pub reopens: u32,
+    pub withdrawn: bool,
+    pub first_sentiment: Option<&'static str>,
+    pub last_sentiment: Option<&'static str>,
+    pub sentiment_change: &'static str,
+}
+
+fn sentiment_name(s: Sentiment) -> &'static str {
+    match s {
+        Sentiment::Negative => "negative",
+        Sentiment::Neutral => "neutral",
+        Sentiment::Positive => "positive",
+    }
+}
+
+impl From<&ReportRow> for ExportRow {
+    fn from(r: &ReportRow) -> Self {
+        let next = r.next_response_median();
+        ExportRow {
+            case_id: r.case_id.to_string(),
+            version: r.version,
+            created_at: r.created_at.to_string(),
+            day: r.day(),
+            status: r.status.as_str(),
+            channel: r.channel.as_str(),
+            language: r.language.as_ref().map(ToString::to_string),
+            intent: r.intent.map(crate::routing::requirements::intent_name),
+            product: r.product.clone(),
+            queue: r.queue.clone(),
+            agent: r.agent.as_ref().map(ToString::to_string),
+            priority: r.priority.to_string(),
+            agents: r.agents.iter().map(AgentId::as_str).collect::<Vec<_>>().join(";"),
+            first_response_wall_ms: r.first_response.map(|e| e.wall_ms),
+            first_response_business_ms: r.first_response.map(|e| e.business_ms),
+            next_responses: r.next_responses.len(),
+            next_response_median_wall_ms: next.map(|e| e.wall_ms),
+            next_response_median_business_ms: next.map(|e| e.business_ms),
+            resolution_wall_ms: r.resolution.map(|e| e.wall_ms),
+            resolution_business_ms: r.resolution.map(|e| e.business_ms),
+            sla_met: r.sla_met,
+            sla_missed: r.sla_missed,
+            sla_running: r.sla_running,
+            breached_now: r.breached_now,
+            resolved: r.resolved,
+            reopens: r.reopens,
+            withdrawn: r.withdrawn,
+            first_sentiment: r.first_sentiment.map(sentiment_name),
+            last_sentiment: r.last_sentiment.map(sentiment_name),
+            sentiment_change: r.sentiment_change.as_str(),
+        }
+    }
+}
+
 /// The UTC day of an instant, as `YYYY-MM-DD`.
 pub fn day_of(at: Timestamp) -> String {
     at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()

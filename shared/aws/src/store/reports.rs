@@ -1,12 +1,14 @@
 //! `ReportStore` on the alerts table, beside the SLA and trend alerts and apart from them (other
-//! keys, other index shards): one item per case, `reportrow#<case id>`, holding the row, its
+//! keys, other index shards): one item per case, `reportrow#<case id>`, holding the row (JSON,
+//! DEFLATE-compressed like the case documents: one write unit, and one in the index), its
 //! case version (a write is conditional on not going back in versions) and, for the `by_time`
 //! index, the shard `report#<UTC day of creation>` and `time_key(created_at)#id`. A report
 //! queries the index once per day of its range (pages of 1 MB): never a scan.
 
 use super::{AwsStore, corrupt};
-use crate::codec::{DOC, Item, PK, from_doc, get_s, n, s, sort_key, time_key, to_doc};
+use crate::codec::{DOC, Item, PK, from_doc, get_s, n, s, sort_key, time_key, to_packed_doc};
 use crate::tables::schema::{GSI_BY_TIME, ORDER, SHARD, VERSION};
+use crate::units::WriteCost;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use socialcare_domain::ports::ReportStore;
@@ -33,17 +35,26 @@ impl ReportStore for AwsStore {
     async fn put_report_row(&self, row: &ReportRow) -> PortResult<bool> {
         let item = HashMap::from([
             (PK.to_string(), s(row_pk(row))),
-            (DOC.to_string(), to_doc(row)?),
+            (DOC.to_string(), to_packed_doc(row)?),
             (VERSION.to_string(), n(row.version)),
             (SHARD.to_string(), s(shard(&day_of(row.created_at)))),
             (ORDER.to_string(), s(sort_key(row.created_at, row.case_id.as_str()))),
         ]);
-        self.put_if(
+        // A row replaces the case's earlier row under the same index key (a case's creation
+        // time never moves): the item and its `by_time` entry (projection ALL) each written
+        // once, not a moved key's delete and put.
+        let units = crate::units::write_units(crate::units::item_size(&item));
+        let done = WriteCost {
+            table: units,
+            indexes: units,
+        };
+        self.put_if_costing(
             &self.tables.alerts,
             item,
             "attribute_not_exists(#pk) OR #ver <= :ver",
             &[("#pk", PK), ("#ver", VERSION)],
             vec![(":ver", n(row.version))],
+            done,
         )
         .await
     }

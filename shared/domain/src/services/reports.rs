@@ -6,6 +6,10 @@
 //! the saved case (never incremented), after the case write succeeded: a row write that fails
 //! fails the operation (its caller retries or answers 503) and the next save of the case writes
 //! the row again, so a row is at worst one change behind its case, never wrong in another way.
+//!
+//! Most saves change nothing a report shows (a post joins and the sentiment stays, a clock is
+//! re-armed, the routing explanation grows): the rows of the cases this process read are kept
+//! for a while, and a save whose row equals the row of the version it replaced writes nothing.
 
 use super::desk::Principal;
 use crate::case::{Case, CaseStatus};
@@ -16,24 +20,64 @@ use crate::reports::{CaseReport, LiveCounts, MAX_RANGE_DAYS, ReportBy, ReportRow
 use crate::sla::SlaPolicy;
 use async_trait::async_trait;
 use jiff::Timestamp;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Rows of cases read lately, remembered to skip writing an unchanged row (cleared whole when
+/// this full: a forgotten row only costs a write).
+const REMEMBERED_ROWS: usize = 4_096;
 
 /// A case store that writes each saved case's report row after it.
 pub struct ReportingCases {
     inner: Arc<dyn CaseStore>,
     rows: Arc<dyn ReportStore>,
     policy: SlaPolicy,
+    /// case → (version, its row) as last read or written by this process.
+    seen: Mutex<HashMap<CaseId, (u64, ReportRow)>>,
 }
 
 impl ReportingCases {
     /// `policy` is the SLA policy the clocks are kept with (business time is on its calendars).
     pub fn new(inner: Arc<dyn CaseStore>, rows: Arc<dyn ReportStore>, policy: SlaPolicy) -> Self {
-        Self { inner, rows, policy }
+        Self {
+            inner,
+            rows,
+            policy,
+            seen: Mutex::new(HashMap::new()),
+        }
     }
 
-    async fn write_row(&self, case: &Case) -> PortResult<()> {
-        self.rows.put_report_row(&ReportRow::of(case, &self.policy)).await?;
+    fn remember(&self, case: &Case, row: ReportRow) {
+        // A poisoned lock only loses the memory of rows: every row is then written.
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= REMEMBERED_ROWS {
+                seen.clear();
+            }
+            seen.insert(case.id.clone(), (case.version, row));
+        }
+    }
+
+    /// Whether `row` (of the version after `expected`) shows what the row of `expected` showed.
+    fn unchanged(&self, row: &ReportRow, expected: u64) -> bool {
+        let Ok(seen) = self.seen.lock() else { return false };
+        seen.get(&row.case_id).is_some_and(|(version, before)| {
+            *version == expected && ReportRow { version: row.version, ..before.clone() } == *row
+        })
+    }
+
+    async fn write_row(&self, case: &Case, expected: Option<u64>) -> PortResult<()> {
+        let row = ReportRow::of(case, &self.policy);
+        if expected.is_some_and(|e| self.unchanged(&row, e)) {
+            // The stored row keeps its older version: the next change outranks it all the same.
+            if let Ok(mut seen) = self.seen.lock() {
+                if let Some(entry) = seen.get_mut(&case.id) {
+                    entry.0 = case.version;
+                }
+            }
+            return Ok(());
+        }
+        self.rows.put_report_row(&row).await?;
+        self.remember(case, row);
         Ok(())
     }
 }
@@ -41,18 +85,22 @@ impl ReportingCases {
 #[async_trait]
 impl CaseStore for ReportingCases {
     async fn get(&self, id: &CaseId) -> PortResult<Option<Case>> {
-        self.inner.get(id).await
+        let case = self.inner.get(id).await?;
+        if let Some(c) = &case {
+            self.remember(c, ReportRow::of(c, &self.policy));
+        }
+        Ok(case)
     }
     async fn active_case_of(&self, customer: &CustomerId) -> PortResult<Option<CaseId>> {
         self.inner.active_case_of(customer).await
     }
     async fn create(&self, case: &Case) -> PortResult<()> {
         self.inner.create(case).await?;
-        self.write_row(case).await
+        self.write_row(case, None).await
     }
     async fn save(&self, case: &Case, expected_version: u64, load: LoadChange) -> PortResult<()> {
         self.inner.save(case, expected_version, load).await?;
-        self.write_row(case).await
+        self.write_row(case, Some(expected_version)).await
     }
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
         self.inner.list(query).await

@@ -258,16 +258,16 @@ impl ReportRow {
     }
 
     /// The row's group under `by` (`(none)` when the case has no such value).
-    pub fn group(&self, by: ReportBy) -> String {
-        let none = || "(none)".to_string();
+    pub fn group(&self, by: ReportBy) -> &str {
+        const NONE: &str = "(none)";
         match by {
-            ReportBy::Channel => self.channel.to_string(),
-            ReportBy::Language => self.language.as_ref().map_or_else(none, |l| l.to_string()),
-            ReportBy::Intent => self.intent.map_or_else(none, crate::routing::requirements::intent_name),
-            ReportBy::Product => self.product.clone().unwrap_or_else(none),
-            ReportBy::Queue => self.queue.clone(),
-            ReportBy::Agent => self.agent.as_ref().map_or_else(|| "(unassigned)".into(), ToString::to_string),
-            ReportBy::Priority => self.priority.to_string(),
+            ReportBy::Channel => self.channel.as_str(),
+            ReportBy::Language => self.language.as_ref().map_or(NONE, Language::as_str),
+            ReportBy::Intent => self.intent.map_or(NONE, intent_str),
+            ReportBy::Product => self.product.as_deref().unwrap_or(NONE),
+            ReportBy::Queue => &self.queue,
+            ReportBy::Agent => self.agent.as_ref().map_or("(unassigned)", AgentId::as_str),
+            ReportBy::Priority => self.priority.as_str(),
         }
     }
 
@@ -339,7 +339,7 @@ impl From<&ReportRow> for ExportRow {
             status: r.status.as_str(),
             channel: r.channel.as_str(),
             language: r.language.as_ref().map(ToString::to_string),
-            intent: r.intent.map(crate::routing::requirements::intent_name),
+            intent: r.intent.map(|i| intent_str(i).to_string()),
             product: r.product.clone(),
             queue: r.queue.clone(),
             agent: r.agent.as_ref().map(ToString::to_string),
@@ -363,6 +363,19 @@ impl From<&ReportRow> for ExportRow {
             last_sentiment: r.last_sentiment.map(sentiment_name),
             sentiment_change: r.sentiment_change.as_str(),
         }
+    }
+}
+
+/// An intent's name, as the API spells it.
+pub fn intent_str(i: Intent) -> &'static str {
+    match i {
+        Intent::Question => "question",
+        Intent::Problem => "problem",
+        Intent::Complaint => "complaint",
+        Intent::Praise => "praise",
+        Intent::Purchase => "purchase",
+        Intent::Spam => "spam",
+        Intent::Other => "other",
     }
 }
 
@@ -540,14 +553,14 @@ pub struct CaseReport {
 
 /// The figures of `rows` grouped `by`.
 pub fn summarize(rows: &[ReportRow], by: ReportBy) -> CaseReport {
-    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for row in rows {
         groups.entry(row.group(by)).or_default().add(row);
         total.add(row);
     }
     CaseReport {
-        groups: groups.into_iter().map(|(g, t)| t.report(g)).collect(),
+        groups: groups.into_iter().map(|(g, t)| t.report(g.to_string())).collect(),
         total: total.report("(all)".into()),
     }
 }
@@ -592,3 +605,15 @@ pub fn live(today: &[ReportRow], active: &[Case], policy: &SlaPolicy) -> BTreeMa
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod names {
+    /// The intent names reports use are the API's (serde's) names.
+    #[test]
+    fn intent_names_are_the_serde_names() {
+        use crate::post::Intent::*;
+        for i in [Question, Problem, Complaint, Praise, Purchase, Spam, Other] {
+            assert_eq!(super::intent_str(i), crate::routing::requirements::intent_name(i));
+        }
+    }
+}

@@ -1,12 +1,13 @@
 //! `ReportStore` on the alerts table, beside the SLA and trend alerts and apart from them (other
-//! keys, other index shards): one item per case, `reportrow#<case id>`, holding the row (JSON,
-//! DEFLATE-compressed like the case documents: one write unit, and one in the index), its
+//! keys, other index shards): one item per case, `reportrow#<case id>`, holding the row (plain
+//! JSON, about 700 B: one write unit, one in the index, and readable by Athena from an S3
+//! export), its
 //! case version (a write is conditional on not going back in versions) and, for the `by_time`
 //! index, the shard `report#<UTC day of creation>` and `time_key(created_at)#id`. A report
 //! queries the index once per day of its range (pages of 1 MB): never a scan.
 
 use super::{AwsStore, corrupt};
-use crate::codec::{DOC, Item, PK, from_doc, get_s, n, s, sort_key, time_key, to_packed_doc};
+use crate::codec::{DOC, Item, PK, from_doc, get_s, n, s, sort_key, time_key, to_doc};
 use crate::tables::schema::{GSI_BY_TIME, ORDER, SHARD, VERSION};
 use crate::units::WriteCost;
 use async_trait::async_trait;
@@ -35,7 +36,7 @@ impl ReportStore for AwsStore {
     async fn put_report_row(&self, row: &ReportRow) -> PortResult<bool> {
         let item = HashMap::from([
             (PK.to_string(), s(row_pk(row))),
-            (DOC.to_string(), to_packed_doc(row)?),
+            (DOC.to_string(), to_doc(row)?),
             (VERSION.to_string(), n(row.version)),
             (SHARD.to_string(), s(shard(&day_of(row.created_at)))),
             (ORDER.to_string(), s(sort_key(row.created_at, row.case_id.as_str()))),

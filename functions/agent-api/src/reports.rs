@@ -13,6 +13,7 @@ use serde::Deserialize;
 use socialcare_domain::reports::{ExportRow, ReportBy, ReportRow};
 use socialcare_domain::services::reports::check_range;
 use socialcare_kit::problem::Problem;
+use std::sync::Arc;
 
 pub(crate) fn routes() -> Router<Api> {
     Router::new()
@@ -95,8 +96,8 @@ fn format(headers: &HeaderMap, default: Format) -> Format {
     }
 }
 
-fn export(rows: &[ReportRow], format: Format) -> ApiResult {
-    let flat: Vec<ExportRow> = rows.iter().map(ExportRow::from).collect();
+fn export(rows: &[Arc<ReportRow>], format: Format) -> ApiResult {
+    let flat: Vec<ExportRow> = rows.iter().map(|r| ExportRow::from(r.as_ref())).collect();
     match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());

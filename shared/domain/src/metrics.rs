@@ -59,11 +59,20 @@ fn group_of(case: &Case, by: GroupBy) -> String {
 
 /// Nearest-rank percentile of sorted values (the one definition reports use too).
 pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
+    sorted.get(nearest_rank(sorted.len(), p)?).copied()
+}
+
+/// The index, in sorted order, of the nearest-rank `p`th percentile of `len` values.
+fn nearest_rank(len: usize, p: usize) -> Option<usize> {
+    (len > 0).then(|| (p * len).div_ceil(100).max(1) - 1)
+}
+
+/// [`percentile`] of unsorted values, found by selection (linear time) instead of a sort; the
+/// values are reordered.
+pub fn percentile_unsorted(values: &mut [i64], p: usize) -> Option<i64> {
+    let i = nearest_rank(values.len(), p)?;
+    values.select_nth_unstable(i);
+    values.get(i).copied()
 }
 
 #[derive(Default)]
@@ -230,6 +239,17 @@ mod tests {
         c.sla = vec![clock];
         let rows = attainment(&[c], GroupBy::Queue, &policy);
         assert_eq!(rows[0].median_business_ms, Some(90 * 60_000));
+    }
+
+    #[test]
+    fn selection_agrees_with_the_sorted_percentile() {
+        let mut v = vec![9, 1, 8, 2, 7, 3, 6, 4, 5, 10, 10, 0];
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        for p in [1, 10, 50, 89, 90, 99, 100] {
+            assert_eq!(percentile_unsorted(&mut v, p), percentile(&sorted, p), "p{p}");
+        }
+        assert_eq!(percentile_unsorted(&mut [], 50), None);
     }
 
     #[test]

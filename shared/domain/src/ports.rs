@@ -432,5 +432,10 @@ pub trait ReportStore: Send + Sync {
     /// case is stored already (writers of one case may finish out of order). True when written.
     async fn put_report_row(&self, row: &crate::reports::ReportRow) -> PortResult<bool>;
     /// The rows of the cases created in `[from, to)`, by creation time then case id.
-    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<crate::reports::ReportRow>>;
+    /// Shared, not copied: a year's report reads 120,000 of them.
+    async fn report_rows(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> PortResult<Vec<std::sync::Arc<crate::reports::ReportRow>>>;
 }

@@ -16,12 +16,12 @@
 use crate::case::{Case, CaseEventKind, CaseStatus};
 use crate::channel::{Channel, Language, Priority};
 use crate::ids::{AgentId, CaseId};
-use crate::metrics::{business_ms, is_late, percentile};
+use crate::metrics::{business_ms, is_late, percentile, percentile_unsorted};
 use crate::post::{Intent, Sentiment};
 use crate::sla::{ClockState, SlaClock, SlaPolicy, Target};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// The longest range one report reads (a year and a day): longer history is for Athena.
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -157,6 +157,12 @@ fn elapsed_between(case: &Case, from: Timestamp, to: Timestamp, policy: &SlaPoli
         .policy_for(case)
         .map_or(wall_ms, |p| p.calendar.business_between(from, to).as_millis() as i64);
     Elapsed { wall_ms, business_ms }
+}
+
+impl AsRef<ReportRow> for ReportRow {
+    fn as_ref(&self) -> &ReportRow {
+        self
+    }
 }
 
 impl ReportRow {
@@ -415,14 +421,12 @@ pub struct Times {
 
 impl Times {
     fn of(mut wall: Vec<i64>, mut business: Vec<i64>) -> Times {
-        wall.sort_unstable();
-        business.sort_unstable();
         Times {
             count: wall.len(),
-            median_wall_ms: percentile(&wall, 50),
-            p90_wall_ms: percentile(&wall, 90),
-            median_business_ms: percentile(&business, 50),
-            p90_business_ms: percentile(&business, 90),
+            median_wall_ms: percentile_unsorted(&mut wall, 50),
+            p90_wall_ms: percentile_unsorted(&mut wall, 90),
+            median_business_ms: percentile_unsorted(&mut business, 50),
+            p90_business_ms: percentile_unsorted(&mut business, 90),
         }
     }
 }
@@ -475,7 +479,7 @@ struct Tally<'a> {
     running: usize,
     resolved: usize,
     reopened: usize,
-    agents: BTreeSet<&'a AgentId>,
+    agents: HashSet<&'a str>,
     handled: usize,
     sentiment: SentimentCounts,
 }
@@ -491,7 +495,7 @@ impl<'a> Tally<'a> {
         }
         if !row.agents.is_empty() {
             self.handled += 1;
-            self.agents.extend(row.agents.iter());
+            self.agents.extend(row.agents.iter().map(AgentId::as_str));
         }
         match row.sentiment_change {
             SentimentChange::DetractorToPromoter => self.sentiment.detractor_to_promoter += 1,
@@ -552,10 +556,10 @@ pub struct CaseReport {
 }
 
 /// The figures of `rows` grouped `by`.
-pub fn summarize(rows: &[ReportRow], by: ReportBy) -> CaseReport {
+pub fn summarize<R: AsRef<ReportRow>>(rows: &[R], by: ReportBy) -> CaseReport {
     let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut total = Tally::default();
-    for row in rows {
+    for row in rows.iter().map(AsRef::as_ref) {
         groups.entry(row.group(by)).or_default().add(row);
         total.add(row);
     }
@@ -580,9 +584,9 @@ pub struct LiveCounts {
 
 /// The board: today's volume, and the active cases open, waiting and breached, per channel and
 /// in all. `today` are the rows of cases created today; `active` every active case.
-pub fn live(today: &[ReportRow], active: &[Case], policy: &SlaPolicy) -> BTreeMap<String, LiveCounts> {
+pub fn live<R: AsRef<ReportRow>>(today: &[R], active: &[Case], policy: &SlaPolicy) -> BTreeMap<String, LiveCounts> {
     let mut out: BTreeMap<String, LiveCounts> = BTreeMap::new();
-    for row in today {
+    for row in today.iter().map(AsRef::as_ref) {
         for key in [row.channel.to_string(), "(all)".to_string()] {
             out.entry(key).or_default().volume_today += 1;
         }

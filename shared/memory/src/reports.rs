@@ -8,12 +8,12 @@ use socialcare_domain::ports::ReportStore;
 use socialcare_domain::reports::ReportRow;
 use socialcare_domain::{CaseId, PortError, PortResult};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 
 #[derive(Default)]
 pub(crate) struct ReportState {
     /// (creation time in ns, case id) → the row.
-    rows: BTreeMap<(i128, String), ReportRow>,
+    rows: BTreeMap<(i128, String), Arc<ReportRow>>,
     /// case → its key above (a case's creation time never changes; kept to be sure).
     keys: HashMap<CaseId, (i128, String)>,
 }
@@ -38,11 +38,11 @@ impl ReportStore for MemoryStore {
             state.rows.remove(&old);
         }
         state.keys.insert(row.case_id.clone(), key.clone());
-        state.rows.insert(key, row.clone());
+        state.rows.insert(key, Arc::new(row.clone()));
         Ok(true)
     }
 
-    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<ReportRow>> {
+    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Arc<ReportRow>>> {
         if to <= from {
             return Ok(Vec::new());
         }

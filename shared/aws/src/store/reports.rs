@@ -16,6 +16,7 @@ use socialcare_domain::ports::ReportStore;
 use socialcare_domain::reports::{ReportRow, day_of, days_between};
 use socialcare_domain::PortResult;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 fn row_pk(row: &ReportRow) -> String {
     format!("reportrow#{}", row.case_id)
@@ -60,7 +61,7 @@ impl ReportStore for AwsStore {
         .await
     }
 
-    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<ReportRow>> {
+    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Arc<ReportRow>>> {
         let mut out = Vec::new();
         for day in days_between(from, to) {
             // `time_key(t)#id` sorts after `time_key(t)`: BETWEEN these takes from `from` on and
@@ -78,7 +79,7 @@ impl ReportStore for AwsStore {
                 true,
                 None,
                 |item| {
-                    out.push(self.decode_report_row(&item)?);
+                    out.push(Arc::new(self.decode_report_row(&item)?));
                     Ok(false)
                 },
             )

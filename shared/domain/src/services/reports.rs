@@ -69,10 +69,10 @@ impl ReportingCases {
         let row = ReportRow::of(case, &self.policy);
         if expected.is_some_and(|e| self.unchanged(&row, e)) {
             // The stored row keeps its older version: the next change outranks it all the same.
-            if let Ok(mut seen) = self.seen.lock() {
-                if let Some(entry) = seen.get_mut(&case.id) {
-                    entry.0 = case.version;
-                }
+            if let Ok(mut seen) = self.seen.lock()
+                && let Some(entry) = seen.get_mut(&case.id)
+            {
+                entry.0 = case.version;
             }
             return Ok(());
         }
@@ -163,7 +163,12 @@ impl Reports {
     }
 
     /// One row per case created in `[from, to)`.
-    pub async fn rows(&self, who: &Principal, from: Timestamp, to: Timestamp) -> Result<Vec<ReportRow>, ServiceError> {
+    pub async fn rows(
+        &self,
+        who: &Principal,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Arc<ReportRow>>, ServiceError> {
         Self::supervisor(who)?;
         check_range(from, to).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         Ok(self.rows.report_rows(from, to).await?)

@@ -28,7 +28,7 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
     let midnight = ts("2031-03-02T00:00:00Z")?;
     let noon = ts("2031-03-02T12:00:00Z")?;
     let next_day = ts("2031-03-03T08:00:00Z")?;
-    let mine = |rows: Vec<ReportRow>| -> Vec<(String, u64)> {
+    let mine = |rows: Vec<Arc<ReportRow>>| -> Vec<(String, u64)> {
         rows.into_iter()
             .filter(|r| r.case_id.as_str().contains(&t))
             .map(|r| (r.case_id.to_string(), r.version))
@@ -65,7 +65,7 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
     );
     ensure!(mine(store.report_rows(noon, noon).await?).is_empty(), "an empty range");
     let full = store.report_rows(noon, next_day).await?;
-    let first = full.iter().find(|r| r.case_id.as_str() == id(1));
+    let first = full.iter().find(|r| r.case_id.as_str() == id(1)).map(|r| r.as_ref());
     ensure!(
         first == Some(&row(&id(1), noon, 5)?),
         "the row reads back whole: {first:?}"

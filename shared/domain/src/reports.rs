@@ -526,6 +526,32 @@ impl<'a> Tally<'a> {
         }
     }
 
+    /// Adds another group's tally to this one.
+    fn absorb(&mut self, other: &Tally<'a>) {
+        self.volume += other.volume;
+        for (into, from) in [
+            (&mut self.first, &other.first),
+            (&mut self.next, &other.next),
+            (&mut self.resolution, &other.resolution),
+        ] {
+            into.0.extend_from_slice(&from.0);
+            into.1.extend_from_slice(&from.1);
+        }
+        self.met += other.met;
+        self.missed += other.missed;
+        self.running += other.running;
+        self.resolved += other.resolved;
+        self.reopened += other.reopened;
+        self.agents.extend(other.agents.iter().copied());
+        self.handled += other.handled;
+        let (s, o) = (&mut self.sentiment, &other.sentiment);
+        s.detractor_to_promoter += o.detractor_to_promoter;
+        s.promoter_to_detractor += o.promoter_to_detractor;
+        s.unchanged += o.unchanged;
+        s.other += o.other;
+        s.unknown += o.unknown;
+    }
+
     fn report(self, group: String) -> GroupReport {
         let pct = |num: usize, den: usize| (den > 0).then(|| 100.0 * num as f64 / den as f64);
         GroupReport {
@@ -558,10 +584,13 @@ pub struct CaseReport {
 /// The figures of `rows` grouped `by`.
 pub fn summarize<R: AsRef<ReportRow>>(rows: &[R], by: ReportBy) -> CaseReport {
     let mut groups: BTreeMap<&str, Tally> = BTreeMap::new();
-    let mut total = Tally::default();
     for row in rows.iter().map(AsRef::as_ref) {
         groups.entry(row.group(by)).or_default().add(row);
-        total.add(row);
+    }
+    // The total is the groups' sum (each row is read once: a year's rows do not fit a cache).
+    let mut total = Tally::default();
+    for t in groups.values() {
+        total.absorb(t);
     }
     CaseReport {
         groups: groups.into_iter().map(|(g, t)| t.report(g.to_string())).collect(),

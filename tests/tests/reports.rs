@@ -4,9 +4,9 @@
 //! memory backend, and on moto (DynamoDB rows on the alerts table) when it is running.
 
 use serde_json::Value;
+use socialcare_channels::platforms::Endpoints;
 use socialcare_domain::Role;
 use socialcare_system_tests::{Backend, TestStack, case_with_post, config, created};
-use socialcare_channels::platforms::Endpoints;
 use std::time::Duration;
 
 async fn fetch(t: &TestStack, path: &str, accept: &str) -> anyhow::Result<(u16, String, String)> {
@@ -37,10 +37,23 @@ async fn walk(backend: Backend) -> anyhow::Result<()> {
     )
     .await?;
     for (id, author, text) in [
-        ("p0", "u0", "My Acme router keeps dropping the connection every hour, please help"),
-        ("p1", "u1", "I was charged twice for my order, can you refund me please?"),
+        (
+            "p0",
+            "u0",
+            "My Acme router keeps dropping the connection every hour, please help",
+        ),
+        (
+            "p1",
+            "u1",
+            "I was charged twice for my order, can you refund me please?",
+        ),
     ] {
-        assert_eq!(t.webhook(&format!("m-{id}"), &created(id, author, "someone", text)).await?.0, 200);
+        assert_eq!(
+            t.webhook(&format!("m-{id}"), &created(id, author, "someone", text))
+                .await?
+                .0,
+            200
+        );
     }
     let cases = t
         .wait_cases(Duration::from_secs(10), |cs| {
@@ -59,11 +72,21 @@ async fn walk(backend: Backend) -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(status, 202, "the reply is accepted for delivery");
-    assert_eq!(t.post(&format!("/v1/cases/{id}/resolve"), "ben", Role::Agent, None).await?.0, 200);
+    assert_eq!(
+        t.post(&format!("/v1/cases/{id}/resolve"), "ben", Role::Agent, None)
+            .await?
+            .0,
+        200
+    );
     // The customer writes again within the reopen window: the case opens again.
     t.webhook(
         "m-p2",
-        &created("p2", "u0", "someone", "The router is dropping again since this morning, please help"),
+        &created(
+            "p2",
+            "u0",
+            "someone",
+            "The router is dropping again since this morning, please help",
+        ),
     )
     .await?;
     t.wait_cases(Duration::from_secs(10), |cs| {
@@ -78,21 +101,40 @@ async fn walk(backend: Backend) -> anyhow::Result<()> {
     let total = &report["total"];
     assert_eq!(total["volume"], 2, "{report:#}");
     assert_eq!(total["first_response"]["count"], 1, "one case answered: {report:#}");
-    assert!(total["first_response"]["median_wall_ms"].as_i64().is_some_and(|ms| ms >= 0));
+    assert!(
+        total["first_response"]["median_wall_ms"]
+            .as_i64()
+            .is_some_and(|ms| ms >= 0)
+    );
     assert_eq!(
         total["first_response"]["median_business_ms"], total["first_response"]["median_wall_ms"],
         "a 24×7 policy: business time is wall time"
     );
-    assert_eq!((total["sla_met"].as_u64(), total["sla_missed"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (total["sla_met"].as_u64(), total["sla_missed"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(total["sla_attainment_pct"], 100.0);
-    assert_eq!((total["resolved"].as_u64(), total["reopened"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (total["resolved"].as_u64(), total["reopened"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(total["reopen_rate_pct"], 100.0);
-    assert_eq!((total["agents"].as_u64(), total["cases_per_agent"].as_f64()), (Some(1), Some(2.0)));
+    assert_eq!(
+        (total["agents"].as_u64(), total["cases_per_agent"].as_f64()),
+        (Some(1), Some(2.0))
+    );
     let sentiment = &total["sentiment"];
-    let counted: u64 = ["detractor_to_promoter", "promoter_to_detractor", "unchanged", "other", "unknown"]
-        .iter()
-        .filter_map(|k| sentiment[k].as_u64())
-        .sum();
+    let counted: u64 = [
+        "detractor_to_promoter",
+        "promoter_to_detractor",
+        "unchanged",
+        "other",
+        "unknown",
+    ]
+    .iter()
+    .filter_map(|k| sentiment[k].as_u64())
+    .sum();
     assert_eq!(counted, 2, "every case has a sentiment change class: {sentiment}");
     assert_eq!(report["groups"][0]["group"], "ben");
     let (_, by_channel) = t.get("/v1/reports/cases?by=channel", "sam", Role::Supervisor).await?;
@@ -103,7 +145,11 @@ async fn walk(backend: Backend) -> anyhow::Result<()> {
     let (status, board) = t.get("/v1/reports/live", "sam", Role::Supervisor).await?;
     assert_eq!(status, 200);
     let generic = &board["channels"]["generic"];
-    assert_eq!((generic["volume_today"].as_u64(), generic["open"].as_u64()), (Some(2), Some(2)), "{board}");
+    assert_eq!(
+        (generic["volume_today"].as_u64(), generic["open"].as_u64()),
+        (Some(2), Some(2)),
+        "{board}"
+    );
     assert_eq!(generic["breached"], 0);
 
     // The export: one row per case, CSV and JSON Lines alike.
@@ -111,14 +157,25 @@ async fn walk(backend: Backend) -> anyhow::Result<()> {
     assert_eq!((status, kind.starts_with("text/csv")), (200, true), "{csv}");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "a header and two rows: {csv}");
-    assert!(lines[0].starts_with("case_id,version,created_at,day,status,channel"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("case_id,version,created_at,day,status,channel"),
+        "{}",
+        lines[0]
+    );
     assert!(csv.contains(&id), "{csv}");
     let (_, kind, jsonl) = fetch(&t, "/v1/reports/cases/rows", "application/x-ndjson").await?;
     assert!(kind.starts_with("application/x-ndjson"));
     let rows: Vec<Value> = jsonl.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
     assert_eq!(rows.len(), 2);
-    let reopened = rows.iter().find(|r| r["case_id"] == id.as_str()).cloned().unwrap_or_default();
-    assert_eq!((reopened["reopens"].as_u64(), reopened["resolved"].as_bool()), (Some(1), Some(true)));
+    let reopened = rows
+        .iter()
+        .find(|r| r["case_id"] == id.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (reopened["reopens"].as_u64(), reopened["resolved"].as_bool()),
+        (Some(1), Some(true))
+    );
     assert_eq!(reopened["agent"], "ben");
     // The report route itself exports when CSV is asked for.
     let (status, _, same) = fetch(&t, "/v1/reports/cases?by=queue", "text/csv").await?;

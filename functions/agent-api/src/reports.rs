@@ -128,7 +128,12 @@ fn export(rows: &[Arc<ReportRow>], format: Format) -> ApiResult {
     }
 }
 
-async fn cases(State(api): State<Api>, Caller(who): Caller, headers: HeaderMap, Query(p): Query<RangeParams>) -> ApiResult {
+async fn cases(
+    State(api): State<Api>,
+    Caller(who): Caller,
+    headers: HeaderMap,
+    Query(p): Query<RangeParams>,
+) -> ApiResult {
     supervisor(&who)?;
     let (from, to) = range(&api, &p)?;
     let wanted = format(&headers, Format::Json);
@@ -152,7 +157,12 @@ async fn cases(State(api): State<Api>, Caller(who): Caller, headers: HeaderMap, 
     .into_response())
 }
 
-async fn rows(State(api): State<Api>, Caller(who): Caller, headers: HeaderMap, Query(p): Query<RangeParams>) -> ApiResult {
+async fn rows(
+    State(api): State<Api>,
+    Caller(who): Caller,
+    headers: HeaderMap,
+    Query(p): Query<RangeParams>,
+) -> ApiResult {
     supervisor(&who)?;
     if p.by.is_some() {
         return Err(Problem::bad_request("by: rows are not grouped (use /v1/reports/cases)"));

@@ -14,7 +14,7 @@ use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
-use socialcare_domain::services::reports::{Reports, ReportingCases};
+use socialcare_domain::services::reports::{ReportingCases, Reports};
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;

@@ -196,11 +196,8 @@ impl ReportRow {
                 }
             }
         }
-        let breached_now = case.status.is_active()
-            && case
-                .sla
-                .iter()
-                .any(|c| c.met_at.is_none() && c.breached_at.is_some());
+        let breached_now =
+            case.status.is_active() && case.sla.iter().any(|c| c.met_at.is_none() && c.breached_at.is_some());
         let mut agents = BTreeSet::new();
         let mut last_agent = None;
         let mut resolved = false;
@@ -211,7 +208,10 @@ impl ReportRow {
                     agents.insert(agent_id.clone());
                     last_agent = Some(agent_id.clone());
                 }
-                CaseEventKind::StatusChanged { to: CaseStatus::Resolved, .. } => resolved = true,
+                CaseEventKind::StatusChanged {
+                    to: CaseStatus::Resolved,
+                    ..
+                } => resolved = true,
                 CaseEventKind::StatusChanged {
                     from: CaseStatus::Resolved,
                     to,
@@ -396,7 +396,9 @@ pub fn days_between(from: Timestamp, to: Timestamp) -> Vec<String> {
     if to <= from {
         return out;
     }
-    let last = (to - jiff::SignedDuration::from_nanos(1)).to_zoned(jiff::tz::TimeZone::UTC).date();
+    let last = (to - jiff::SignedDuration::from_nanos(1))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
     let mut day = from.to_zoned(jiff::tz::TimeZone::UTC).date();
     while day <= last {
         out.push(day.to_string());

@@ -36,7 +36,9 @@ fn case(n: u64, start: Timestamp, every: SignedDuration) -> Case {
     c.history.push(CaseEvent {
         at: minutes(1),
         actor: Actor::System,
-        kind: CaseEventKind::Assigned { agent_id: agent.clone() },
+        kind: CaseEventKind::Assigned {
+            agent_id: agent.clone(),
+        },
     });
     c.assignee = Some(agent);
     let mut first = SlaClock::new(Target::FirstResponse, created, minutes(60));
@@ -72,8 +74,10 @@ fn case(n: u64, start: Timestamp, every: SignedDuration) -> Case {
         });
     }
     let sentiments = [Sentiment::Negative, Sentiment::Neutral, Sentiment::Positive];
-    c.facts.note_customer_post(Intent::Problem, sentiments[(n % 3) as usize]);
-    c.facts.note_customer_post(Intent::Problem, sentiments[(n / 3 % 3) as usize]);
+    c.facts
+        .note_customer_post(Intent::Problem, sentiments[(n % 3) as usize]);
+    c.facts
+        .note_customer_post(Intent::Problem, sentiments[(n / 3 % 3) as usize]);
     c
 }
 
@@ -89,10 +93,13 @@ fn bench(c: &mut Criterion) {
     let every = SignedDuration::from_secs(365 * 24 * 3600 / i64::try_from(total).unwrap_or(1));
     for n in 0..total {
         let row = ReportRow::of(&case(n, start, every), &policy);
-        rt.block_on(store.put_report_row(&row)).unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(store.put_report_row(&row))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     let year = |by: ReportBy| {
-        let rows = rt.block_on(store.report_rows(start, end)).unwrap_or_else(|e| panic!("{e}"));
+        let rows = rt
+            .block_on(store.report_rows(start, end))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(rows.len() as u64, total);
         summarize(&rows, by)
     };
@@ -105,7 +112,9 @@ fn bench(c: &mut Criterion) {
     let june = (at("2025-06-01T00:00:00Z"), at("2025-07-01T00:00:00Z"));
     c.bench_function("reports: a month (10,000 cases) by queue", |b| {
         b.iter(|| {
-            let rows = rt.block_on(store.report_rows(june.0, june.1)).unwrap_or_else(|e| panic!("{e}"));
+            let rows = rt
+                .block_on(store.report_rows(june.0, june.1))
+                .unwrap_or_else(|e| panic!("{e}"));
             black_box(summarize(&rows, ReportBy::Queue))
         })
     });

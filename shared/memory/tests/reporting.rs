@@ -57,7 +57,11 @@ async fn rows_follow_the_saves_that_change_them() -> anyhow::Result<()> {
     c.routing.waiting_since = Some(c.updated_at);
     c.version += 1;
     cases.save(&c, expected, LoadChange::None).await?;
-    assert_eq!(rows.puts.load(Ordering::SeqCst), 1, "an unchanged row is not written again");
+    assert_eq!(
+        rows.puts.load(Ordering::SeqCst),
+        1,
+        "an unchanged row is not written again"
+    );
 
     // The assignment changes the row: written, with the case's version.
     let mut c = cases.get(&id).await?.ok_or_else(|| anyhow::anyhow!("no case"))?;

@@ -12,9 +12,9 @@ use crate::tables::schema::{GSI_BY_TIME, ORDER, SHARD, VERSION};
 use crate::units::WriteCost;
 use async_trait::async_trait;
 use jiff::Timestamp;
+use socialcare_domain::PortResult;
 use socialcare_domain::ports::ReportStore;
 use socialcare_domain::reports::{ReportRow, day_of, days_between};
-use socialcare_domain::PortResult;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -194,12 +194,7 @@ fn figures_per_group_by_hand() {
         simple(6, "b", None, true),
     ];
     // Case 1 resolved and reopened; case 2 resolved; ana had 1, 2 and 3, bob had 3.
-    let resolved = |from, to| {
-        event(
-            "1970-01-01T00:10:00Z",
-            CaseEventKind::StatusChanged { from, to },
-        )
-    };
+    let resolved = |from, to| event("1970-01-01T00:10:00Z", CaseEventKind::StatusChanged { from, to });
     cases[0].history = vec![
         event("1970-01-01T00:00:05Z", CaseEventKind::Assigned { agent_id: id("ana") }),
         resolved(CaseStatus::Open, CaseStatus::Resolved),
@@ -227,7 +222,11 @@ fn figures_per_group_by_hand() {
     assert_eq!(a.first_response.count, 4);
     assert_eq!(a.first_response.median_wall_ms, Some(20_000));
     assert_eq!(a.first_response.p90_wall_ms, Some(90_000));
-    assert_eq!(a.first_response.median_business_ms, Some(20_000), "24×7: business = wall");
+    assert_eq!(
+        a.first_response.median_business_ms,
+        Some(20_000),
+        "24×7: business = wall"
+    );
     // Met in time 3, missed 1 (breached), running 1: 3 of 4 decided = 75 %.
     assert_eq!((a.sla_met, a.sla_missed, a.sla_running), (3, 1, 1));
     assert_eq!(a.sla_attainment_pct, Some(75.0));
@@ -246,7 +245,10 @@ fn figures_per_group_by_hand() {
         }
     );
     let b = &report.groups[1];
-    assert_eq!((b.volume, b.sla_attainment_pct, b.reopen_rate_pct, b.cases_per_agent), (1, Some(0.0), None, None));
+    assert_eq!(
+        (b.volume, b.sla_attainment_pct, b.reopen_rate_pct, b.cases_per_agent),
+        (1, Some(0.0), None, None)
+    );
     assert_eq!(report.total.volume, 6);
     assert_eq!(report.total.sla_missed, 2);
     // By agent: the last assignee (bob for case 3).

@@ -61,7 +61,11 @@ impl ReportingCases {
     fn unchanged(&self, row: &ReportRow, expected: u64) -> bool {
         let Ok(seen) = self.seen.lock() else { return false };
         seen.get(&row.case_id).is_some_and(|(version, before)| {
-            *version == expected && ReportRow { version: row.version, ..before.clone() } == *row
+            *version == expected
+                && ReportRow {
+                    version: row.version,
+                    ..before.clone()
+                } == *row
         })
     }
 
@@ -145,7 +149,12 @@ pub struct Reports {
 }
 
 impl Reports {
-    pub fn new(rows: Arc<dyn ReportStore>, cases: Arc<dyn CaseStore>, clock: Arc<dyn Clock>, policy: SlaPolicy) -> Self {
+    pub fn new(
+        rows: Arc<dyn ReportStore>,
+        cases: Arc<dyn CaseStore>,
+        clock: Arc<dyn Clock>,
+        policy: SlaPolicy,
+    ) -> Self {
         Self {
             rows,
             cases,

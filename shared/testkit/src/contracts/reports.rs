@@ -35,7 +35,10 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
             .collect()
     };
 
-    ensure!(store.put_report_row(&row(&id(1), noon, 3)?).await?, "a new row is written");
+    ensure!(
+        store.put_report_row(&row(&id(1), noon, 3)?).await?,
+        "a new row is written"
+    );
     ensure!(
         !store.put_report_row(&row(&id(1), noon, 2)?).await?,
         "an earlier version never replaces a later one"
@@ -44,7 +47,10 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
         store.put_report_row(&row(&id(1), noon, 3)?).await?,
         "the same version may be written again (a retry)"
     );
-    ensure!(store.put_report_row(&row(&id(1), noon, 5)?).await?, "a later version replaces it");
+    ensure!(
+        store.put_report_row(&row(&id(1), noon, 5)?).await?,
+        "a later version replaces it"
+    );
     store.put_report_row(&row(&id(2), before_midnight, 1)?).await?;
     store.put_report_row(&row(&id(3), midnight, 1)?).await?;
     store.put_report_row(&row(&id(4), next_day, 1)?).await?;
@@ -56,8 +62,15 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
         day == vec![(id(3), 1), (id(0), 1), (id(1), 5)],
         "one day, creation then id order, latest version: {day:?}"
     );
-    let all = mine(store.report_rows(ts("2031-03-01T00:00:00Z")?, ts("2031-03-04T00:00:00Z")?).await?);
-    ensure!(all.len() == 5 && all[0].0 == id(2) && all[4].0 == id(4), "three days: {all:?}");
+    let all = mine(
+        store
+            .report_rows(ts("2031-03-01T00:00:00Z")?, ts("2031-03-04T00:00:00Z")?)
+            .await?,
+    );
+    ensure!(
+        all.len() == 5 && all[0].0 == id(2) && all[4].0 == id(4),
+        "three days: {all:?}"
+    );
     let edges = mine(store.report_rows(before_midnight, noon).await?);
     ensure!(
         edges == vec![(id(2), 1), (id(3), 1)],

@@ -48,7 +48,7 @@ fn case(n: u64, start: Timestamp, every: SignedDuration) -> Case {
     next.cycle = 1;
     next.met_at = Some(minutes(130 + n % 30));
     c.sla = vec![first, next];
-    if n % 10 != 0 {
+    if !n.is_multiple_of(10) {
         let mut resolution = SlaClock::new(Target::Resolution, created, minutes(24 * 60));
         resolution.met_at = Some(minutes(240 + n % 600));
         c.resolved_at = resolution.met_at;

@@ -185,7 +185,7 @@ fn simple(n: u32, queue: &str, first_s: Option<i64>, breached: bool) -> Case {
 #[test]
 fn figures_per_group_by_hand() {
     let policy = SlaPolicy::first_response_only(BTreeMap::new());
-    let mut cases = vec![
+    let mut cases = [
         simple(1, "a", Some(10), false),
         simple(2, "a", Some(20), false),
         simple(3, "a", Some(30), false),

@@ -4,6 +4,7 @@
 pub mod console;
 mod dead_letters;
 pub mod live;
+mod reports;
 mod routing;
 mod trends;
 mod triage;
@@ -54,6 +55,8 @@ pub struct Api {
     pub dead_letters: Arc<socialcare_domain::services::dead_letters::DeadLetterDesk>,
     /// Hot topics and spike alerts (`/v1/trends`); None: trend detection is off.
     pub trends: Option<Arc<socialcare_trends::service::TrendService>>,
+    /// Case reports and the live board (`/v1/reports`, supervisors).
+    pub reports: Arc<socialcare_domain::services::reports::Reports>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -83,6 +86,7 @@ pub fn router(api: Api) -> Router {
         .merge(triage::routes())
         .merge(dead_letters::routes())
         .merge(trends::routes())
+        .merge(reports::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))

@@ -7,6 +7,7 @@ use socialcare_domain::Stream;
 use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
+use socialcare_domain::services::reports::Reports;
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
@@ -25,8 +26,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     for agent in &settings.agents {
         s.seed(agent).await?;
     }
+    let cases = env.reporting_cases(settings.sla.clone());
     let router_service = Arc::new(
-        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
+        RouteService::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
             .with_routing(settings.routing.clone(), s.clone())
             .with_claim_index_ttl(CLAIM_INDEX_TTL),
     );
@@ -35,7 +37,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let thread = ThreadService::new(
         s.clone(),
         s.clone(),
-        s.clone(),
+        cases.clone(),
         publisher.clone(),
         clock.clone(),
         settings.default_queue.clone(),
@@ -46,19 +48,20 @@ async fn main() -> Result<(), lambda_http::Error> {
         s.clone(),
         s.clone(),
         s.clone(),
-        s.clone(),
+        cases.clone(),
         s.clone(),
         Arc::new(thread),
         clock.clone(),
     );
-    let sla = SlaDesk::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone());
+    let reports = Reports::new(s.clone(), cases.clone(), clock.clone(), settings.sla.clone());
+    let sla = SlaDesk::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone());
     // Replies go out; merges and splits of customers announce the cases they changed.
     // Parked messages (with their reasons) are listed and sent back from here; the SQS
     // dead-letter queues are listed by `care serve` (memory and `--backend aws`), not yet here
     // (this function has no DLQ URLs or SQS receive rights in the template).
     let dead_letters = DeadLetterDesk::new(s.clone(), BTreeMap::new(), publisher.clone());
     let desk = Desk::new(
-        s.clone(),
+        cases,
         s.clone(),
         s.clone(),
         s.clone(),
@@ -90,6 +93,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         triage: Arc::new(triage),
         dead_letters: Arc::new(dead_letters),
         trends,
+        reports: Arc::new(reports),
     })
     .merge(fn_agent_api::console::router(assets, console));
     lambda_http::run(app).await

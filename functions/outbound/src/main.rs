@@ -36,7 +36,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     })?;
     let sender = Arc::new(HttpSender::new(client, endpoints).with_platforms(Arc::new(platforms)));
     let s = env.store.clone();
-    let service = Arc::new(OutboundService::new(s.clone(), s.clone(), sender, clock.clone()));
+    let cases = env.reporting_cases(settings.sla.clone());
+    let service = Arc::new(OutboundService::new(s.clone(), cases, sender, clock.clone()));
     socialcare_kit::lambda::run_sqs("outbound", false, s, clock, move |e| {
         let service = service.clone();
         async move { fn_outbound::handle(&service, e).await }

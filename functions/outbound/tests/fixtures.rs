@@ -77,6 +77,7 @@ async fn setup(server: &MockServer) -> anyhow::Result<(Arc<MemoryStore>, Outboun
         sla: vec![],
         history: vec![],
         routing: Default::default(),
+        facts: Default::default(),
     };
     store.create(&case).await?;
     let endpoints: HashMap<String, ReplyEndpoint> = [(

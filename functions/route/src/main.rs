@@ -13,8 +13,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = socialcare_kit::config::parse(&name, &text)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
+    let cases = env.reporting_cases(settings.sla.clone());
     let service = Arc::new(
-        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla)
+        RouteService::new(cases, s.clone(), s.clone(), clock.clone(), settings.sla)
             .with_routing(settings.routing, s.clone()),
     );
     socialcare_kit::lambda::run_sqs("route", false, s, clock, move |e| {

@@ -53,6 +53,7 @@ async fn assigns_the_case_and_arms_its_timer() -> anyhow::Result<()> {
         sla: vec![],
         history: vec![],
         routing: Default::default(),
+        facts: Default::default(),
     };
     store.create(&case).await?;
     let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 60)).collect());

@@ -25,13 +25,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
+    let cases = env.reporting_cases(settings.sla.clone());
     let route = Arc::new(
-        RouteService::new(s.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
+        RouteService::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
             .with_routing(settings.routing, s.clone()),
     );
     let service = Arc::new(SlaService::new(
         s.clone(),
-        s.clone(),
+        cases,
         s,
         Arc::new(FanoutAlertSink::new(sinks)),
         clock,

@@ -40,6 +40,7 @@ async fn the_schedule_event_parses_and_a_window_fires_once() -> anyhow::Result<(
         sla: vec![SlaClock::new(Target::FirstResponse, now, due)],
         history: vec![],
         routing: Default::default(),
+        facts: Default::default(),
     };
     store.create(&case).await?;
     store

@@ -7,13 +7,14 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
+    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
+use socialcare_domain::services::reports::{ReportingCases, Reports};
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;
@@ -103,6 +104,8 @@ pub struct Ports {
     pub parking: Arc<dyn ParkingLot>,
     pub triage: Arc<dyn TriageStore>,
     pub labels: Arc<dyn LabelStore>,
+    /// One report row per case, kept as cases are saved.
+    pub reports: Arc<dyn ReportStore>,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
@@ -124,6 +127,7 @@ pub trait WholeStore:
     + ParkingLot
     + TriageStore
     + LabelStore
+    + ReportStore
     + 'static
 {
 }
@@ -139,6 +143,7 @@ impl<T> WholeStore for T where
         + ParkingLot
         + TriageStore
         + LabelStore
+        + ReportStore
         + 'static
 {
 }
@@ -162,7 +167,8 @@ impl Ports {
             alerts: store.clone(),
             parking: store.clone(),
             triage: store.clone(),
-            labels: store,
+            labels: store.clone(),
+            reports: store,
             publisher,
             receivers,
             dead_letters,
@@ -254,6 +260,12 @@ impl Stack {
                 tx: trend_tx,
             });
         }
+        // Every case write, by any stage, keeps the case's report row.
+        ports.cases = Arc::new(ReportingCases::new(
+            ports.cases.clone(),
+            ports.reports.clone(),
+            settings.sla.clone(),
+        ));
         for agent in &settings.agents {
             ports
                 .agents
@@ -413,6 +425,12 @@ impl Stack {
                 ports.publisher.clone(),
             )),
             trends: trends.clone(),
+            reports: Arc::new(Reports::new(
+                ports.reports.clone(),
+                ports.cases.clone(),
+                clock.clone(),
+                settings.sla.clone(),
+            )),
         };
 
         let console = fn_agent_api::console::router(

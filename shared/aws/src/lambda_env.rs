@@ -43,6 +43,20 @@ impl LambdaEnv {
         })
     }
 
+    /// The case store every function that saves cases uses: the cases table, with each saved
+    /// case's report row kept beside it (`policy`: the SLA policy, whose calendars business time
+    /// is measured on).
+    pub fn reporting_cases(
+        &self,
+        policy: socialcare_domain::SlaPolicy,
+    ) -> Arc<dyn socialcare_domain::ports::CaseStore> {
+        Arc::new(socialcare_domain::services::reports::ReportingCases::new(
+            self.store.clone(),
+            self.store.clone(),
+            policy,
+        ))
+    }
+
     /// (name for error messages, TOML text) of the configuration.
     pub async fn config_text(&self) -> PortResult<(String, String)> {
         if let Some(param) = var("CARE_CONFIG_PARAM") {

@@ -137,6 +137,12 @@ async fn timer_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn report_store_contract() -> TestResult {
+    let env = env!("reports");
+    contracts::report_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn alert_store_contract() -> TestResult {
     let env = env!("alerts");
     contracts::alert_store_contract(env.store).await

@@ -53,6 +53,7 @@ fn requirements(i: usize) -> Requirements {
         channel: Channel::X,
         priority: Priority::ALL[i % 4],
         because: vec![],
+        products: vec![],
     }
 }
 

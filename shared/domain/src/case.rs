@@ -2,6 +2,7 @@
 
 use crate::channel::{Channel, Language, Priority};
 use crate::ids::{AgentId, CaseId, CustomerId, PostId, stable_hash};
+use crate::post::{Intent, Sentiment};
 use crate::sla::SlaClock;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -142,6 +143,39 @@ pub struct Case {
     /// Requirements, declines and the explanation of recent routing decisions.
     #[serde(default, skip_serializing_if = "crate::routing::CaseRouting::is_empty")]
     pub routing: crate::routing::CaseRouting,
+    /// What the customer's posts said, for reports (kept by thread as the posts join).
+    #[serde(default, skip_serializing_if = "CaseFacts::is_empty")]
+    pub facts: CaseFacts,
+}
+
+/// What classification said of the customer's posts on a case, kept on the case so reports
+/// need no post reads: the opening post's intent, and the sentiment of the customer's first and
+/// latest classified post (the sentiment change through the case).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseFacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sentiment: Option<Sentiment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sentiment: Option<Sentiment>,
+}
+
+impl CaseFacts {
+    pub fn is_empty(&self) -> bool {
+        self == &CaseFacts::default()
+    }
+
+    /// A classified customer post joined (in the order thread applies them, which is the order
+    /// the customer wrote): the first one sets the intent and the first sentiment, every one
+    /// the latest sentiment. False when nothing changed.
+    pub fn note_customer_post(&mut self, intent: Intent, sentiment: Sentiment) -> bool {
+        let before = self.clone();
+        self.intent.get_or_insert(intent);
+        self.first_sentiment.get_or_insert(sentiment);
+        self.last_sentiment = Some(sentiment);
+        *self != before
+    }
 }
 
 /// Why a case change was refused.
@@ -499,6 +533,7 @@ pub(crate) mod tests {
             )],
             history: vec![],
             routing: Default::default(),
+            facts: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod metrics;
 pub mod ports;
 pub mod post;
+pub mod reports;
 pub mod routing;
 pub mod services;
 pub mod settings;

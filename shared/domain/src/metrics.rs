@@ -57,13 +57,22 @@ fn group_of(case: &Case, by: GroupBy) -> String {
     }
 }
 
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
+/// Nearest-rank percentile of sorted values (the one definition reports use too).
+pub fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+    sorted.get(nearest_rank(sorted.len(), p)?).copied()
+}
+
+/// The index, in sorted order, of the nearest-rank `p`th percentile of `len` values.
+fn nearest_rank(len: usize, p: usize) -> Option<usize> {
+    (len > 0).then(|| (p * len).div_ceil(100).max(1) - 1)
+}
+
+/// [`percentile`] of unsorted values, found by selection (linear time) instead of a sort; the
+/// values are reordered.
+pub fn percentile_unsorted(values: &mut [i64], p: usize) -> Option<i64> {
+    let i = nearest_rank(values.len(), p)?;
+    values.select_nth_unstable(i);
+    values.get(i).copied()
 }
 
 #[derive(Default)]
@@ -77,7 +86,7 @@ struct Tally {
 
 /// Business time of a met clock: on its policy's calendar (24×7 when the policy is unknown),
 /// outside its pauses.
-fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i64 {
+pub fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i64 {
     let pauses: Vec<(jiff::Timestamp, jiff::Timestamp)> =
         clock.pauses.iter().map(|p| (p.from, p.to.unwrap_or(met))).collect();
     match clock.policy.as_deref().and_then(|name| policy.policy(name)) {
@@ -89,6 +98,12 @@ fn business_ms(clock: &SlaClock, met: jiff::Timestamp, policy: &SlaPolicy) -> i6
     }
 }
 
+/// Whether a clock missed its target: it breached (even if met later), or was met after its
+/// due time.
+pub fn is_late(clock: &SlaClock) -> bool {
+    clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at)
+}
+
 /// A target counts as missed when it breached (even if met later), met when met in time.
 /// Response times are given in wall time and in business time (`policy`'s calendars).
 pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attainment> {
@@ -97,8 +112,7 @@ pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attain
     for case in cases.iter().filter(|c| !c.is_withdrawn()) {
         for clock in &case.sla {
             let entry = groups.entry((group_of(case, by), clock.target)).or_default();
-            let late = clock.breached_at.is_some() || clock.met_at.is_some_and(|m| m > clock.due_at);
-            match (clock.state(), late) {
+            match (clock.state(), is_late(clock)) {
                 (_, true) => entry.missed += 1,
                 (ClockState::Met, false) => entry.met += 1,
                 _ => entry.running += 1,
@@ -225,6 +239,17 @@ mod tests {
         c.sla = vec![clock];
         let rows = attainment(&[c], GroupBy::Queue, &policy);
         assert_eq!(rows[0].median_business_ms, Some(90 * 60_000));
+    }
+
+    #[test]
+    fn selection_agrees_with_the_sorted_percentile() {
+        let mut v = vec![9, 1, 8, 2, 7, 3, 6, 4, 5, 10, 10, 0];
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        for p in [1, 10, 50, 89, 90, 99, 100] {
+            assert_eq!(percentile_unsorted(&mut v, p), percentile(&sorted, p), "p{p}");
+        }
+        assert_eq!(percentile_unsorted(&mut [], 50), None);
     }
 
     #[test]

@@ -423,3 +423,19 @@ pub trait LabelStore: Send + Sync {
     /// labeller), at most `limit`.
     async fn labels_since(&self, since: Option<Timestamp>, limit: usize) -> PortResult<Vec<crate::triage::Label>>;
 }
+
+/// One report row per case ([`crate::reports::ReportRow`]), kept as the case changes and read by
+/// the UTC day the case was created on: a report reads the days of its range, never every case.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Stores the row under its case's creation day, unless the row of a later version of the
+    /// case is stored already (writers of one case may finish out of order). True when written.
+    async fn put_report_row(&self, row: &crate::reports::ReportRow) -> PortResult<bool>;
+    /// The rows of the cases created in `[from, to)`, by creation time then case id.
+    /// Shared, not copied: a year's report reads 120,000 of them.
+    async fn report_rows(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> PortResult<Vec<std::sync::Arc<crate::reports::ReportRow>>>;
+}

@@ -5,6 +5,7 @@
 //! condition expression or transaction gives on AWS.
 
 mod queue;
+mod reports;
 mod sinks;
 mod store;
 mod triage;

@@ -43,6 +43,8 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// The triage list and the labels (`crate::triage`), apart from the pipeline's state.
     pub(crate) triage: Mutex<crate::triage::TriageState>,
+    /// The report rows (`crate::reports`), apart from the pipeline's state.
+    pub(crate) reports: Mutex<crate::reports::ReportState>,
 }
 
 impl MemoryStore {

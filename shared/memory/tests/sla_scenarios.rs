@@ -134,6 +134,7 @@ async fn world() -> World {
         resolved_at: None,
         sla: vec![],
         routing: Default::default(),
+        facts: Default::default(),
         history: vec![CaseEvent {
             at: ts(0),
             actor: Actor::Customer,

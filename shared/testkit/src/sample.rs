@@ -135,6 +135,7 @@ pub fn case(id: &str, customer: &str, created_at: Timestamp) -> anyhow::Result<C
         sla: vec![],
         history: vec![],
         routing: Default::default(),
+        facts: Default::default(),
     })
 }
 

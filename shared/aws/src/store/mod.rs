@@ -8,6 +8,7 @@ mod customers;
 mod dedupe;
 mod parked;
 mod posts;
+mod reports;
 mod timers;
 mod trends;
 mod triage;
@@ -137,8 +138,22 @@ impl AwsStore {
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
     ) -> PortResult<bool> {
-        self.counters.add(Op::PutItem);
         let done = self.put_units(table, &item, prior_of(Some(condition)));
+        self.put_if_costing(table, item, condition, names, values, done).await
+    }
+
+    /// [`AwsStore::put_if`] whose write units, on success, are `done` (for a caller that knows
+    /// more of the item it replaces than the condition says).
+    async fn put_if_costing(
+        &self,
+        table: &str,
+        item: Item,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+        done: WriteCost,
+    ) -> PortResult<bool> {
+        self.counters.add(Op::PutItem);
         let failed = failed_write_cost(&item);
         let result = self
             .client

@@ -22,6 +22,10 @@ pub struct Requirements {
     /// Which rule added each requirement, in order (`intent complaint → billing≥2`).
     #[serde(default)]
     pub because: Vec<String>,
+    /// The configured products the customer's posts name, in the configuration's order
+    /// (reports group cases by the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
 }
 
 /// The case's requirements under `policy`. `posts` are the case's posts (any order; only
@@ -53,9 +57,11 @@ pub fn requirements(case: &Case, posts: &[Post], policy: &RoutingPolicy) -> Requ
             }
         }
     }
+    let mut products = Vec::new();
     for product in &policy.products {
         let hit = inbound().any(|p| product.aliases.iter().any(|a| contains_word(&p.text, a)));
         if hit {
+            products.push(product.name.clone());
             need(
                 &product.need.skill,
                 product.need.level,
@@ -104,6 +110,7 @@ pub fn requirements(case: &Case, posts: &[Post], policy: &RoutingPolicy) -> Requ
         channel: case.channel,
         priority: case.priority,
         because,
+        products,
     }
 }
 
@@ -154,7 +161,7 @@ fn calling_code<'a>(number: &str, codes: &'a BTreeMap<String, String>) -> Option
         .map(|(code, country)| (code.as_str(), country.as_str()))
 }
 
-fn intent_name(i: crate::post::Intent) -> String {
+pub(crate) fn intent_name(i: crate::post::Intent) -> String {
     serde_json::to_value(i)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -53,6 +53,7 @@ fn reqs(language: Option<&str>, skills: &[(&str, u8)], region: Option<&str>) -> 
         channel: Channel::X,
         priority: Priority::P3,
         because: vec![],
+        products: vec![],
     }
 }
 

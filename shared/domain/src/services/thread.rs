@@ -60,6 +60,14 @@ fn raise_to_post(case: &mut Case, post: &Post, at: jiff::Timestamp) -> bool {
     }
 }
 
+/// The customer's classified post joins the case's facts (intent, first and latest sentiment)
+/// that reports read.
+fn note_facts(case: &mut Case, post: &Post) {
+    if let Some(c) = &post.classification {
+        case.facts.note_customer_post(c.intent, c.sentiment);
+    }
+}
+
 pub struct ThreadService {
     posts: Arc<dyn PostStore>,
     customers: Arc<dyn CustomerStore>,
@@ -301,6 +309,7 @@ impl ThreadService {
                 let expected = case.version;
                 case.add_customer_post(&post.id, self.clock.now());
                 raise_to_post(&mut case, &post, self.clock.now());
+                note_facts(&mut case, &post);
                 case.version += 1;
                 match self.cases.save(&case, expected, LoadChange::None).await {
                     Ok(()) => {
@@ -322,9 +331,17 @@ impl ThreadService {
                 }
                 let expected = case.version;
                 let changed = if actionable {
-                    case.reopen(&post.id, self.clock.now()) | raise_to_post(&mut case, &post, self.clock.now())
+                    let reopened = case.reopen(&post.id, self.clock.now());
+                    if reopened {
+                        note_facts(&mut case, &post);
+                    }
+                    reopened | raise_to_post(&mut case, &post, self.clock.now())
                 } else {
-                    case.add_to_history(&post.id, self.clock.now())
+                    let added = case.add_to_history(&post.id, self.clock.now());
+                    if added {
+                        note_facts(&mut case, &post);
+                    }
+                    added
                 };
                 if !changed {
                     return Ok(Threaded::AddedToResolved(case.id));
@@ -524,6 +541,13 @@ impl ThreadService {
                 },
             }],
             routing: Default::default(),
+            facts: {
+                let mut facts = crate::case::CaseFacts::default();
+                if let Some(c) = classification {
+                    facts.note_customer_post(c.intent, c.sentiment);
+                }
+                facts
+            },
         }
     }
 

@@ -336,6 +336,7 @@ async fn routing_by_language_then_waiting_then_claim() {
             },
         )
         .await
+        .map(|p| p.cases)
         .unwrap_or_default();
     assert_eq!(mine.len(), 1);
     w.desk
@@ -353,6 +354,7 @@ async fn routing_by_language_then_waiting_then_claim() {
             },
         )
         .await
+        .map(|p| p.cases)
         .unwrap_or_default();
     assert_eq!(now_mine.len(), 1);
     assert_eq!(now_mine[0].language, Some(lang("en")));

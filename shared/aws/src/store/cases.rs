@@ -65,30 +65,43 @@ enum CaseCheck {
 }
 
 impl AwsStore {
-    /// One page of case keys from a case index, in (created_at, id) order, and where the next
-    /// page starts. Index queries are eventually consistent: the cases read after decide.
+    /// One page of case keys from a case index, in (created_at, id) order (descending when not
+    /// `forward`), strictly past the sort key `past` when given, and where the next page starts.
+    /// Index queries are eventually consistent: the cases read after decide.
+    #[allow(clippy::too_many_arguments)]
     async fn index_keys(
         &self,
         index: &str,
         attr: &str,
         value: &str,
+        forward: bool,
+        past: Option<&str>,
         page: Option<i32>,
         start: Option<Item>,
     ) -> PortResult<(Vec<String>, Option<Item>)> {
         self.counters.add(Op::Query);
-        let out = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.tables.cases)
             .index_name(index)
-            .key_condition_expression("#k = :v")
             .expression_attribute_names("#k", attr)
             .expression_attribute_values(":v", s(value))
+            .scan_index_forward(forward)
             .set_limit(page)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| map_sdk("Query", e))?;
+            .set_exclusive_start_key(start);
+        query = match past {
+            Some(past) => query
+                .key_condition_expression(if forward {
+                    "#k = :v AND #c > :past"
+                } else {
+                    "#k = :v AND #c < :past"
+                })
+                .expression_attribute_names("#c", CREATED)
+                .expression_attribute_values(":past", s(past)),
+            None => query.key_condition_expression("#k = :v"),
+        };
+        let out = query.send().await.map_err(|e| map_sdk("Query", e))?;
         let items = out.items.unwrap_or_default();
         self.counters.add_read_halves(
             Op::Query,
@@ -440,13 +453,23 @@ impl CaseStore for AwsStore {
         let table = &self.tables.cases;
         let mut out: Vec<Case> = Vec::new();
         let limit = query.limit.unwrap_or(usize::MAX);
+        let after = query.after.as_ref();
         let matches = |c: &Case| {
             (query.statuses.is_empty() || query.statuses.contains(&c.status))
                 && query.assignee.as_ref().is_none_or(|a| c.assignee.as_ref() == Some(a))
                 && (!query.waiting || c.is_waiting())
                 && query.customer.as_ref().is_none_or(|cu| &c.customer_id == cu)
+                && after.is_none_or(|a| a.precedes(c, query.newest_first))
         };
-        // The most selective index that answers the query; the rest is filtered here.
+        let statuses = |list: &[socialcare_domain::CaseStatus]| {
+            let mut statuses: Vec<String> = list.iter().map(|s| s.as_str().to_string()).collect();
+            statuses.sort();
+            statuses.dedup();
+            statuses
+        };
+        // The most selective index that answers the query; the rest is filtered here. A limited
+        // list without a filter reads the status index (every case has a status) so that it
+        // too stops at its limit; an unlimited one scans (one read per item, no index keys).
         let index: Option<(&str, &str, Vec<String>)> = if let Some(customer) = &query.customer {
             Some((GSI_CASES_BY_CUSTOMER, CUSTOMER, vec![customer.to_string()]))
         } else if let Some(agent) = &query.assignee {
@@ -454,10 +477,13 @@ impl CaseStore for AwsStore {
         } else if query.waiting {
             Some((GSI_CASES_WAITING, WAITING, vec![WAITING_VALUE.to_string()]))
         } else if !query.statuses.is_empty() {
-            let mut statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().to_string()).collect();
-            statuses.sort();
-            statuses.dedup();
-            Some((GSI_CASES_BY_STATUS, STATUS, statuses))
+            Some((GSI_CASES_BY_STATUS, STATUS, statuses(&query.statuses)))
+        } else if query.limit.is_some() {
+            Some((
+                GSI_CASES_BY_STATUS,
+                STATUS,
+                statuses(&socialcare_domain::CaseStatus::ALL),
+            ))
         } else {
             None
         };
@@ -465,21 +491,32 @@ impl CaseStore for AwsStore {
             Some((index, attr, values)) => {
                 // The case indexes hold keys only (`KEYS_ONLY`: a case write costs no index
                 // write unless a key moves). The keys come from the index in (created_at, id)
-                // order; the cases from the table, consistently, a chunk at a time, so a
-                // limited list of one index stops reading at its limit.
-                let single = values.len() == 1;
-                let page = (single && limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
+                // order, from the cursor on; the cases from the table, consistently, a chunk at
+                // a time. Each index value stops reading at the limit (the first `limit` of the
+                // merged list are among the first `limit` of each value): O(values × limit).
+                let page = (limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
+                let past = after.map(|a| sort_key(a.created_at, a.id.as_str()));
                 for value in values {
                     let mut found = 0usize;
                     let mut start = None;
                     loop {
-                        let (pks, next) = self.index_keys(index, attr, &value, page, start.take()).await?;
+                        let (pks, next) = self
+                            .index_keys(
+                                index,
+                                attr,
+                                &value,
+                                !query.newest_first,
+                                past.as_deref(),
+                                page,
+                                start.take(),
+                            )
+                            .await?;
                         let mut cases = self.cases_by_pk(&pks).await?;
                         cases.retain(|c| matches(c));
                         found += cases.len();
                         out.extend(cases);
                         match next {
-                            Some(k) if !(single && found >= limit) => start = Some(k),
+                            Some(k) if found < limit => start = Some(k),
                             _ => break,
                         }
                     }
@@ -497,6 +534,9 @@ impl CaseStore for AwsStore {
             }
         }
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        if query.newest_first {
+            out.reverse();
+        }
         out.truncate(limit);
         Ok(out)
     }

@@ -78,7 +78,7 @@ impl AwsStore {
         past: Option<&str>,
         page: Option<i32>,
         start: Option<Item>,
-    ) -> PortResult<(Vec<String>, Option<Item>)> {
+    ) -> PortResult<(Vec<(String, String)>, Option<Item>)> {
         self.counters.add(Op::Query);
         let mut query = self
             .client
@@ -107,11 +107,12 @@ impl AwsStore {
             Op::Query,
             crate::units::read_half_units(items.iter().map(crate::units::item_size).sum(), false),
         );
-        let pks = items
+        // KEYS_ONLY projects the index's own keys too: the sort key orders the merge.
+        let keys = items
             .iter()
-            .map(|i| get_s(i, PK).map(str::to_string))
+            .map(|i| Ok((get_s(i, CREATED)?.to_string(), get_s(i, PK)?.to_string())))
             .collect::<PortResult<Vec<_>>>()?;
-        Ok((pks, out.last_evaluated_key.filter(|k| !k.is_empty())))
+        Ok((keys, out.last_evaluated_key.filter(|k| !k.is_empty())))
     }
 
     /// The cases stored under `pks` (consistent reads; a key whose case is gone is skipped),
@@ -490,36 +491,48 @@ impl CaseStore for AwsStore {
         match index {
             Some((index, attr, values)) => {
                 // The case indexes hold keys only (`KEYS_ONLY`: a case write costs no index
-                // write unless a key moves). The keys come from the index in (created_at, id)
-                // order, from the cursor on; the cases from the table, consistently, a chunk at
-                // a time. Each index value stops reading at the limit (the first `limit` of the
-                // merged list are among the first `limit` of each value): O(values × limit).
+                // write unless a key moves). One stream of keys per index value, in (created_at,
+                // id) order from the cursor on, merged by that sort key; only the keys that can
+                // still make the page are read as cases (consistently, the case decides), so a
+                // limited list reads O(limit) cases and O(values × limit) keys at most.
                 let page = (limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
                 let past = after.map(|a| sort_key(a.created_at, a.id.as_str()));
-                for value in values {
-                    let mut found = 0usize;
-                    let mut start = None;
-                    loop {
-                        let (pks, next) = self
-                            .index_keys(
-                                index,
-                                attr,
-                                &value,
-                                !query.newest_first,
-                                past.as_deref(),
-                                page,
-                                start.take(),
-                            )
-                            .await?;
-                        let mut cases = self.cases_by_pk(&pks).await?;
-                        cases.retain(|c| matches(c));
-                        found += cases.len();
-                        out.extend(cases);
-                        match next {
-                            Some(k) if found < limit => start = Some(k),
-                            _ => break,
+                let forward = !query.newest_first;
+                let mut streams: Vec<KeyStream> = values.iter().map(|_| KeyStream::default()).collect();
+                while out.len() < limit {
+                    for (stream, value) in streams.iter_mut().zip(&values) {
+                        if stream.keys.is_empty() && !stream.done {
+                            let (keys, next) = self
+                                .index_keys(index, attr, value, forward, past.as_deref(), page, stream.next.take())
+                                .await?;
+                            stream.keys.extend(keys);
+                            stream.done = next.is_none();
+                            stream.next = next;
                         }
                     }
+                    let want = (limit - out.len()).min(100);
+                    let mut chunk = Vec::new();
+                    // A stream that is empty but not done may hold the next key: refill first.
+                    while chunk.len() < want && !streams.iter().any(|s| s.keys.is_empty() && !s.done) {
+                        let best = streams
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, s)| s.keys.front().map(|k| (i, &k.0)))
+                            .reduce(|a, b| if (b.1 < a.1) == forward { b } else { a });
+                        let Some((i, _)) = best else { break };
+                        if let Some((_, pk)) = streams[i].keys.pop_front() {
+                            chunk.push(pk);
+                        }
+                    }
+                    if chunk.is_empty() {
+                        if streams.iter().all(|s| s.keys.is_empty() && s.done) {
+                            break;
+                        }
+                        continue;
+                    }
+                    let mut cases = self.cases_by_pk(&chunk).await?;
+                    cases.retain(|c| matches(c));
+                    out.extend(cases);
                 }
             }
             None => {
@@ -540,4 +553,12 @@ impl CaseStore for AwsStore {
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// Keys of one index value not yet merged, and where its next page starts.
+#[derive(Default)]
+struct KeyStream {
+    keys: std::collections::VecDeque<(String, String)>,
+    next: Option<Item>,
+    done: bool,
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks what `make deploy` needs before anything is compiled, and says what is missing and how
-# to get it: AWS credentials, a region, the SAM CLI, cargo-lambda and zig (PyPI, in .venv), and
-# the Rust target of the Lambda architecture (installed once by hand: `sam build` builds the
-# functions in parallel, and several cargo-lambda builds must not each try to install it).
-# Read-only: installs nothing, builds nothing.
+# to get it: AWS credentials (and that they work: `sts get-caller-identity`), a region, the SAM
+# CLI, cargo-lambda and zig (PyPI, in .venv), and the Rust target of the Lambda architecture
+# (installed once by hand: `sam build` builds the functions in parallel, and several
+# cargo-lambda builds must not each try to install it). Read-only: installs nothing, builds
+# nothing. Tested by scripts/test-deploy-check.sh (fakes on a stripped PATH).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv/bin
@@ -25,7 +26,9 @@ if ! "$venv/python" -m ziglang version >/dev/null 2>&1 && ! command -v zig >/dev
 fi
 if ! command -v rustup >/dev/null 2>&1; then
   need "rustup (to check the $target target)" "https://rustup.rs"
-elif ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+# Read the whole list before matching: `rustup ... | grep -q` under pipefail fails when grep
+# stops at the first match while rustup still writes (SIGPIPE), reporting a target that is there.
+elif ! grep -qx "$target" <<<"$(rustup target list --installed 2>/dev/null)"; then
   need "the Rust target $target (Lambda $arch)" "rustup target add $target   (once, before the build)"
 fi
 
@@ -45,10 +48,25 @@ if [ -z "${AWS_ACCESS_KEY_ID:-}" ] && [ -z "${AWS_PROFILE:-}" ] && [ -z "${AWS_W
    && [ -z "${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" ] \
    && ! grep -qs '^\[' "${HOME:-}/.aws/credentials" && ! grep -qs 'sso_' "${HOME:-}/.aws/config"; then
   need "AWS credentials" "aws configure (or export AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or aws sso login)"
+elif [ -n "$region" ]; then
+  # Credentials that are there must also work (expired SSO session, revoked key): one read-only
+  # STS call, free, with the AWS CLI when installed, else with the SAM venv's boto3.
+  works=yes
+  if command -v aws >/dev/null 2>&1; then
+    who=$(aws sts get-caller-identity --region "$region" --output text --query Arn 2>&1) || works=no
+  elif "$venv/python" -c 'import boto3' >/dev/null 2>&1; then
+    who=$("$venv/python" -c 'import boto3, sys; print(boto3.client("sts", region_name=sys.argv[1]).get_caller_identity()["Arn"])' "$region" 2>&1) || works=no
+  else
+    who="(not checked: neither the AWS CLI nor the SAM venv's boto3 is installed)"
+  fi
+  if [ "$works" = no ]; then
+    need "working AWS credentials (sts get-caller-identity failed: $(printf '%s' "$who" | tail -1))" \
+      "aws sso login, or aws configure, or export a valid AWS_PROFILE / AWS_ACCESS_KEY_ID"
+  fi
 fi
 
 if [ "$missing" -gt 0 ]; then
   echo "deploy: $missing prerequisite(s) missing; nothing was built (infra/README-deploy.md lists them)" >&2
   exit 1
 fi
-echo "deploy: prerequisites present (region $region, target $target)"
+echo "deploy: prerequisites present (region $region, target $target, identity ${who:-?})"

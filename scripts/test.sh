@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one test command (README; .ci/run calls exactly this). On a fresh machine it installs
 # what it needs (a Python venv with pinned moto[server] and the template checkers), starts
-# moto on 127.0.0.1, and runs: format check, clippy -D warnings, the domain purity check, every
-# test of the workspace, the console in a real browser (scripts/console-test.sh), and the
-# infrastructure checks. Stops moto by PID at the end.
+# moto on 127.0.0.1, and runs: format check, clippy -D warnings, the domain purity check, the
+# deploy prerequisites check against fakes (scripts/test-deploy-check.sh), every test of the
+# workspace, the console in a real browser (scripts/console-test.sh), and the infrastructure
+# checks. Stops moto by PID at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -18,6 +19,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "domain purity"
 bash scripts/check-domain.sh
+
+step "deploy prerequisites check (scripts/deploy-check.sh against fakes: no network, no AWS)"
+bash scripts/test-deploy-check.sh
 
 step "moto (DynamoDB, SQS, SNS emulator on 127.0.0.1)"
 bash scripts/moto.sh start

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use socialcare_domain::ports::{AlertQuery, CaseQuery, Clock};
+use socialcare_domain::ports::{AlertQuery, CaseCursor, CaseQuery, Clock};
 use socialcare_domain::services::desk::{Desk, Principal};
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::{CaseId, CaseStatus, Level};
@@ -203,6 +203,28 @@ struct CaseParams {
     assignee: Option<String>,
     waiting: Option<bool>,
     limit: Option<usize>,
+    /// The `next` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Most cases on one page of `GET /v1/cases` (the default is 100).
+const MAX_CASES_PAGE: usize = 500;
+
+/// `next` of a page: the last case's creation time (ns) and id, opaque to clients.
+fn encode_cursor(c: &CaseCursor) -> String {
+    format!("{}.{}", c.created_at.as_nanosecond(), c.id)
+}
+
+fn decode_cursor(s: &str) -> Result<CaseCursor, Problem> {
+    let bad = || Problem::bad_request("cursor: pass the `next` of the previous page unchanged");
+    let (ns, id) = s.split_once('.').ok_or_else(bad)?;
+    let created_at = ns
+        .parse::<i128>()
+        .ok()
+        .and_then(|ns| jiff::Timestamp::from_nanosecond(ns).ok())
+        .ok_or_else(bad)?;
+    let id = socialcare_domain::CaseId::parse(id).map_err(|_| bad())?;
+    Ok(CaseCursor { created_at, id })
 }
 
 fn parse_status(s: &str) -> Result<CaseStatus, Problem> {
@@ -233,9 +255,13 @@ async fn list_cases(
         assignee,
         waiting: p.waiting.unwrap_or(false),
         customer: None,
-        limit: Some(p.limit.unwrap_or(100).min(500)),
+        limit: Some(p.limit.unwrap_or(100).clamp(1, MAX_CASES_PAGE)),
+        newest_first: true,
+        after: p.cursor.as_deref().map(decode_cursor).transpose()?,
     };
-    let cases = api.desk.list_cases(&who, query).await?;
+    let page = api.desk.list_cases(&who, query).await?;
+    let next = page.next.as_ref().map(encode_cursor);
+    let cases = page.cases;
     let latest = api.desk.latest_customer_posts(&cases).await?;
     let now = api.clock.now();
     let etag = live::tag(cases.iter().map(|c| (c.id.as_str(), c.version.to_string())));
@@ -244,7 +270,7 @@ async fn list_cases(
             .iter()
             .map(|c| CaseSummary::new(c, now).with_latest(latest.get(&c.id)))
             .collect();
-        axum::Json(serde_json::json!({ "cases": items })).into_response()
+        axum::Json(serde_json::json!({ "cases": items, "next": next })).into_response()
     }))
 }
 

@@ -152,7 +152,7 @@ fn secret_from_env(name: &str) -> Option<String> {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
     let name = args.config.display().to_string();
-    let settings = socialcare_kit::config::parse(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = crate::stack::settings(&name, &text)?;
     let jwt = env::required(JWT_SECRET_ENV)?;
     let visibility = Duration::from_secs(30);
     let trends = crate::trends::trends_config(&name, &text, &settings)?;

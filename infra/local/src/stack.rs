@@ -48,6 +48,29 @@ pub fn rule_classifier(config_name: &str, config_text: &str) -> anyhow::Result<s
     socialcare_classify::RuleClassifier::new(config).map_err(|e| anyhow::anyhow!("[classify]: {e}"))
 }
 
+/// Settings read from the whole file, every section's problems reported together (the core
+/// settings, `[channels]`, `[classify]` and `[trends]` are read by different crates; an operator
+/// sees one list, in the order of the file).
+pub fn settings(config_name: &str, config_text: &str) -> anyhow::Result<Settings> {
+    use socialcare_kit::config::{ConfigErrors, parse, section};
+    let mut errors = Vec::new();
+    let settings = parse(config_name, config_text).map_err(|e| errors.extend(e.0)).ok();
+    let sections = [
+        section::<Accounts>(config_name, config_text, "channels").err(),
+        section::<socialcare_classify::ClassifyConfig>(config_name, config_text, "classify").err(),
+        section::<socialcare_trends::TrendsConfig>(config_name, config_text, "trends").err(),
+    ];
+    for e in sections.into_iter().flatten() {
+        errors.extend(e.0);
+    }
+    errors.dedup();
+    errors.sort_by_key(|e| e.line);
+    match settings {
+        Some(s) if errors.is_empty() => Ok(s),
+        _ => Err(anyhow::anyhow!("{}", ConfigErrors(errors))),
+    }
+}
+
 /// Reads the `[channels]` section (our platform accounts) of the configuration text.
 pub fn accounts(config_name: &str, config_text: &str) -> anyhow::Result<Accounts> {
     let accounts: Accounts =
@@ -548,5 +571,35 @@ impl Stack {
         }));
         tracing::info!(%addr, "socialcare is up: webhooks at /webhooks/generic, agent API at /v1");
         Ok(Stack { addr, tasks })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_section_of_the_file_reports_its_problems_together() {
+        let text = include_str!("../../../care.toml")
+            .replacen("default_queue", "default_qeue", 1)
+            .replacen("account_id = ", "acount_id = ", 1);
+        let line = |needle: &str| {
+            text.lines()
+                .position(|l| l.starts_with(needle))
+                .map(|i| i + 1)
+                .unwrap_or(0)
+        };
+        let e = super::settings("care.toml", &text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let service = format!(
+            "care.toml:{}: service.default_qeue: unknown key (did you mean default_queue?)",
+            line("default_qeue")
+        );
+        let channel = format!(
+            "care.toml:{}: channels.instagram[0].acount_id: unknown key (did you mean account_id?) (in account \"acme-ig\")",
+            line("acount_id")
+        );
+        assert!(e.contains(&service) && e.contains(&channel), "{e}");
+        assert!(e.contains("(2 problem(s))"), "{e}");
     }
 }

@@ -22,6 +22,15 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [CaseStatus; 5] = [
+        CaseStatus::New,
+        CaseStatus::Open,
+        CaseStatus::Pending,
+        CaseStatus::Resolved,
+        CaseStatus::Closed,
+    ];
+
     /// Whether the case still takes a customer's posts and counts against an agent's load.
     pub fn is_active(self) -> bool {
         matches!(self, CaseStatus::New | CaseStatus::Open | CaseStatus::Pending)

@@ -161,7 +161,36 @@ pub struct CaseQuery {
     /// Only active cases that nobody has (the queue).
     pub waiting: bool,
     pub customer: Option<CustomerId>,
+    /// At most this many cases, the first in the list's order: stores stop reading there (an
+    /// index query reads O(limit) keys per index value, not the whole table).
     pub limit: Option<usize>,
+    /// Newest case first (created_at, then id, descending) instead of oldest first.
+    pub newest_first: bool,
+    /// Only the cases strictly after this position in the list's order: the next page.
+    pub after: Option<CaseCursor>,
+}
+
+/// A position in a list of cases, ordered by (created_at, id): where a page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCursor {
+    pub created_at: jiff::Timestamp,
+    pub id: CaseId,
+}
+
+impl CaseCursor {
+    pub fn of(case: &Case) -> Self {
+        Self {
+            created_at: case.created_at,
+            id: case.id.clone(),
+        }
+    }
+
+    /// Whether `case` comes strictly after this position in a list ordered `newest_first` or not.
+    pub fn precedes(&self, case: &Case, newest_first: bool) -> bool {
+        let here = (self.created_at, &self.id);
+        let there = (case.created_at, &case.id);
+        if newest_first { there < here } else { there > here }
+    }
 }
 
 impl CaseQuery {

@@ -5,6 +5,7 @@
 //! with [`section`], so their errors carry lines too. Secrets never live in the file: it names the
 //! environment variables that hold them.
 
+mod shape;
 mod sla;
 
 use serde::Deserialize;
@@ -194,11 +195,16 @@ pub fn load(path: &Path) -> Result<Settings, ConfigErrors> {
 
 /// Parses and validates configuration text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
-    let raw: RawFile = toml::from_str(text).map_err(|e| ConfigErrors(vec![toml_error(file, text, &e)]))?;
+    let doc = document(file, text)?;
+    let (raw, problems) = shape::deserialize::<RawFile>("", &doc);
     let mut c = Collector {
         file,
         text,
-        errors: Vec::new(),
+        errors: problems.into_iter().map(|p| located(file, text, p)).collect(),
+    };
+    // The semantic checks run on what could be read, so their errors join the shape's.
+    let Some(raw) = raw else {
+        return Err(ConfigErrors(c.errors));
     };
 
     let service = raw.service.unwrap_or(RawService {
@@ -477,29 +483,36 @@ fn identity_rules(c: &mut Collector<'_>, raw: Option<&RawIdentity>) -> Identifie
     }
 }
 
-/// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the
-/// section's own type; a missing section gives `T::default()`. Errors carry the line.
-pub fn section<T: DeserializeOwned + Default>(file: &str, text: &str, name: &str) -> Result<T, ConfigErrors> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigErrors(vec![toml_error(file, text, &e)]))?;
-    if !table.contains_key(name) {
-        return Ok(T::default());
+/// The text parsed with every key's and value's span (a syntax error stops here, with its line).
+fn document<'t>(file: &str, text: &'t str) -> Result<Spanned<toml::de::DeValue<'t>>, ConfigErrors> {
+    let doc = toml::de::DeTable::parse(text).map_err(|e| ConfigErrors(vec![toml_error(file, text, &e)]))?;
+    let span = doc.span();
+    Ok(Spanned::new(span, toml::de::DeValue::Table(doc.into_inner())))
+}
+
+fn located(file: &str, text: &str, p: shape::Problem) -> ConfigError {
+    ConfigError {
+        file: file.to_string(),
+        line: p.offset.map(|o| line_of(text, o)),
+        key: p.path,
+        message: p.message,
     }
-    let value = table
-        .get(name)
-        .cloned()
-        .unwrap_or(toml::Value::Table(toml::Table::new()));
-    T::deserialize(value).map_err(|e| {
-        let line = text
-            .lines()
-            .position(|l| l.trim_start().starts_with(&format!("[{name}")))
-            .map(|i| i + 1);
-        ConfigErrors(vec![ConfigError {
-            file: file.to_string(),
-            line,
-            key: name.to_string(),
-            message: e.message().to_string(),
-        }])
-    })
+}
+
+/// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the
+/// section's own type; a missing section gives `T::default()`. Every unknown key and wrong type
+/// of the section is reported, each with its line and key path.
+pub fn section<T: DeserializeOwned + Default>(file: &str, text: &str, name: &str) -> Result<T, ConfigErrors> {
+    let doc = document(file, text)?;
+    let Some(value) = doc.get_ref().as_table().and_then(|t| t.get(name)) else {
+        return Ok(T::default());
+    };
+    match shape::deserialize::<T>(name, value) {
+        (Some(t), problems) if problems.is_empty() => Ok(t),
+        (_, problems) => Err(ConfigErrors(
+            problems.into_iter().map(|p| located(file, text, p)).collect(),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -675,15 +688,15 @@ P4 = 3600
             ),
             (
                 GOOD.replace("capacity = 2", "capacity = 2\nchannel_capacity = { fax = 1 }"),
-                "care.toml:15: (syntax)",
+                "care.toml:15: agents[0].channel_capacity.fax: unknown value `fax`",
             ),
             (
                 GOOD.replace("capacity = 2", "capacity = 2\nmood = \"happy\""),
-                "care.toml:15: (syntax): unknown field `mood`",
+                "care.toml:15: agents[0].mood: unknown key (known: id, name, languages,",
             ),
             (
                 GOOD.replace("languages = [\"en\", \"es\"]", "languages = [\"english\"]"),
-                "care.toml:3: (syntax)",
+                "care.toml:3: service.languages: `english` is not a two-letter",
             ),
         ];
         for (text, expected) in table {
@@ -693,6 +706,89 @@ P4 = 3600
                 "expected `{expected}` in {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_shape_error_is_reported_at_once_with_its_line() {
+        let text = GOOD
+            .replace("default_language = \"en\"", "default_langauge = \"en\"")
+            .replace("capacity = 2", "capacity = \"two\"")
+            .replace("P3 = 600", "P3 = 600\nP9 = 1");
+        let errors = errors_of(&text);
+        assert_eq!(
+            errors,
+            [
+                "care.toml:4: service.default_langauge: unknown key (did you mean default_language?)",
+                "care.toml:14: agents[0].capacity: wrong type: expected u32, found string \"two\" (in agent \"ana\")",
+                "care.toml:20: sla.first_response.P9: unknown value `P9` (did you mean P1?)",
+            ],
+            "three problems, in the order of the file, none hiding another"
+        );
+    }
+
+    #[test]
+    fn shape_and_value_errors_come_together() {
+        let text = GOOD
+            .replace("capacity = 2", "capacity = 0\nskils = { billing = 1 }")
+            .replace("P2 = 120", "P2 = 0");
+        let errors = errors_of(&text);
+        for want in [
+            "care.toml:14: agents[0].capacity: must be at least 1",
+            "care.toml:15: agents[0].skils: unknown key (did you mean skills?) (in agent \"ana\")",
+            "care.toml:19: sla.first_response.P2: must be a positive",
+        ] {
+            assert!(errors.iter().any(|e| e.starts_with(want)), "`{want}` not in {errors:?}");
+        }
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[derive(Deserialize, Default, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Accounts {
+        #[serde(default)]
+        x: Vec<XAccount>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct XAccount {
+        name: String,
+        account_id: String,
+        handle: Option<String>,
+    }
+
+    #[test]
+    fn a_typo_inside_an_array_of_tables_names_its_line_index_and_account() {
+        let text = format!(
+            "{GOOD}\n[[channels.x]]\nname = \"brand\"\naccount_id = \"1\"\n\n\
+             [[channels.x]]\nname = \"help\"\nacount_id = \"2\"\nhandle = 3\n"
+        );
+        let line = |prefix: &str| {
+            text.lines()
+                .position(|l| l.starts_with(prefix))
+                .map(|i| i + 1)
+                .unwrap_or(0)
+        };
+        let errors: Vec<String> = section::<Accounts>("care.toml", &text, "channels")
+            .err()
+            .map(|e| e.0.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            errors,
+            [
+                format!(
+                    "care.toml:{}: channels.x[1].acount_id: unknown key (did you mean account_id?) (in account \"help\")",
+                    line("acount_id")
+                ),
+                format!(
+                    "care.toml:{}: channels.x[1].handle: wrong type: expected a string, found integer `3` (in account \"help\")",
+                    line("handle = 3")
+                ),
+            ],
+            "the missing account_id that follows the typo is not reported twice"
+        );
     }
 
     #[test]
@@ -725,6 +821,9 @@ P4 = 3600
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains("care.toml:22: classify"), "{e}");
+        assert!(
+            e.contains("care.toml:23: classify.threshold: wrong type: expected u32"),
+            "{e}"
+        );
     }
 }

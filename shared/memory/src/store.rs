@@ -483,8 +483,17 @@ impl CaseStore for MemoryStore {
 
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
         let state = self.lock()?;
-        let mut out: Vec<Case> = state.cases.values().filter(|c| matches(c, query)).cloned().collect();
+        let mut out: Vec<Case> = state
+            .cases
+            .values()
+            .filter(|c| matches(c, query))
+            .filter(|c| query.after.as_ref().is_none_or(|a| a.precedes(c, query.newest_first)))
+            .cloned()
+            .collect();
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        if query.newest_first {
+            out.reverse();
+        }
         if let Some(limit) = query.limit {
             out.truncate(limit);
         }

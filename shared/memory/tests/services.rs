@@ -336,6 +336,7 @@ async fn routing_by_language_then_waiting_then_claim() {
             },
         )
         .await
+        .map(|p| p.cases)
         .unwrap_or_default();
     assert_eq!(mine.len(), 1);
     w.desk
@@ -353,6 +354,7 @@ async fn routing_by_language_then_waiting_then_claim() {
             },
         )
         .await
+        .map(|p| p.cases)
         .unwrap_or_default();
     assert_eq!(now_mine.len(), 1);
     assert_eq!(now_mine[0].language, Some(lang("en")));
@@ -1801,4 +1803,73 @@ async fn a_case_whose_customer_deleted_every_post_resolves_itself_as_withdrawn()
     let before = case_of(&w, &two).await;
     assert_eq!(w.thread.apply(delete("w3")).await.ok(), Some(Threaded::Redacted));
     assert_eq!(case_of(&w, &two).await.version, before.version);
+}
+
+/// Walks `GET /v1/cases`-style pages of `limit` as `who` to the end: the ids, and each page's size.
+async fn walk_pages(w: &World, who: &Principal, limit: usize) -> (Vec<CaseId>, Vec<usize>) {
+    let mut ids = Vec::new();
+    let mut sizes = Vec::new();
+    let mut after = None;
+    loop {
+        let page = w
+            .desk
+            .list_cases(
+                who,
+                CaseQuery {
+                    limit: Some(limit),
+                    after: after.clone(),
+                    ..CaseQuery::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sizes.push(page.cases.len());
+        ids.extend(page.cases.iter().map(|c| c.id.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return (ids, sizes),
+        }
+        assert!(sizes.len() < 100, "pages never end");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages_skip_what_the_agent_may_not_see_and_walk_the_rest_once() {
+    let w = world(vec![agent("ana", &["pt"], 1), agent("ben", &["en"], 1)], 60);
+    // Eight cases, one a second: Portuguese and French ones Ben may not see between English ones.
+    for (i, l) in ["en", "pt", "fr", "fr", "en", "pt", "fr", "en"].iter().enumerate() {
+        w.clock.advance(1);
+        w.created(post(&format!("{i}"), &format!("a{i}"), l, true, w.clock.now()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    route_pending(&w).await;
+    let mut all = CaseStore::list(w.store.as_ref(), &CaseQuery::default())
+        .await
+        .unwrap_or_default();
+    all.reverse();
+    let sam = Principal {
+        agent_id: id("sam"),
+        role: Role::Supervisor,
+    };
+    let ben = Principal {
+        agent_id: id("ben"),
+        role: Role::Agent,
+    };
+    let (ids, sizes) = walk_pages(&w, &sam, 3).await;
+    assert_eq!(
+        ids,
+        all.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        "newest case first"
+    );
+    assert_eq!(sizes, [3, 3, 2]);
+    let english: Vec<CaseId> = all
+        .iter()
+        .filter(|c| c.language == Some(lang("en")))
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(english.len(), 3);
+    let (ids, sizes) = walk_pages(&w, &ben, 1).await;
+    assert_eq!(ids, english, "Ben's pages hold only what he may read, each once");
+    assert!(sizes.iter().all(|s| *s <= 1), "{sizes:?}");
 }

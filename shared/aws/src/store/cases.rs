@@ -65,40 +65,54 @@ enum CaseCheck {
 }
 
 impl AwsStore {
-    /// One page of case keys from a case index, in (created_at, id) order, and where the next
-    /// page starts. Index queries are eventually consistent: the cases read after decide.
+    /// One page of case keys from a case index, in (created_at, id) order (descending when not
+    /// `forward`), strictly past the sort key `past` when given, and where the next page starts.
+    /// Index queries are eventually consistent: the cases read after decide.
+    #[allow(clippy::too_many_arguments)]
     async fn index_keys(
         &self,
         index: &str,
         attr: &str,
         value: &str,
+        forward: bool,
+        past: Option<&str>,
         page: Option<i32>,
         start: Option<Item>,
-    ) -> PortResult<(Vec<String>, Option<Item>)> {
+    ) -> PortResult<(Vec<(String, String)>, Option<Item>)> {
         self.counters.add(Op::Query);
-        let out = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.tables.cases)
             .index_name(index)
-            .key_condition_expression("#k = :v")
             .expression_attribute_names("#k", attr)
             .expression_attribute_values(":v", s(value))
+            .scan_index_forward(forward)
             .set_limit(page)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| map_sdk("Query", e))?;
+            .set_exclusive_start_key(start);
+        query = match past {
+            Some(past) => query
+                .key_condition_expression(if forward {
+                    "#k = :v AND #c > :past"
+                } else {
+                    "#k = :v AND #c < :past"
+                })
+                .expression_attribute_names("#c", CREATED)
+                .expression_attribute_values(":past", s(past)),
+            None => query.key_condition_expression("#k = :v"),
+        };
+        let out = query.send().await.map_err(|e| map_sdk("Query", e))?;
         let items = out.items.unwrap_or_default();
         self.counters.add_read_halves(
             Op::Query,
             crate::units::read_half_units(items.iter().map(crate::units::item_size).sum(), false),
         );
-        let pks = items
+        // KEYS_ONLY projects the index's own keys too: the sort key orders the merge.
+        let keys = items
             .iter()
-            .map(|i| get_s(i, PK).map(str::to_string))
+            .map(|i| Ok((get_s(i, CREATED)?.to_string(), get_s(i, PK)?.to_string())))
             .collect::<PortResult<Vec<_>>>()?;
-        Ok((pks, out.last_evaluated_key.filter(|k| !k.is_empty())))
+        Ok((keys, out.last_evaluated_key.filter(|k| !k.is_empty())))
     }
 
     /// The cases stored under `pks` (consistent reads; a key whose case is gone is skipped),
@@ -440,13 +454,23 @@ impl CaseStore for AwsStore {
         let table = &self.tables.cases;
         let mut out: Vec<Case> = Vec::new();
         let limit = query.limit.unwrap_or(usize::MAX);
+        let after = query.after.as_ref();
         let matches = |c: &Case| {
             (query.statuses.is_empty() || query.statuses.contains(&c.status))
                 && query.assignee.as_ref().is_none_or(|a| c.assignee.as_ref() == Some(a))
                 && (!query.waiting || c.is_waiting())
                 && query.customer.as_ref().is_none_or(|cu| &c.customer_id == cu)
+                && after.is_none_or(|a| a.precedes(c, query.newest_first))
         };
-        // The most selective index that answers the query; the rest is filtered here.
+        let statuses = |list: &[socialcare_domain::CaseStatus]| {
+            let mut statuses: Vec<String> = list.iter().map(|s| s.as_str().to_string()).collect();
+            statuses.sort();
+            statuses.dedup();
+            statuses
+        };
+        // The most selective index that answers the query; the rest is filtered here. A limited
+        // list without a filter reads the status index (every case has a status) so that it
+        // too stops at its limit; an unlimited one scans (one read per item, no index keys).
         let index: Option<(&str, &str, Vec<String>)> = if let Some(customer) = &query.customer {
             Some((GSI_CASES_BY_CUSTOMER, CUSTOMER, vec![customer.to_string()]))
         } else if let Some(agent) = &query.assignee {
@@ -454,35 +478,61 @@ impl CaseStore for AwsStore {
         } else if query.waiting {
             Some((GSI_CASES_WAITING, WAITING, vec![WAITING_VALUE.to_string()]))
         } else if !query.statuses.is_empty() {
-            let mut statuses: Vec<String> = query.statuses.iter().map(|s| s.as_str().to_string()).collect();
-            statuses.sort();
-            statuses.dedup();
-            Some((GSI_CASES_BY_STATUS, STATUS, statuses))
+            Some((GSI_CASES_BY_STATUS, STATUS, statuses(&query.statuses)))
+        } else if query.limit.is_some() {
+            Some((
+                GSI_CASES_BY_STATUS,
+                STATUS,
+                statuses(&socialcare_domain::CaseStatus::ALL),
+            ))
         } else {
             None
         };
         match index {
             Some((index, attr, values)) => {
                 // The case indexes hold keys only (`KEYS_ONLY`: a case write costs no index
-                // write unless a key moves). The keys come from the index in (created_at, id)
-                // order; the cases from the table, consistently, a chunk at a time, so a
-                // limited list of one index stops reading at its limit.
-                let single = values.len() == 1;
-                let page = (single && limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
-                for value in values {
-                    let mut found = 0usize;
-                    let mut start = None;
-                    loop {
-                        let (pks, next) = self.index_keys(index, attr, &value, page, start.take()).await?;
-                        let mut cases = self.cases_by_pk(&pks).await?;
-                        cases.retain(|c| matches(c));
-                        found += cases.len();
-                        out.extend(cases);
-                        match next {
-                            Some(k) if !(single && found >= limit) => start = Some(k),
-                            _ => break,
+                // write unless a key moves). One stream of keys per index value, in (created_at,
+                // id) order from the cursor on, merged by that sort key; only the keys that can
+                // still make the page are read as cases (consistently, the case decides), so a
+                // limited list reads O(limit) cases and O(values × limit) keys at most.
+                let page = (limit < usize::MAX).then(|| i32::try_from(limit.clamp(1, 100)).unwrap_or(100));
+                let past = after.map(|a| sort_key(a.created_at, a.id.as_str()));
+                let forward = !query.newest_first;
+                let mut streams: Vec<KeyStream> = values.iter().map(|_| KeyStream::default()).collect();
+                while out.len() < limit {
+                    for (stream, value) in streams.iter_mut().zip(&values) {
+                        if stream.keys.is_empty() && !stream.done {
+                            let (keys, next) = self
+                                .index_keys(index, attr, value, forward, past.as_deref(), page, stream.next.take())
+                                .await?;
+                            stream.keys.extend(keys);
+                            stream.done = next.is_none();
+                            stream.next = next;
                         }
                     }
+                    let want = (limit - out.len()).min(100);
+                    let mut chunk = Vec::new();
+                    // A stream that is empty but not done may hold the next key: refill first.
+                    while chunk.len() < want && !streams.iter().any(|s| s.keys.is_empty() && !s.done) {
+                        let best = streams
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, s)| s.keys.front().map(|k| (i, &k.0)))
+                            .reduce(|a, b| if (b.1 < a.1) == forward { b } else { a });
+                        let Some((i, _)) = best else { break };
+                        if let Some((_, pk)) = streams[i].keys.pop_front() {
+                            chunk.push(pk);
+                        }
+                    }
+                    if chunk.is_empty() {
+                        if streams.iter().all(|s| s.keys.is_empty() && s.done) {
+                            break;
+                        }
+                        continue;
+                    }
+                    let mut cases = self.cases_by_pk(&chunk).await?;
+                    cases.retain(|c| matches(c));
+                    out.extend(cases);
                 }
             }
             None => {
@@ -497,7 +547,18 @@ impl CaseStore for AwsStore {
             }
         }
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        if query.newest_first {
+            out.reverse();
+        }
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// Keys of one index value not yet merged, and where its next page starts.
+#[derive(Default)]
+struct KeyStream {
+    keys: std::collections::VecDeque<(String, String)>,
+    next: Option<Item>,
+    done: bool,
 }

@@ -9,7 +9,8 @@ use crate::error::{PortError, ServiceError};
 use crate::events::{Envelope, Event, ReplyRequested};
 use crate::ids::{AgentId, AuthorId, CaseId, PostId, stable_hash};
 use crate::ports::{
-    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher,
+    AgentStore, AlertQuery, AlertStore, CaseCursor, CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore,
+    Publisher,
 };
 use crate::post::{Author, Delivery, Direction, Post};
 use crate::sla::Alert;
@@ -21,6 +22,16 @@ mod replies;
 mod routing;
 
 pub use identity::MAX_REASON_CHARS;
+
+/// Cases one list request reads from the store at most (see [`Desk::list_cases`]).
+pub const MAX_LIST_READ: usize = 1000;
+
+/// A page of cases and where the next one starts (None: the list ends here).
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    pub next: Option<CaseCursor>,
+}
 
 /// Who is calling, as the token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,24 +211,58 @@ impl Desk {
             || (case.is_waiting() && agent.is_some_and(|a| a.speaks(case.language.as_ref())))
     }
 
-    pub async fn list_cases(&self, who: &Principal, mut query: CaseQuery) -> Result<Vec<Case>, ServiceError> {
+    /// A page of the cases the caller may read. The queue (`waiting`) comes in claim order
+    /// (priority, then the longest wait) from at most [`MAX_LIST_READ`] waiting cases; every
+    /// other list newest case first, `query.limit` at a time, from `query.after` on, with where
+    /// the next page starts. The store stops at the page's size (on DynamoDB an index query of
+    /// O(limit) keys); when the caller's visibility drops cases, further store pages are read, at
+    /// most [`MAX_LIST_READ`] cases in all, and the page ends where reading stopped.
+    pub async fn list_cases(&self, who: &Principal, mut query: CaseQuery) -> Result<CasePage, ServiceError> {
         let agent = self.agents.get(&who.agent_id).await?;
         if !who.is_supervisor() && query.assignee.as_ref().is_some_and(|a| a != &who.agent_id) {
             return Err(ServiceError::Forbidden("agents list only their own cases".into()));
         }
-        let limit = query.limit.take();
-        let mut cases = self.cases.list(&query).await?;
-        cases.retain(|c| Self::may_read(who, agent.as_ref(), c));
+        let limit = query.limit.take().unwrap_or(usize::MAX);
         if query.waiting {
-            // The queue in the order a claim takes it: priority, then the longest wait.
+            query.newest_first = false;
+            query.after = None;
+            query.limit = Some(MAX_LIST_READ);
+            let mut cases = self.cases.list(&query).await?;
+            cases.retain(|c| Self::may_read(who, agent.as_ref(), c));
             cases.sort_by_key(|c| (c.priority, c.created_at));
-        } else {
-            cases.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
-        }
-        if let Some(limit) = limit {
             cases.truncate(limit);
+            return Ok(CasePage { cases, next: None });
         }
-        Ok(cases)
+        query.newest_first = true;
+        let page = limit.clamp(1, MAX_LIST_READ);
+        query.limit = Some(page);
+        let mut cases = Vec::new();
+        let mut read = 0;
+        loop {
+            let batch = self.cases.list(&query).await?;
+            read += batch.len();
+            let more = batch.len() == page;
+            let last = batch.last().map(CaseCursor::of);
+            let n = batch.len();
+            for (i, case) in batch.into_iter().enumerate() {
+                if !Self::may_read(who, agent.as_ref(), &case) {
+                    continue;
+                }
+                cases.push(case);
+                if cases.len() == limit {
+                    let rest = more || i + 1 < n;
+                    let next = rest.then(|| cases.last().map(CaseCursor::of)).flatten();
+                    return Ok(CasePage { cases, next });
+                }
+            }
+            if !more {
+                return Ok(CasePage { cases, next: None });
+            }
+            if read >= MAX_LIST_READ {
+                return Ok(CasePage { cases, next: last });
+            }
+            query.after = last;
+        }
     }
 
     /// The version of a case the caller may act on (a reply's `If-Match`): one read of the case.

@@ -292,7 +292,7 @@ allow = "any_region"
             ),
             (
                 BASE.replace("allow = \"any_region\"", "allow = \"anything\""),
-                "(syntax)",
+                "care.toml:45: routing.relax[1].allow: unknown value `anything` (one of: secondary_language,",
             ),
             (
                 BASE.replace("offline_grace_secs = 120", "offline_grace_secs = -1"),

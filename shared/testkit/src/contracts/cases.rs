@@ -4,7 +4,7 @@
 use super::concurrently;
 use crate::sample::{agent, at, case, customer_id, post_id, tag};
 use anyhow::{bail, ensure};
-use socialcare_domain::ports::{AgentStore, CaseQuery, CaseStore, LoadChange};
+use socialcare_domain::ports::{AgentStore, CaseCursor, CaseQuery, CaseStore, LoadChange};
 use socialcare_domain::{AgentId, Case, CaseStatus, Channel, PortError, PortResult};
 use std::sync::Arc;
 
@@ -292,6 +292,7 @@ where
             .all(|w| (w[0].created_at, &w[0].id) <= (w[1].created_at, &w[1].id)),
         "an unfiltered list is ordered by creation"
     );
+    pages(s, &c1.customer_id, &[c3.id.clone(), c1.id.clone()]).await?;
 
     channel_limits(s).await?;
     concurrent_take(store.clone(), scale).await?;
@@ -534,5 +535,59 @@ where
     }
     ensure!(ok == held, "each case released once: {ok} of {held}");
     ensure!(load_of(&*store, &amy.id).await? == 0, "load back to zero, never below");
+    Ok(())
+}
+
+/// Newest-first pages (`limit` and the cursor `after`) walk the same list as one unlimited
+/// read, reversed, with one index value (a customer) or several (statuses) or none.
+async fn pages<S: CaseStore + ?Sized>(
+    s: &S,
+    customer: &socialcare_domain::CustomerId,
+    newest_of_customer: &[socialcare_domain::CaseId],
+) -> anyhow::Result<()> {
+    let queries = [
+        CaseQuery {
+            customer: Some(customer.clone()),
+            ..CaseQuery::default()
+        },
+        CaseQuery {
+            statuses: vec![CaseStatus::Closed, CaseStatus::Resolved, CaseStatus::New],
+            ..CaseQuery::default()
+        },
+        CaseQuery::default(),
+    ];
+    for (n, query) in queries.into_iter().enumerate() {
+        let mut whole = CaseStore::list(s, &query).await?;
+        whole.reverse();
+        let whole: Vec<_> = whole.into_iter().map(|c| c.id).collect();
+        for limit in [1, 2] {
+            let mut walked = Vec::new();
+            let mut after: Option<CaseCursor> = None;
+            loop {
+                let page = CaseStore::list(
+                    s,
+                    &CaseQuery {
+                        limit: Some(limit),
+                        newest_first: true,
+                        after: after.clone(),
+                        ..query.clone()
+                    },
+                )
+                .await?;
+                ensure!(page.len() <= limit, "query {n}: a page of {limit} held {}", page.len());
+                let Some(last) = page.last() else { break };
+                after = Some(CaseCursor::of(last));
+                walked.extend(page.into_iter().map(|c| c.id));
+                ensure!(walked.len() <= whole.len(), "query {n}: pages of {limit} repeat cases");
+            }
+            ensure!(
+                walked == whole,
+                "query {n}: pages of {limit} walk {walked:?}, one read gives {whole:?} newest first"
+            );
+        }
+        if n == 0 {
+            ensure!(whole == newest_of_customer, "by customer, newest first: {whole:?}");
+        }
+    }
     Ok(())
 }

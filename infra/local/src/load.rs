@@ -243,7 +243,10 @@ fn loopback_base(url: &str) -> anyhow::Result<String> {
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    anyhow::ensure!(local, "--url {url}: `care load` only targets this machine (127.0.0.1, ::1, localhost)");
+    anyhow::ensure!(
+        local,
+        "--url {url}: `care load` only targets this machine (127.0.0.1, ::1, localhost)"
+    );
     Ok(url.trim_end_matches('/').to_string())
 }
 
@@ -257,10 +260,13 @@ async fn backlog(client: &reqwest::Client, base: &str) -> Option<u64> {
 /// Generates, signs, sends and reports (see the module doc).
 pub async fn run(args: LoadArgs) -> anyhow::Result<Report> {
     let base = loopback_base(&args.url)?;
-    anyhow::ensure!(args.rate > 0 && args.seconds > 0, "--rate and --seconds must be above 0");
+    anyhow::ensure!(
+        args.rate > 0 && args.seconds > 0,
+        "--rate and --seconds must be above 0"
+    );
     let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
-    let settings = socialcare_kit::config::parse(&args.config.display().to_string(), &text)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings =
+        socialcare_kit::config::parse(&args.config.display().to_string(), &text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = settings
         .source(&args.source)
         .with_context(|| format!("source `{}` is not in {}", args.source, args.config.display()))?;

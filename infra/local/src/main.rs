@@ -86,7 +86,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve(args).await,
         Command::Replay(args) => commands::replay(args).await,
         Command::Load(args) => {
-            socialcare_local::load::run(args).await?.lines().iter().for_each(|l| println!("{l}"));
+            socialcare_local::load::run(args)
+                .await?
+                .lines()
+                .iter()
+                .for_each(|l| println!("{l}"));
             Ok(())
         }
         Command::Eval(args) => socialcare_local::triage::eval(args),

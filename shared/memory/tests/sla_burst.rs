@@ -66,7 +66,11 @@ async fn five_thousand_breaches_due_together_fire_in_one_tick_once_each() {
     assert_eq!(sla.tick().await.unwrap_or_else(|e| panic!("{e}")).alerts, 0);
     set(&clock, ts(100));
     let report = sla.tick().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((report.due, report.alerts), (CASES, CASES), "all in one tick: {report:?}");
+    assert_eq!(
+        (report.due, report.alerts),
+        (CASES, CASES),
+        "all in one tick: {report:?}"
+    );
     let alerts = sink.alerts();
     assert_eq!(alerts.len(), CASES);
     let ids: HashSet<&str> = alerts.iter().map(|a| a.id.as_str()).collect();

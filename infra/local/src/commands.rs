@@ -77,7 +77,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = crate::backlog::DEFAULT_MAX_BACKLOG)]
     pub max_backlog: usize,
     /// Worker threads of the consumers' runtime (classify, thread, route, outbound, SLA);
-    /// the webhooks and /v1 have their own (default: the machine's cores).
+    /// the webhooks and /v1 have their own (default: half the machine's cores); classify runs
+    /// one poller per thread.
     #[arg(long)]
     pub consumer_threads: Option<usize>,
 }

@@ -95,7 +95,9 @@ pub struct PipelineOptions {
 impl Default for PipelineOptions {
     fn default() -> Self {
         Self {
-            consumer_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // Half the cores: measured on 2 cores, one consumer thread kept the webhook's p99
+            // at a third of what two gave, at the same throughput (README, Load).
+            consumer_threads: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             max_backlog: crate::backlog::DEFAULT_MAX_BACKLOG,
         }
     }
@@ -342,14 +344,19 @@ impl Stack {
             clock: clock.clone(),
         });
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
-        let classify_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
+        // Classify, the heaviest step, runs one poller per consumer thread (as Lambda runs
+        // concurrent invocations on the standard queue), each with its own batch outbox.
+        let classifiers: Vec<(Arc<Deferred>, Arc<ClassifyService>)> = (0..opts.pipeline.consumer_threads.max(1))
+            .map(|_| {
+                let outbox = Arc::new(Deferred::new(ports.publisher.clone()));
+                let service = ClassifyService::new(opts.classifier.clone(), outbox.clone(), clock.clone())
+                    .with_history(ports.customers.clone(), ports.cases.clone())
+                    .with_store_only_chatter(ports.posts.clone())
+                    .with_triage(ports.triage.clone());
+                (outbox, Arc::new(service))
+            })
+            .collect();
         let thread_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
-        let classify = Arc::new(
-            ClassifyService::new(opts.classifier.clone(), classify_outbox.clone(), clock.clone())
-                .with_history(ports.customers.clone(), ports.cases.clone())
-                .with_store_only_chatter(ports.posts.clone())
-                .with_triage(ports.triage.clone()),
-        );
         let thread = Arc::new(
             ThreadService::new(
                 ports.posts.clone(),
@@ -535,15 +542,17 @@ impl Stack {
                 move |e| handler(e),
             ))
         };
-        tasks.push(spawn_poller(
-            Stream::Received,
-            receiver(Stream::Received)?,
-            Some(classify_outbox),
-            Arc::new(move |e| {
-                let s = classify.clone();
-                Box::pin(async move { fn_classify::handle(&s, e).await })
-            }),
-        ));
+        for (outbox, classify) in classifiers {
+            tasks.push(spawn_poller(
+                Stream::Received,
+                receiver(Stream::Received)?,
+                Some(outbox),
+                Arc::new(move |e| {
+                    let s = classify.clone();
+                    Box::pin(async move { fn_classify::handle(&s, e).await })
+                }),
+            ));
+        }
         tasks.push(spawn_poller(
             Stream::Classified,
             receiver(Stream::Classified)?,

@@ -245,6 +245,7 @@ impl TestStack {
             send_backoff: Duration::from_millis(10),
             visibility,
             console: Default::default(),
+            pipeline: Default::default(),
         };
         let stack = Stack::start(opts, ports.clone()).await?;
         Ok(Self {

@@ -71,6 +71,16 @@ pub struct ServeArgs {
     /// The app client id for `--cognito-domain`.
     #[arg(long, env = "CARE_COGNITO_CLIENT_ID", requires = "cognito_domain")]
     pub cognito_client_id: Option<String>,
+    /// Memory backend: queued messages (over all in-process queues) at which the webhooks
+    /// answer 503 with Retry-After instead of accepting more (default: about ten seconds of
+    /// the X firehose average).
+    #[arg(long, default_value_t = crate::backlog::DEFAULT_MAX_BACKLOG)]
+    pub max_backlog: usize,
+    /// Worker threads of the consumers' runtime (classify, thread, route, outbound, SLA);
+    /// the webhooks and /v1 have their own (default: half the machine's cores); classify runs
+    /// one poller per thread.
+    #[arg(long)]
+    pub consumer_threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -182,6 +192,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .clone()
                 .zip(args.cognito_client_id.clone())
                 .map(|(domain, client_id)| fn_agent_api::console::Cognito { domain, client_id }),
+        },
+        pipeline: crate::stack::PipelineOptions {
+            max_backlog: args.max_backlog,
+            consumer_threads: args
+                .consumer_threads
+                .unwrap_or_else(|| crate::stack::PipelineOptions::default().consumer_threads),
         },
     };
     let ports = match args.backend {

@@ -1,5 +1,5 @@
 //! What `care serve` answers besides the functions' routes: `GET /` (where things are),
-//! `GET /health`, and a local reply sink (`POST /sink/replies`) that answers a generic source's
+//! `GET /health` (with the in-process queues' backlog), and a local reply sink (`POST /sink/replies`) that answers a generic source's
 //! reply webhooks like a forum would, so replies show as delivered on one machine.
 
 use axum::Router;
@@ -12,14 +12,18 @@ use std::sync::{Arc, Mutex};
 /// Replies the sink remembers (ids and cases only, never texts), newest last.
 const SINK_KEEP: usize = 1_000;
 
-pub fn router() -> Router {
+/// `depth`: the in-process queues' depth, reported by `/health` (see [`crate::backlog`]).
+pub fn router(depth: Option<crate::backlog::DepthProbe>) -> Router {
     let sink: Arc<Mutex<VecDeque<serde_json::Value>>> = Arc::new(Mutex::new(VecDeque::new()));
     let seen = sink.clone();
     Router::new()
         .route("/", get(index))
         .route(
             "/health",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            get(move || {
+                let depth = depth.clone();
+                async move { axum::Json(crate::backlog::health(depth.as_ref())) }
+            }),
         )
         .route(
             "/sink/replies",

@@ -7,7 +7,7 @@ use socialcare_local::commands;
 #[command(
     name = "care",
     version,
-    about = "socialcare on one machine: serve, replay, eval, train, token, keygen, ref, labels, sla explain"
+    about = "socialcare on one machine: serve, replay, load, eval, train, token, keygen, ref, labels, sla explain"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,6 +20,9 @@ enum Command {
     Serve(commands::ServeArgs),
     /// Sign and post webhook payloads (a file or a folder) to a running stack.
     Replay(commands::ReplayArgs),
+    /// Offer a seeded stream of signed posts open-loop at a fixed rate; print answer latency
+    /// percentiles, accepted/refused counts and drain time.
+    Load(socialcare_local::load::LoadArgs),
     /// Evaluate the classifier on a labelled set: per-language accuracy, precision/recall,
     /// confusion matrices.
     Eval(socialcare_local::triage::EvalArgs),
@@ -82,6 +85,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => commands::serve(args).await,
         Command::Replay(args) => commands::replay(args).await,
+        Command::Load(args) => {
+            socialcare_local::load::run(args)
+                .await?
+                .lines()
+                .iter()
+                .for_each(|l| println!("{l}"));
+            Ok(())
+        }
         Command::Eval(args) => socialcare_local::triage::eval(args),
         Command::Train(args) => socialcare_local::triage::train(args),
         Command::Token(args) => commands::token(args),

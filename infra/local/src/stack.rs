@@ -100,6 +100,31 @@ pub struct StackOptions {
     pub trends: socialcare_trends::TrendsConfig,
     /// The web console at `/console` and the development sign-in.
     pub console: ConsoleOptions,
+    /// How the pipeline's consumers share the machine with the webhooks.
+    pub pipeline: PipelineOptions,
+}
+
+/// The consumers (classify, thread, route, outbound, trends, the SLA ticker) run on a runtime
+/// of their own, so a webhook's answer waits only for its own work (verify, parse, dedupe,
+/// enqueue), never behind a consumer's backlog; and the webhooks refuse new posts (503 with
+/// `Retry-After`) while the pipeline's backlog is at `max_backlog` (see [`crate::backlog`]).
+#[derive(Clone, Debug)]
+pub struct PipelineOptions {
+    /// Worker threads of the consumers' runtime.
+    pub consumer_threads: usize,
+    /// Queued messages (all in-process queues) at which the webhooks answer 503.
+    pub max_backlog: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        Self {
+            // Half the cores: measured on 2 cores, one consumer thread kept the webhook's p99
+            // at a third of what two gave, at the same throughput (README, Load).
+            consumer_threads: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            max_backlog: crate::backlog::DEFAULT_MAX_BACKLOG,
+        }
+    }
 }
 
 /// The console `care serve` serves: its built files, and whether `/dev/sign-in` is on.
@@ -136,6 +161,9 @@ pub struct Ports {
     pub alert_sink: Arc<dyn AlertSink>,
     /// Where trend counts, alerts and state live (None: in memory).
     pub trend_store: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
+    /// The in-process queues' depth (None on SQS, which does not fill up): `GET /health`
+    /// reports it and the webhooks' gate reads it.
+    pub depth: Option<crate::backlog::DepthProbe>,
 }
 
 /// A store that implements every store port (both backends have one).
@@ -197,6 +225,7 @@ impl Ports {
             dead_letters,
             alert_sink,
             trend_store: None,
+            depth: None,
         }
     }
 }
@@ -241,20 +270,35 @@ impl MemoryBackend {
             .iter()
             .map(|(s, q)| (*s, q.clone() as Arc<dyn DeadLetterQueue>))
             .collect();
-        Ports::over(
+        let mut ports = Ports::over(
             self.store.clone(),
             Arc::new(bus),
             receivers,
             dead_letters,
             self.alerts_seen.clone(),
-        )
+        );
+        ports.depth = Some(crate::backlog::probe(self.queues.values().cloned().collect()));
+        ports
     }
 }
 
-/// A running stack. Dropping it stops nothing; call [`Stack::stop`].
+/// A running stack. Dropping it stops only the consumers' runtime; call [`Stack::stop`].
 pub struct Stack {
     pub addr: SocketAddr,
     tasks: Vec<JoinHandle<()>>,
+    _consumers: ConsumerRuntime,
+}
+
+/// The consumers' runtime; shut down without waiting when the stack goes (dropping a runtime
+/// inside another one would panic).
+struct ConsumerRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ConsumerRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl Stack {
@@ -335,14 +379,19 @@ impl Stack {
             clock: clock.clone(),
         });
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
-        let classify_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
+        // Classify, the heaviest step, runs one poller per consumer thread (as Lambda runs
+        // concurrent invocations on the standard queue), each with its own batch outbox.
+        let classifiers: Vec<(Arc<Deferred>, Arc<ClassifyService>)> = (0..opts.pipeline.consumer_threads.max(1))
+            .map(|_| {
+                let outbox = Arc::new(Deferred::new(ports.publisher.clone()));
+                let service = ClassifyService::new(opts.classifier.clone(), outbox.clone(), clock.clone())
+                    .with_history(ports.customers.clone(), ports.cases.clone())
+                    .with_store_only_chatter(ports.posts.clone())
+                    .with_triage(ports.triage.clone());
+                (outbox, Arc::new(service))
+            })
+            .collect();
         let thread_outbox = Arc::new(Deferred::new(ports.publisher.clone()));
-        let classify = Arc::new(
-            ClassifyService::new(opts.classifier.clone(), classify_outbox.clone(), clock.clone())
-                .with_history(ports.customers.clone(), ports.cases.clone())
-                .with_store_only_chatter(ports.posts.clone())
-                .with_triage(ports.triage.clone()),
-        );
         let thread = Arc::new(
             ThreadService::new(
                 ports.posts.clone(),
@@ -463,10 +512,20 @@ impl Stack {
                 cognito: opts.console.cognito.clone(),
             },
         );
-        let mut app = fn_ingest::router(ingest)
+        let mut webhooks = fn_ingest::router(ingest);
+        if let Some(probe) = &ports.depth {
+            webhooks = webhooks.layer(axum::middleware::from_fn_with_state(
+                crate::backlog::Gate {
+                    probe: probe.clone(),
+                    max_backlog: opts.pipeline.max_backlog,
+                },
+                crate::backlog::admit,
+            ));
+        }
+        let mut app = webhooks
             .merge(fn_agent_api::router(api))
             .merge(console)
-            .merge(crate::index::router());
+            .merge(crate::index::router(ports.depth.clone()));
         if opts.console.dev_sign_in {
             app = app.merge(crate::dev_sign_in::router(
                 ports.agents.clone(),
@@ -487,6 +546,13 @@ impl Stack {
             }
         })];
 
+        let consumers = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(opts.pipeline.consumer_threads.max(1))
+            .thread_name("care-consumer")
+            .enable_all()
+            .build()
+            .context("starting the consumers' runtime")?;
+        let on = consumers.handle().clone();
         let receiver = |s: Stream| {
             ports
                 .receivers
@@ -506,7 +572,7 @@ impl Stack {
         >| {
             let parking = ports.parking.clone();
             let clock = clock.clone();
-            tokio::spawn(socialcare_kit::sqs::poll(
+            on.spawn(socialcare_kit::sqs::poll(
                 stream.as_str().to_string(),
                 queue,
                 stream.is_fifo(),
@@ -517,15 +583,17 @@ impl Stack {
                 move |e| handler(e),
             ))
         };
-        tasks.push(spawn_poller(
-            Stream::Received,
-            receiver(Stream::Received)?,
-            Some(classify_outbox),
-            Arc::new(move |e| {
-                let s = classify.clone();
-                Box::pin(async move { fn_classify::handle(&s, e).await })
-            }),
-        ));
+        for (outbox, classify) in classifiers {
+            tasks.push(spawn_poller(
+                Stream::Received,
+                receiver(Stream::Received)?,
+                Some(outbox),
+                Arc::new(move |e| {
+                    let s = classify.clone();
+                    Box::pin(async move { fn_classify::handle(&s, e).await })
+                }),
+            ));
+        }
         tasks.push(spawn_poller(
             Stream::Classified,
             receiver(Stream::Classified)?,
@@ -555,10 +623,10 @@ impl Stack {
             }),
         ));
         if let Some(t) = trends {
-            tasks.push(crate::trends::spawn(t, trend_rx, clock.clone(), opts.tick_every));
+            tasks.push(crate::trends::spawn(&on, t, trend_rx, clock.clone(), opts.tick_every));
         }
         let every = opts.tick_every;
-        tasks.push(tokio::spawn(async move {
+        tasks.push(on.spawn(async move {
             loop {
                 if let Err(e) = sla.tick().await {
                     tracing::warn!(error = %e, "SLA tick failed; next tick retries");
@@ -570,7 +638,11 @@ impl Stack {
             }
         }));
         tracing::info!(%addr, "socialcare is up: webhooks at /webhooks/generic, agent API at /v1");
-        Ok(Stack { addr, tasks })
+        Ok(Stack {
+            addr,
+            tasks,
+            _consumers: ConsumerRuntime(Some(consumers)),
+        })
     }
 }
 

@@ -58,12 +58,13 @@ impl PostStore for TappedPosts {
 
 /// The trends task: counts the posts it is handed, flushes every `every`.
 pub fn spawn(
+    on: &tokio::runtime::Handle,
     service: Arc<TrendService>,
     mut rx: UnboundedReceiver<Post>,
     clock: Arc<dyn socialcare_domain::ports::Clock>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    on.spawn(async move {
         if let Err(e) = service.restore().await {
             tracing::warn!(error = %e, "trend state not read; baselines start afresh");
         }

@@ -349,6 +349,9 @@ pub async fn poll<F, Fut>(
             }
             Err(e) => tracing::error!(source, error = %e, "batch rejected"),
         }
+        // An in-memory queue with a backlog answers `receive` at once, so without this a
+        // poller would hold its worker for the whole backlog and starve the other consumers.
+        tokio::task::yield_now().await;
     }
 }
 

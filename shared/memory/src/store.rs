@@ -15,7 +15,6 @@ use std::sync::{Mutex, MutexGuard};
 
 #[derive(Default)]
 struct State {
-    dedupe: HashMap<String, (String, Timestamp)>,
     posts: HashMap<PostId, Post>,
     /// (channel, account, platform id) → the first post that claimed it.
     platform_ids: HashMap<(Channel, String, String), PostId>,
@@ -30,17 +29,44 @@ struct State {
     merges: BTreeMap<String, MergeRecord>,
     names: HashMap<String, std::collections::BTreeSet<CustomerId>>,
     cases: HashMap<CaseId, Case>,
+    /// customer → its cases (every status): a customer's cases without a scan of all of them.
+    by_customer: HashMap<CustomerId, std::collections::BTreeSet<CaseId>>,
     active: HashMap<CustomerId, CaseId>,
     agents: BTreeMap<AgentId, Agent>,
     /// key → (timer, settled)
     timers: HashMap<String, (Timer, bool)>,
+    /// The armed (unsettled) timers by (due time, key): the ticker's due list without a scan
+    /// of every timer ever armed.
+    armed: std::collections::BTreeSet<(Timestamp, String)>,
     alerts: HashMap<String, Alert>,
     parked: Vec<Parked>,
+}
+
+impl State {
+    /// Stores a case and keeps the by-customer index in step (a move changes its customer).
+    fn put_case(&mut self, case: &Case) {
+        if let Some(old) = self.cases.insert(case.id.clone(), case.clone())
+            && old.customer_id != case.customer_id
+            && let Some(ids) = self.by_customer.get_mut(&old.customer_id)
+        {
+            ids.remove(&case.id);
+            if ids.is_empty() {
+                self.by_customer.remove(&old.customer_id);
+            }
+        }
+        self.by_customer
+            .entry(case.customer_id.clone())
+            .or_default()
+            .insert(case.id.clone());
+    }
 }
 
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Webhook ids seen, under a lock of their own: the webhook's answer never waits for the
+    /// pipeline's writes to the rest of the state.
+    dedupe: Mutex<HashMap<String, (String, Timestamp)>>,
     /// The triage list and the labels (`crate::triage`), apart from the pipeline's state.
     pub(crate) triage: Mutex<crate::triage::TriageState>,
     /// The report rows (`crate::reports`), apart from the pipeline's state.
@@ -50,6 +76,12 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn dedupe(&self) -> PortResult<MutexGuard<'_, HashMap<String, (String, Timestamp)>>> {
+        self.dedupe
+            .lock()
+            .map_err(|_| PortError::Unavailable("memory dedupe poisoned by a panic".into()))
     }
 
     fn lock(&self) -> PortResult<MutexGuard<'_, State>> {
@@ -63,8 +95,8 @@ impl MemoryStore {
 #[async_trait]
 impl Dedupe for MemoryStore {
     async fn check(&self, key: &str, fingerprint: &str, now: Timestamp) -> PortResult<Seen> {
-        let state = self.lock()?;
-        Ok(match state.dedupe.get(key) {
+        let seen = self.dedupe()?;
+        Ok(match seen.get(key) {
             Some((_, expires)) if *expires <= now => Seen::New,
             Some((fp, _)) if fp == fingerprint => Seen::Duplicate,
             Some(_) => Seen::Conflict,
@@ -73,13 +105,11 @@ impl Dedupe for MemoryStore {
     }
 
     async fn remember(&self, key: &str, fingerprint: &str, expires_at: Timestamp) -> PortResult<()> {
-        let mut state = self.lock()?;
+        let mut seen = self.dedupe()?;
         let now = Timestamp::now();
-        let live = state.dedupe.get(key).is_some_and(|(_, exp)| *exp > now);
+        let live = seen.get(key).is_some_and(|(_, exp)| *exp > now);
         if !live {
-            state
-                .dedupe
-                .insert(key.to_string(), (fingerprint.to_string(), expires_at));
+            seen.insert(key.to_string(), (fingerprint.to_string(), expires_at));
         }
         Ok(())
     }
@@ -373,7 +403,7 @@ impl CaseStore for MemoryStore {
             }
             state.active.insert(case.customer_id.clone(), case.id.clone());
         }
-        state.cases.insert(case.id.clone(), case.clone());
+        state.put_case(case);
         Ok(())
     }
 
@@ -445,7 +475,7 @@ impl CaseStore for MemoryStore {
         } else if pointer.as_ref() == Some(&case.id) {
             state.active.remove(&case.customer_id);
         }
-        state.cases.insert(case.id.clone(), case.clone());
+        state.put_case(case);
         Ok(())
     }
 
@@ -477,19 +507,32 @@ impl CaseStore for MemoryStore {
             }
             state.active.insert(case.customer_id.clone(), case.id.clone());
         }
-        state.cases.insert(case.id.clone(), case.clone());
+        state.put_case(case);
         Ok(())
     }
 
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
         let state = self.lock()?;
-        let mut out: Vec<Case> = state
-            .cases
-            .values()
-            .filter(|c| matches(c, query))
-            .filter(|c| query.after.as_ref().is_none_or(|a| a.precedes(c, query.newest_first)))
-            .cloned()
-            .collect();
+        let mut out: Vec<Case> = match &query.customer {
+            // One customer's cases through the index, as DynamoDB's by-customer index.
+            Some(customer) => state
+                .by_customer
+                .get(customer)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| state.cases.get(id))
+                .filter(|c| matches(c, query))
+                .filter(|c| query.after.as_ref().is_none_or(|a| a.precedes(c, query.newest_first)))
+                .cloned()
+                .collect(),
+            None => state
+                .cases
+                .values()
+                .filter(|c| matches(c, query))
+                .filter(|c| query.after.as_ref().is_none_or(|a| a.precedes(c, query.newest_first)))
+                .cloned()
+                .collect(),
+        };
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
         if query.newest_first {
             out.reverse();
@@ -569,29 +612,31 @@ impl AgentStore for MemoryStore {
 #[async_trait]
 impl TimerStore for MemoryStore {
     async fn arm(&self, timer: &Timer) -> PortResult<()> {
-        self.lock()?
-            .timers
-            .entry(timer.key())
-            .or_insert_with(|| (timer.clone(), false));
+        let mut state = self.lock()?;
+        let key = timer.key();
+        if !state.timers.contains_key(&key) {
+            state.armed.insert((timer.due_at, key.clone()));
+            state.timers.insert(key, (timer.clone(), false));
+        }
         Ok(())
     }
     async fn due(&self, until: Timestamp, limit: usize) -> PortResult<Vec<Timer>> {
         let state = self.lock()?;
-        let mut due: Vec<Timer> = state
-            .timers
-            .values()
-            .filter(|(t, settled)| !settled && t.due_at <= until)
-            .map(|(t, _)| t.clone())
-            .collect();
-        due.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.key().cmp(&b.key())));
-        due.truncate(limit);
-        Ok(due)
+        Ok(state
+            .armed
+            .iter()
+            .take_while(|(at, _)| *at <= until)
+            .filter_map(|(_, key)| state.timers.get(key).map(|(t, _)| t.clone()))
+            .take(limit)
+            .collect())
     }
     async fn settle(&self, key: &str) -> PortResult<bool> {
         let mut state = self.lock()?;
         match state.timers.get_mut(key) {
-            Some((_, settled)) if !*settled => {
+            Some((timer, settled)) if !*settled => {
                 *settled = true;
+                let entry = (timer.due_at, key.to_string());
+                state.armed.remove(&entry);
                 Ok(true)
             }
             _ => Ok(false),

@@ -247,3 +247,24 @@ pub fn trend_alert(id: &str, fired: i64) -> socialcare_trends::TrendAlert {
         delivered: false,
     }
 }
+
+/// `n` new cases (`burst-0`, `burst-1`, …, one customer each) opened at `at`, with their SLA
+/// clocks started by `policy` and their timers armed, as route arms them: a burst of deadlines
+/// that all fall due together.
+pub async fn open_burst(
+    cases: &dyn socialcare_domain::ports::CaseStore,
+    timers: &dyn socialcare_domain::ports::TimerStore,
+    policy: &socialcare_domain::SlaPolicy,
+    n: usize,
+    at: Timestamp,
+) -> anyhow::Result<()> {
+    for i in 0..n {
+        let mut c = case(&format!("burst-{i}"), &format!("burst-cus-{i}"), at)?;
+        policy.reconcile(&mut c, at);
+        cases.create(&c).await?;
+        for t in policy.timers(&c) {
+            timers.arm(&t).await?;
+        }
+    }
+    Ok(())
+}

@@ -359,6 +359,18 @@ impl TestStack {
         }
     }
 
+    /// DynamoDB requests and read units since `before` (a `settled_counts`).
+    pub fn reads_since(&self, before: &socialcare_aws::RequestCounts) -> anyhow::Result<(u64, f64)> {
+        let after = self
+            .counters
+            .as_ref()
+            .map(|c| c.snapshot())
+            .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
+        let d = after.since(before);
+        let rru: f64 = socialcare_aws::Op::ALL.iter().map(|op| d.read_units(*op)).sum();
+        Ok((d.dynamodb(), rru))
+    }
+
     /// Polls the supervisor's case list until `pred` holds (or fails after `within`).
     pub async fn wait_cases(&self, within: Duration, pred: impl Fn(&[Value]) -> bool) -> anyhow::Result<Vec<Value>> {
         let deadline = tokio::time::Instant::now() + within;

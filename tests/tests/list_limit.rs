@@ -15,14 +15,8 @@ async fn cost(t: &TestStack, who: &str, role: Role, path: &str) -> anyhow::Resul
     let before = t.settled_counts().await?;
     let (status, body) = t.get(path, who, role).await?;
     anyhow::ensure!(status == 200, "{path}: {status} {body}");
-    let after = t
-        .counters
-        .as_ref()
-        .map(|c| c.snapshot())
-        .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
-    let d = after.since(&before);
-    let rru: f64 = socialcare_aws::Op::ALL.iter().map(|op| d.read_units(*op)).sum();
-    Ok((d.dynamodb(), rru, body))
+    let (requests, rru) = t.reads_since(&before)?;
+    Ok((requests, rru, body))
 }
 
 fn ids(body: &serde_json::Value) -> Vec<String> {

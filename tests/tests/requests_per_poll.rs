@@ -20,14 +20,8 @@ async fn per_poll(t: &TestStack, who: &str, role: Role, paths: &[&str]) -> anyho
             anyhow::ensure!(status == 200, "{p}: {status}");
         }
     }
-    let after = t
-        .counters
-        .as_ref()
-        .map(|c| c.snapshot())
-        .ok_or_else(|| anyhow::anyhow!("not the AWS backend"))?;
-    let d = after.since(&before);
-    let rru: f64 = socialcare_aws::Op::ALL.iter().map(|op| d.read_units(*op)).sum();
-    Ok((d.dynamodb() as f64 / f64::from(POLLS), rru / f64::from(POLLS)))
+    let (requests, rru) = t.reads_since(&before)?;
+    Ok((requests as f64 / f64::from(POLLS), rru / f64::from(POLLS)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,7 @@ use clap::Args;
 use hdrhistogram::Histogram;
 use jiff::Timestamp;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use socialcare_trends::sim::Rng;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,33 +60,6 @@ pub struct Signed {
     pub headers: HeaderMap,
 }
 
-/// SplitMix64: a small, seeded, reproducible generator (the stream must be the same run to run).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
 const PRODUCTS: [&str; 6] = ["laptop", "phone", "headphones", "router", "tablet", "smartwatch"];
 
 /// Requests for help, by language (`{p}` a product, `{d}` a number of days).
@@ -125,7 +99,7 @@ pub fn generate(seed: u64, n: usize, authors: u64, source: &str, now: Timestamp)
                 .pick(templates)
                 .replace("{p}", rng.pick(&PRODUCTS))
                 .replace("{d}", &(2 + rng.below(40)).to_string());
-            let author = rng.below(authors.max(1));
+            let author = rng.below(usize::try_from(authors).unwrap_or(usize::MAX).max(1));
             serde_json::json!({
                 "type": "post.created",
                 "timestamp": at,

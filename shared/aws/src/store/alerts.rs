@@ -16,7 +16,36 @@ const SHARD_ALERTS: &str = "alerts";
 const ACK_BY: &str = "ack_by";
 const ACK_AT: &str = "ack_at";
 
+/// An alert of either kind as the alerts table keeps it: its record, whether it was delivered,
+/// and its place in its shard of the `by_time` index.
+pub(super) struct AlertItem<'a, T> {
+    pub id: &'a str,
+    pub doc: &'a T,
+    pub delivered: bool,
+    pub shard: &'static str,
+    pub fired_at: jiff::Timestamp,
+}
+
 impl AwsStore {
+    /// Puts the alert unless one with its id is there already (true: this call recorded it).
+    pub(super) async fn record_alert_once<T: serde::Serialize>(&self, a: AlertItem<'_, T>) -> PortResult<bool> {
+        let item = HashMap::from([
+            (PK.to_string(), s(a.id)),
+            (DOC.to_string(), to_doc(a.doc)?),
+            (DELIVERED.to_string(), AttributeValue::Bool(a.delivered)),
+            (SHARD.to_string(), s(a.shard)),
+            (ORDER.to_string(), s(sort_key(a.fired_at, a.id))),
+        ]);
+        self.put_if(
+            &self.tables.alerts,
+            item,
+            "attribute_not_exists(#pk)",
+            &[("#pk", PK)],
+            vec![],
+        )
+        .await
+    }
+
     fn decode_alert(&self, item: &Item) -> PortResult<Alert> {
         let mut alert: Alert =
             from_doc(item).map_err(|e| corrupt(&self.tables.alerts, get_s(item, PK).unwrap_or("?"), e))?;
@@ -32,20 +61,13 @@ impl AwsStore {
 #[async_trait]
 impl AlertStore for AwsStore {
     async fn record(&self, alert: &Alert) -> PortResult<bool> {
-        let item = HashMap::from([
-            (PK.to_string(), s(&alert.id)),
-            (DOC.to_string(), to_doc(alert)?),
-            (DELIVERED.to_string(), AttributeValue::Bool(alert.delivered)),
-            (SHARD.to_string(), s(SHARD_ALERTS)),
-            (ORDER.to_string(), s(sort_key(alert.fired_at, &alert.id))),
-        ]);
-        self.put_if(
-            &self.tables.alerts,
-            item,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
+        self.record_alert_once(AlertItem {
+            id: &alert.id,
+            doc: alert,
+            delivered: alert.delivered,
+            shard: SHARD_ALERTS,
+            fired_at: alert.fired_at,
+        })
         .await
     }
 

@@ -200,20 +200,13 @@ impl TrendStore for AwsStore {
     }
 
     async fn record_alert(&self, alert: &TrendAlert) -> PortResult<bool> {
-        let item = HashMap::from([
-            (PK.to_string(), s(&alert.id)),
-            (DOC.to_string(), to_doc(alert)?),
-            (DELIVERED.to_string(), AttributeValue::Bool(alert.delivered)),
-            (SHARD.to_string(), s(SHARD_TRENDS)),
-            (ORDER.to_string(), s(sort_key(alert.fired_at, &alert.id))),
-        ]);
-        self.put_if(
-            &self.tables.alerts,
-            item,
-            "attribute_not_exists(#pk)",
-            &[("#pk", PK)],
-            vec![],
-        )
+        self.record_alert_once(super::alerts::AlertItem {
+            id: &alert.id,
+            doc: alert,
+            delivered: alert.delivered,
+            shard: SHARD_TRENDS,
+            fired_at: alert.fired_at,
+        })
         .await
     }
 

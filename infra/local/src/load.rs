@@ -95,9 +95,10 @@ pub fn generate(seed: u64, n: usize, authors: u64, source: &str, now: Timestamp)
         .map(|i| {
             let request = i % 5 == 0;
             let templates: &[&str] = if request { &REQUESTS } else { &CHATTER };
-            let text = rng
-                .pick(templates)
-                .replace("{p}", rng.pick(&PRODUCTS))
+            let template = *rng.pick(templates);
+            let product = *rng.pick(&PRODUCTS);
+            let text = template
+                .replace("{p}", product)
                 .replace("{d}", &(2 + rng.below(40)).to_string());
             let author = rng.below(usize::try_from(authors).unwrap_or(usize::MAX).max(1));
             serde_json::json!({

@@ -11,7 +11,7 @@
 //!   update; the previous version's chunks are deleted after.
 
 use super::{AwsStore, corrupt};
-use crate::codec::{DOC, Item, PK, from_doc, get_bool, get_n, get_s, key, n, s, sort_key, time_key, to_doc};
+use crate::codec::{Item, PK, from_doc, get_bool, get_n, get_s, key, n, s, time_key};
 use crate::counts::Op;
 use crate::error::map_sdk;
 use crate::tables::schema::{DELIVERED, GSI_BY_TIME, ORDER, SHARD};

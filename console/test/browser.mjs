@@ -8,161 +8,11 @@
 //
 // Usage: node test/browser.mjs [path/to/care]   (from console/, after `npm run build`)
 
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
-const care = resolve(process.argv[2] ?? `${repo}/target/debug/care`);
-const shots = `${repo}/target/console-shots`;
-const axeSource = readFileSync(resolve(here, '../node_modules/axe-core/axe.min.js'), 'utf8');
-const SECRET = 'whsec_' + Buffer.from('console-test-forum-signing-key').toString('base64');
-const env = { ...process.env, CARE_JWT_SECRET: 'console-test-jwt-key-of-at-least-thirty-two-bytes', CONSOLE_TEST_FORUM_SECRET: SECRET, RUST_LOG: 'warn' };
-const LIVE_MS = 5000;
-
-let passed = 0;
-let failed = 0;
-const guard = setTimeout(() => {
-  console.error('console test: over 150 s, stopping');
-  process.exit(2);
-}, 150_000);
-
-function ok(name) {
-  passed++;
-  console.log(`ok   ${name}`);
-}
-function check(cond, name, detail = '') {
-  if (cond) ok(name);
-  else {
-    failed++;
-    console.log(`FAIL ${name} ${detail}`);
-  }
-}
-
-async function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** Posts a Standard Webhooks-signed generic webhook, as a forum would. */
-async function webhook(base, data) {
-  const now = new Date().toISOString();
-  const body = JSON.stringify({
-    type: 'post.created',
-    timestamp: now,
-    data: { source: 'forum', created_at: now, in_reply_to: null, private: false, ...data, author: { followers: 10, verified: false, ...data.author } },
-  });
-  const id = `msg_${randomUUID()}`;
-  const ts = Math.floor(Date.now() / 1000).toString();
-  const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
-  const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
-  const r = await fetch(`${base}/webhooks/generic`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': `v1,${sig}` },
-    body,
-  });
-  if (!r.ok) throw new Error(`webhook refused: ${r.status} ${await r.text()}`);
-}
-
-async function axe(page, screen) {
-  // Evaluated by the driver (the page's own CSP rightly refuses inline scripts).
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-  });
-  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(serious.length === 0, `axe: no serious violation on ${screen}`, JSON.stringify(serious));
-}
-
-async function timed(name, f, limit = LIVE_MS) {
-  const t0 = Date.now();
-  await f();
-  const ms = Date.now() - t0;
-  check(ms <= limit, `${name} (${ms} ms, limit ${limit} ms)`);
-}
+import { axe, checkCspHeader, checkFits, checkInlineRefused, checkStorage, ok, check, run, shots, startCare, timed, token, watch, webhook } from './harness.mjs';
 
 async function main() {
-  mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // The forum's reply endpoint: takes every reply (the signature is checked by ingest tests).
-  const replies = [];
-  const receiver = createHttpServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      replies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `r-${replies.length}` }));
-    });
-  });
-  const replyPort = await new Promise((res) => receiver.listen(0, '127.0.0.1', () => res(receiver.address().port)));
-  const config = `${mkdtempSync(`${tmpdir()}/care-console-`)}/care.toml`;
-  writeFileSync(
-    config,
-    readFileSync(resolve(here, 'care.toml'), 'utf8').replace('secret_env = "CONSOLE_TEST_FORUM_SECRET"', `secret_env = "CONSOLE_TEST_FORUM_SECRET"\nreply_url = "http://127.0.0.1:${replyPort}/replies"`),
-  );
-  // A stand-in for Cognito's hosted UI: /oauth2/authorize remembers the PKCE challenge and sends
-  // the browser back with a code; /oauth2/token gives a token only for that code with the
-  // verifier whose SHA-256 is the challenge (RFC 7636 S256), for the same client and redirect.
-  const codes = new Map();
-  const oauth = createHttpServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
-    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
-    if (url.pathname === '/oauth2/authorize') {
-      const q = url.searchParams;
-      const good = q.get('response_type') === 'code' && q.get('client_id') === 'console-test' && q.get('code_challenge_method') === 'S256' && (q.get('code_challenge') ?? '').length === 43;
-      if (!good) return res.writeHead(400).end('bad authorize request');
-      const code = randomUUID();
-      codes.set(code, { challenge: q.get('code_challenge'), redirect: q.get('redirect_uri') });
-      return res.writeHead(302, { location: `${q.get('redirect_uri')}?code=${code}&state=${encodeURIComponent(q.get('state'))}` }).end();
-    }
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const f = new URLSearchParams(body);
-      const saved = codes.get(f.get('code'));
-      codes.delete(f.get('code'));
-      const verifier = f.get('code_verifier') ?? '';
-      const s256 = createHash('sha256').update(verifier).digest('base64url');
-      if (url.pathname !== '/oauth2/token' || !saved || f.get('grant_type') !== 'authorization_code' || f.get('client_id') !== 'console-test' || f.get('redirect_uri') !== saved.redirect || s256 !== saved.challenge) {
-        return res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
-      }
-      const token = execFileSync(care, ['token', '--agent', 'ana'], { env }).toString().trim();
-      res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
-    });
-  });
-  const oauthPort = await new Promise((res) => oauth.listen(0, '127.0.0.1', () => res(oauth.address().port)));
-  const server = spawn(
-    care,
-    ['serve', '--cognito-domain', `http://127.0.0.1:${oauthPort}`, '--cognito-client-id', 'console-test', '--config', config, '--port', String(port), '--tick-ms', '200', '--dev-sign-in', '--console-dir', resolve(here, '../dist')],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const stop = () => server.kill('SIGTERM');
-  process.on('exit', stop);
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/v1/openapi.json`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { base, replies, stop } = await startCare();
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -178,28 +28,17 @@ async function main() {
     console.log(`replies received by the forum: ${replies.length}`);
     await browser.close();
     stop();
-    receiver.close();
-    oauth.close();
   }
 }
 
 async function stories(browser, base) {
-  // The page's own header.
-  const head = await fetch(`${base}/console/`);
-  const csp = head.headers.get('content-security-policy') ?? '';
-  check(csp.includes("script-src 'self'") && !csp.includes('unsafe-inline'), 'CSP without unsafe-inline', csp);
+  await checkCspHeader(base);
 
   const ben = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ben.newPage();
   const problems = [];
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const violations = [];
+  await watch(page, problems, { cspOnly: true, violations });
 
   // Agent signs in (development sign-in of care serve --dev-sign-in).
   await page.goto(`${base}/console/`);
@@ -255,15 +94,12 @@ async function stories(browser, base) {
   ok('case resolved with the D key');
 
   // Supervisor: signs in with a pasted token, watches the board.
-  const token = execFileSync(care, ['token', '--agent', 'sam', '--supervisor'], { env }).toString().trim();
+  const samToken = token(['--agent', 'sam', '--supervisor']);
   const sam = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const board = await sam.newPage();
-  board.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
+  await watch(board, problems, { cspOnly: true });
   await board.goto(`${base}/console/`);
-  await board.getByRole('textbox', { name: 'Token' }).fill(token);
+  await board.getByRole('textbox', { name: 'Token' }).fill(samToken);
   await board.getByRole('button', { name: 'Sign in', exact: true }).click();
   await board.getByRole('heading', { name: 'My work' }).waitFor();
   await board.goto(`${base}/console/#/board`);
@@ -288,7 +124,7 @@ async function stories(browser, base) {
   await axe(board, 'agent profile');
   await board.getByRole('button', { name: 'Save profile' }).click();
   await board.getByRole('heading', { name: 'Live board' }).waitFor();
-  const agents = await (await fetch(`${base}/v1/agents`, { headers: { authorization: `Bearer ${token}` } })).json();
+  const agents = await (await fetch(`${base}/v1/agents`, { headers: { authorization: `Bearer ${samToken}` } })).json();
   check(agents.agents.find((a) => a.id === 'ben')?.capacity === 4, 'agent profile saved through PUT /v1/agents/{id}');
 
   // Ben cannot open Ana's case by URL.
@@ -314,28 +150,13 @@ async function stories(browser, base) {
   await page.screenshot({ path: `${shots}/07-phone-desk.png` });
   await page.goto(`${base}/console/#/case/${encodeURIComponent(caseId)}`);
   await page.getByRole('heading', { name: `Case ${caseId}` }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, 'case view fits a phone (no sideways scroll)', `overflow ${overflow}px`);
+  await checkFits(page, 'case view fits a phone (no sideways scroll)');
   await page.screenshot({ path: `${shots}/08-phone-case.png`, fullPage: true });
 
   // The policy holds in the browser: an inline script is refused.
-  const before = problems.length;
-  await page.addScriptTag({ content: 'window.__inline = 1' }).catch(() => {});
-  check((await page.evaluate(() => window.__inline)) === undefined, 'the browser refuses an inline script (CSP)');
-  problems.splice(before);
-
-  const stored = await page.evaluate(() => ({ local: localStorage.length, session: Object.keys(sessionStorage) }));
-  check(stored.local === 0 && stored.session.every((k) => k === 'socialcare.session'), 'only the session token is stored, in sessionStorage', JSON.stringify(stored));
+  await checkInlineRefused(page, problems, violations);
+  await checkStorage(page);
   check(problems.length === 0, 'no dialog, script error or CSP violation', problems.join(' | '));
 }
 
-main()
-  .catch((e) => {
-    failed++;
-    console.log(`FAIL ${e.stack ?? e}`);
-  })
-  .finally(() => {
-    clearTimeout(guard);
-    console.log(`console: ${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-  });
+run('console', 150, main);

@@ -38,7 +38,7 @@ cargo test --workspace --locked
 step "triage model reproducible (care train --check: same corpus, same bytes)"
 cargo run -q --locked -p socialcare-local -- train --check
 
-step "console in a browser (Debian's chromium, playwright-core)"
+step "console in browsers (Debian's chromium with playwright-core, firefox-esr with puppeteer-core)"
 bash scripts/console-test.sh
 
 if [ -x scripts/check-infra.sh ] || [ -f scripts/check-infra.sh ]; then

@@ -9,27 +9,7 @@
 // Usage: node test/browser.mjs [path/to/care]   (from console/, after `npm run build`)
 
 import { chromium } from 'playwright-core';
-import { axe, checkCspHeader, checkFits, checkInlineRefused, checkStorage, ok, check, run, shots, startCare, timed, token, watch, webhook } from './harness.mjs';
-
-async function main() {
-  const { base, replies, stop } = await startCare();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    await stories(browser, base);
-  } catch (e) {
-    for (const [i, c] of browser.contexts().entries()) {
-      for (const [j, p] of c.pages().entries()) await p.screenshot({ path: `${shots}/failure-${i}-${j}.png` }).catch(() => {});
-    }
-    throw e;
-  } finally {
-    console.log(`replies received by the forum: ${replies.length}`);
-    await browser.close();
-    stop();
-  }
-}
+import { axe, checkCspHeader, drive, checkFits, checkInlineRefused, checkStorage, ok, check, run, shots, timed, token, watch, webhook } from './harness.mjs';
 
 async function stories(browser, base) {
   await checkCspHeader(base);
@@ -159,4 +139,13 @@ async function stories(browser, base) {
   check(problems.length === 0, 'no dialog, script error or CSP violation', problems.join(' | '));
 }
 
-run('console', 150, main);
+const chromiumDriver = {
+  launch: () =>
+    chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    }),
+  pages: (browser) => browser.contexts().flatMap((c) => c.pages()),
+};
+
+run('console', 150, () => drive(chromiumDriver, stories));

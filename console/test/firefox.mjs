@@ -10,32 +10,21 @@
 // Usage: node test/firefox.mjs [path/to/care]   (from console/, after `npm run build`)
 
 import puppeteer from 'puppeteer-core';
-import { axe, checkCspHeader, checkFits, checkInlineRefused, checkStorage, ok, check, run, shots, startCare, timed, token, watch, webhook } from './harness.mjs';
+import { axe, checkCspHeader, drive, checkFits, checkInlineRefused, checkStorage, ok, check, run, shots, timed, token, watch, webhook } from './harness.mjs';
 
 const WAIT = { timeout: 8000 };
 
-async function main() {
-  const { base, replies, stop } = await startCare();
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
-    headless: true,
-    protocolTimeout: 30_000,
-  });
-  const version = await browser.version();
-  console.log(`browser: ${version}`);
-  check(/^firefox\//i.test(version), 'the browser is Firefox (WebDriver BiDi)', version);
-  try {
-    await walk(browser, base);
-  } catch (e) {
-    for (const [i, p] of (await browser.pages()).entries()) await p.screenshot({ path: `${shots}/ff-failure-${i}.png` }).catch(() => {});
-    throw e;
-  } finally {
-    console.log(`replies received by the forum: ${replies.length}`);
-    await browser.close();
-    stop();
-  }
-}
+const firefoxDriver = {
+  launch: () =>
+    puppeteer.launch({
+      browser: 'firefox',
+      executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+      headless: true,
+      protocolTimeout: 30_000,
+    }),
+  pages: (browser) => browser.pages(),
+  prefix: 'ff-',
+};
 
 /** Waits until the page's h1 reads `text`. */
 async function heading(page, text) {
@@ -43,6 +32,9 @@ async function heading(page, text) {
 }
 
 async function walk(browser, base) {
+  const version = await browser.version();
+  console.log(`browser: ${version}`);
+  check(/^firefox\//i.test(version), 'the browser is Firefox (WebDriver BiDi)', version);
   await checkCspHeader(base);
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
@@ -132,4 +124,4 @@ async function walk(browser, base) {
   check(problems.length === 0, 'no dialog, script error, console error or CSP violation', problems.join(' | '));
 }
 
-run('console in Firefox', 90, main);
+run('console in Firefox', 90, () => drive(firefoxDriver, walk));

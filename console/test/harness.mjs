@@ -169,6 +169,27 @@ export async function startCare() {
   return { base, replies, stop };
 }
 
+/**
+ * Starts `care serve` (startCare), launches a browser with `launch()` and runs `walk(browser,
+ * base)`; on a failure, screenshots every page of `pages(browser)` as `${prefix}failure-N.png`;
+ * closes the browser and the server in any case.
+ */
+export async function drive({ launch, pages, prefix = '' }, walk) {
+  const { base, replies, stop } = await startCare();
+  let browser;
+  try {
+    browser = await launch();
+    await walk(browser, base);
+  } catch (e) {
+    if (browser) for (const [i, p] of (await pages(browser)).entries()) await p.screenshot({ path: `${shots}/${prefix}failure-${i}.png` }).catch(() => {});
+    throw e;
+  } finally {
+    console.log(`replies received by the forum: ${replies.length}`);
+    await browser?.close();
+    stop();
+  }
+}
+
 /** The page's own Content-Security-Policy header. */
 export async function checkCspHeader(base) {
   const csp = (await fetch(`${base}/console/`)).headers.get('content-security-policy') ?? '';

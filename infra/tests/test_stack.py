@@ -266,6 +266,19 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
                 and check(len(dlq) == 1, f"queue {stream}: one DLQ named <stack>-{stream}-dlq{sfx}")):
             continue
         stream_queue[stream] = main[0]
+        # Supervisors see and redrive every DLQ through the agent API (GET /v1/dead-letters):
+        # the function is told the DLQ and its source queue, and may read the one, send to the other.
+        api_env = fn_props["AgentApiFunction"].get("Environment", {}).get("Variables", {})
+        up = stream.upper()
+        check(ref_name(api_env.get(f"DLQ_{up}_URL")) == dlq[0] and ref_name(api_env.get(f"QUEUE_{up}_URL")) == main[0],
+              f"AgentApiFunction: DLQ_{up}_URL and QUEUE_{up}_URL name {dlq[0]} and {main[0]}")
+        api_grants: dict[str, set] = {}
+        for pol in res[res["AgentApiFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"]:
+            for st in pol["PolicyDocument"]["Statement"]:
+                for r in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
+                    api_grants.setdefault(ref_name(r), set()).update(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+        check({"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"} <= api_grants.get(dlq[0], set())
+              and "sqs:SendMessage" in api_grants.get(main[0], set()), f"AgentApiFunction: may read {dlq[0]} and redrive to {main[0]}")
         q, d = queues[main[0]]["Properties"], queues[dlq[0]]["Properties"]
         rp = q.get("RedrivePolicy", {})
         check(ref_name(rp.get("deadLetterTargetArn")) == dlq[0], f"{main[0]}: redrive to {dlq[0]}")
@@ -315,7 +328,9 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         check("RUST_LOG" in env, f"{lid}: RUST_LOG")
         for stream, (producers, _) in TOPOLOGY.items():
             var = rust["queue_env"](stream)
-            if lid in producers:
+            # The agent API also names each queue its dead letters are redriven to.
+            redrives = lid == "AgentApiFunction" and f"DLQ_{stream.upper()}_URL" in env
+            if lid in producers or redrives:
                 check(ref_name(env.get(var)) == stream_queue.get(stream), f"{lid}: {var} = its output queue")
             else:
                 check(var not in env, f"{lid}: no {var} (it does not publish to {stream})")

@@ -12,7 +12,6 @@ use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
 use socialcare_domain::services::thread::ThreadService;
 use socialcare_domain::services::triage::TriageService;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -59,7 +58,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Parked messages (with their reasons) are listed and sent back from here; the SQS
     // dead-letter queues are listed by `care serve` (memory and `--backend aws`), not yet here
     // (this function has no DLQ URLs or SQS receive rights in the template).
-    let dead_letters = DeadLetterDesk::new(s.clone(), BTreeMap::new(), publisher.clone());
+    // Parked messages, and each queue's dead-letter queue the template names (DLQ_<STREAM>_URL).
+    let dead_letters = DeadLetterDesk::new(s.clone(), env.dead_letter_queues(), publisher.clone());
     let desk = Desk::new(
         cases,
         s.clone(),

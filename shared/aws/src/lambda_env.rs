@@ -8,10 +8,13 @@
 
 use crate::config::{Clients, load_config};
 use crate::counts::Counters;
-use crate::sqs::{SqsPublisher, StreamQueues};
+use crate::dead_letters::SqsDeadLetters;
+use crate::sqs::{SqsPublisher, StreamQueues, queue_env_var};
 use crate::store::AwsStore;
 use crate::tables::TableNames;
+use socialcare_domain::ports::DeadLetterQueue;
 use socialcare_domain::{PortError, PortResult, Stream};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub struct LambdaEnv {
@@ -108,6 +111,22 @@ impl LambdaEnv {
             .ok_or_else(|| PortError::Invalid(format!("SSM parameter {name} has no value")))
     }
 
+    /// The dead-letter queues this function was given, by stream name: `DLQ_<STREAM>_URL` with
+    /// the stream's own `QUEUE_<STREAM>_URL` (where a redrive sends a message back). A stream
+    /// without both is left out.
+    pub fn dead_letter_queues(&self) -> BTreeMap<String, Arc<dyn DeadLetterQueue>> {
+        Stream::ALL
+            .iter()
+            .filter_map(|stream| {
+                let dlq = var(&dlq_env_var(*stream))?;
+                let source = var(&queue_env_var(*stream))?;
+                let queue =
+                    SqsDeadLetters::new(self.clients.sqs.clone(), dlq, source).with_counters(self.counters.clone());
+                Some((stream.as_str().to_string(), Arc::new(queue) as Arc<dyn DeadLetterQueue>))
+            })
+            .collect()
+    }
+
     /// A publisher for the streams this function writes to (`QUEUE_<STREAM>_URL`).
     pub fn publisher(&self, streams: &[Stream]) -> PortResult<Arc<SqsPublisher>> {
         let queues = StreamQueues::from_env(streams).map_err(PortError::Invalid)?;
@@ -115,4 +134,9 @@ impl LambdaEnv {
             SqsPublisher::new(self.clients.sqs.clone(), queues).with_counters(self.counters.clone()),
         ))
     }
+}
+
+/// The variable naming a stream's dead-letter queue (`DLQ_<STREAM>_URL`).
+pub fn dlq_env_var(stream: Stream) -> String {
+    format!("DLQ_{}_URL", stream.as_str().to_ascii_uppercase())
 }

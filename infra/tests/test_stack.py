@@ -257,6 +257,13 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
     esms = by_type.get("AWS::Lambda::EventSourceMapping", {})
     stream_queue: dict[str, str] = {}
     check(set(rust["streams"]) == set(TOPOLOGY), f"queue streams {sorted(rust['streams'])} == topology {sorted(TOPOLOGY)}")
+    # What the agent API is told and granted (it lists and redrives every queue's dead letters).
+    api_env = fn_props["AgentApiFunction"].get("Environment", {}).get("Variables", {})
+    api_grants: dict[str, set] = {}
+    for pol in res[res["AgentApiFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"]:
+        for st in pol["PolicyDocument"]["Statement"]:
+            for r in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
+                api_grants.setdefault(ref_name(r), set()).update(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
     for stream, (_producers, consumer) in TOPOLOGY.items():
         fifo = stream in rust["fifo"]
         sfx = ".fifo" if fifo else ""
@@ -268,15 +275,9 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         stream_queue[stream] = main[0]
         # Supervisors see and redrive every DLQ through the agent API (GET /v1/dead-letters):
         # the function is told the DLQ and its source queue, and may read the one, send to the other.
-        api_env = fn_props["AgentApiFunction"].get("Environment", {}).get("Variables", {})
         up = stream.upper()
         check(ref_name(api_env.get(f"DLQ_{up}_URL")) == dlq[0] and ref_name(api_env.get(f"QUEUE_{up}_URL")) == main[0],
               f"AgentApiFunction: DLQ_{up}_URL and QUEUE_{up}_URL name {dlq[0]} and {main[0]}")
-        api_grants: dict[str, set] = {}
-        for pol in res[res["AgentApiFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"]:
-            for st in pol["PolicyDocument"]["Statement"]:
-                for r in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
-                    api_grants.setdefault(ref_name(r), set()).update(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
         check({"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"} <= api_grants.get(dlq[0], set())
               and "sqs:SendMessage" in api_grants.get(main[0], set()), f"AgentApiFunction: may read {dlq[0]} and redrive to {main[0]}")
         q, d = queues[main[0]]["Properties"], queues[dlq[0]]["Properties"]

@@ -152,6 +152,27 @@ pub fn attainment(cases: &[Case], by: GroupBy, policy: &SlaPolicy) -> Vec<Attain
         .collect()
 }
 
+/// Weekdays 09:00–17:00 UTC as the policy `office`, with no targets of its own (clocks say
+/// which policy they keep): the calendar of the business-time tests here and in reports.
+#[cfg(test)]
+pub(crate) fn office_policy() -> SlaPolicy {
+    use crate::calendar::{Calendar, Shift};
+    let nine_to_five = || vec![Shift::new(9 * 3600, 17 * 3600).unwrap_or_else(|| unreachable!())];
+    let week = [
+        nine_to_five(),
+        nine_to_five(),
+        nine_to_five(),
+        nine_to_five(),
+        nine_to_five(),
+        vec![],
+        vec![],
+    ];
+    let calendar = Calendar::new(jiff::tz::TimeZone::UTC, week, []).unwrap_or_else(|e| panic!("{e}"));
+    let mut office = crate::sla::Policy::first_response_only("office", &std::collections::BTreeMap::new());
+    office.calendar = calendar;
+    SlaPolicy::single(office)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,25 +218,11 @@ mod tests {
 
     #[test]
     fn business_response_time_skips_closed_hours_and_pauses() {
-        use crate::calendar::{Calendar, Shift};
-        use crate::sla::{Pause, Policy};
+        use crate::sla::Pause;
         // Weekdays 09:00–17:00 UTC. A post on Friday 2026-11-20 at 16:00, answered on Monday
         // 23 at 10:00: 66 hours of wall time, 2 hours of business time; a pause on Monday
         // 09:00–09:30 leaves 1 h 30 m.
-        let nine_to_five = || vec![Shift::new(9 * 3600, 17 * 3600).unwrap_or_else(|| unreachable!())];
-        let week = [
-            nine_to_five(),
-            nine_to_five(),
-            nine_to_five(),
-            nine_to_five(),
-            nine_to_five(),
-            vec![],
-            vec![],
-        ];
-        let calendar = Calendar::new(jiff::tz::TimeZone::UTC, week, []).unwrap_or_else(|e| panic!("{e}"));
-        let mut office = Policy::first_response_only("office", &BTreeMap::new());
-        office.calendar = calendar;
-        let policy = SlaPolicy::single(office);
+        let policy = office_policy();
         let at = |s: &str| s.parse::<Timestamp>().unwrap_or_else(|e| panic!("{e}"));
         let mut c = case();
         let mut clock = SlaClock::new(

@@ -1,10 +1,9 @@
 //! Hand-computed expectations for report rows and their figures.
 
 use super::*;
-use crate::calendar::{Calendar, Shift};
 use crate::case::tests::case;
 use crate::case::{Actor, CaseEvent};
-use crate::sla::{Pause, Policy};
+use crate::sla::Pause;
 
 fn at(s: &str) -> Timestamp {
     s.parse::<Timestamp>().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -14,23 +13,8 @@ fn id<T: TryFrom<String>>(s: &str) -> T {
     T::try_from(s.to_string()).unwrap_or_else(|_| unreachable!())
 }
 
-/// Weekdays 09:00–17:00 UTC, as the policy `office`, with no targets of its own (clocks say
-/// which policy they keep).
 fn office() -> SlaPolicy {
-    let nine_to_five = || vec![Shift::new(9 * 3600, 17 * 3600).unwrap_or_else(|| unreachable!())];
-    let week = [
-        nine_to_five(),
-        nine_to_five(),
-        nine_to_five(),
-        nine_to_five(),
-        nine_to_five(),
-        vec![],
-        vec![],
-    ];
-    let calendar = Calendar::new(jiff::tz::TimeZone::UTC, week, []).unwrap_or_else(|e| panic!("{e}"));
-    let mut p = Policy::first_response_only("office", &BTreeMap::new());
-    p.calendar = calendar;
-    SlaPolicy::single(p)
+    crate::metrics::office_policy()
 }
 
 fn clock(target: Target, cycle: u32, start: &str, due: &str, met: Option<&str>) -> SlaClock {

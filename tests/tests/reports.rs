@@ -1,7 +1,8 @@
 //! Case reports through `care serve`'s HTTP front door (issue 19, item 4): cases created,
 //! answered, resolved and reopened, then the report per group, the live board and the rows
 //! export (CSV and JSON Lines), supervisors only, with 400s naming the bad parameter. On the
-//! memory backend, and on moto (DynamoDB rows on the alerts table) when it is running.
+//! memory backend (rows kept as cases are saved), and on moto (rows derived from the cases
+//! created in the range, through the cases table's `by_day` index) when it is running.
 
 use serde_json::Value;
 use socialcare_channels::platforms::Endpoints;

@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     for agent in &settings.agents {
         s.seed(agent).await?;
     }
-    let cases = env.reporting_cases(settings.sla.clone());
+    let cases = env.cases();
     let router_service = Arc::new(
         RouteService::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
             .with_routing(settings.routing.clone(), s.clone())
@@ -52,7 +52,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(thread),
         clock.clone(),
     );
-    let reports = Reports::new(s.clone(), cases.clone(), clock.clone(), settings.sla.clone());
+    let reports = Reports::new(env.report_source(), cases.clone(), clock.clone(), settings.sla.clone());
     let sla = SlaDesk::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone());
     // Replies go out; merges and splits of customers announce the cases they changed.
     // Parked messages (with their reasons) are listed and sent back from here; the SQS

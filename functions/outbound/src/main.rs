@@ -36,7 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     })?;
     let sender = Arc::new(HttpSender::new(client, endpoints).with_platforms(Arc::new(platforms)));
     let s = env.store.clone();
-    let cases = env.reporting_cases(settings.sla.clone());
+    let cases = env.cases();
     let service = Arc::new(OutboundService::new(s.clone(), cases, sender, clock.clone()));
     socialcare_kit::lambda::run_sqs("outbound", false, s, clock, move |e| {
         let service = service.clone();

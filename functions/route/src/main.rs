@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = socialcare_kit::config::parse(&name, &text)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
-    let cases = env.reporting_cases(settings.sla.clone());
+    let cases = env.cases();
     let service = Arc::new(
         RouteService::new(cases, s.clone(), s.clone(), clock.clone(), settings.sla)
             .with_routing(settings.routing, s.clone()),

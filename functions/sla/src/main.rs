@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
-    let cases = env.reporting_cases(settings.sla.clone());
+    let cases = env.cases();
     let route = Arc::new(
         RouteService::new(cases.clone(), s.clone(), s.clone(), clock.clone(), settings.sla.clone())
             .with_routing(settings.routing, s.clone()),

@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = socialcare_kit::config::parse(&name, &text)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
-    let cases = env.reporting_cases(settings.sla.clone());
+    let cases = env.cases();
     let outbox = Arc::new(Deferred::new(env.publisher(&[Stream::Cases])?));
     let service = Arc::new(
         ThreadService::new(

@@ -131,6 +131,7 @@ impl AwsBackend {
             receivers,
             dead_letters,
             Arc::new(FanoutAlertSink::new(sinks)),
+            socialcare_domain::services::reports::ReportSource::Derived(self.store.clone()),
         );
         ports.trend_store = Some(self.store.clone());
         ports

@@ -7,14 +7,14 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore, TriageStore,
+    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::services::outbound::OutboundService;
-use socialcare_domain::services::reports::{ReportingCases, Reports};
+use socialcare_domain::services::reports::{ReportSource, ReportingCases, Reports};
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla::SlaService;
 use socialcare_domain::services::sla_desk::SlaDesk;
@@ -152,8 +152,9 @@ pub struct Ports {
     pub parking: Arc<dyn ParkingLot>,
     pub triage: Arc<dyn TriageStore>,
     pub labels: Arc<dyn LabelStore>,
-    /// One report row per case, kept as cases are saved.
-    pub reports: Arc<dyn ReportStore>,
+    /// Where the reports' rows come from: kept as cases are saved (memory), or derived from
+    /// the cases when read (DynamoDB).
+    pub reports: ReportSource,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
@@ -178,7 +179,6 @@ pub trait WholeStore:
     + ParkingLot
     + TriageStore
     + LabelStore
-    + ReportStore
     + 'static
 {
 }
@@ -194,7 +194,6 @@ impl<T> WholeStore for T where
         + ParkingLot
         + TriageStore
         + LabelStore
-        + ReportStore
         + 'static
 {
 }
@@ -207,6 +206,7 @@ impl Ports {
         receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
         dead_letters: BTreeMap<Stream, Arc<dyn DeadLetterQueue>>,
         alert_sink: Arc<dyn AlertSink>,
+        reports: ReportSource,
     ) -> Self {
         Ports {
             dedupe: store.clone(),
@@ -219,7 +219,7 @@ impl Ports {
             parking: store.clone(),
             triage: store.clone(),
             labels: store.clone(),
-            reports: store,
+            reports,
             publisher,
             receivers,
             dead_letters,
@@ -276,6 +276,7 @@ impl MemoryBackend {
             receivers,
             dead_letters,
             self.alerts_seen.clone(),
+            ReportSource::Kept(self.store.clone()),
         );
         ports.depth = Some(crate::backlog::probe(self.queues.values().cloned().collect()));
         ports
@@ -327,12 +328,14 @@ impl Stack {
                 tx: trend_tx,
             });
         }
-        // Every case write, by any stage, keeps the case's report row.
-        ports.cases = Arc::new(ReportingCases::new(
-            ports.cases.clone(),
-            ports.reports.clone(),
-            settings.sla.clone(),
-        ));
+        // Where rows are kept, every case write, by any stage, keeps the case's report row.
+        if let Some(rows) = ports.reports.kept() {
+            ports.cases = Arc::new(ReportingCases::new(
+                ports.cases.clone(),
+                rows.clone(),
+                settings.sla.clone(),
+            ));
+        }
         for agent in &settings.agents {
             ports
                 .agents

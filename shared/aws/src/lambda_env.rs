@@ -46,18 +46,16 @@ impl LambdaEnv {
         })
     }
 
-    /// The case store every function that saves cases uses: the cases table, with each saved
-    /// case's report row kept beside it (`policy`: the SLA policy, whose calendars business time
-    /// is measured on).
-    pub fn reporting_cases(
-        &self,
-        policy: socialcare_domain::SlaPolicy,
-    ) -> Arc<dyn socialcare_domain::ports::CaseStore> {
-        Arc::new(socialcare_domain::services::reports::ReportingCases::new(
-            self.store.clone(),
-            self.store.clone(),
-            policy,
-        ))
+    /// The case store every function that saves cases uses: the cases table. No report rows
+    /// are kept beside it: a report derives them from the cases when read ([`Self::report_source`]).
+    pub fn cases(&self) -> Arc<dyn socialcare_domain::ports::CaseStore> {
+        self.store.clone()
+    }
+
+    /// Where the agent API's reports read their rows: derived from the cases created in the
+    /// range (the cases table's `by_day` index), not rows written on every case change.
+    pub fn report_source(&self) -> socialcare_domain::services::reports::ReportSource {
+        socialcare_domain::services::reports::ReportSource::Derived(self.store.clone())
     }
 
     /// (name for error messages, TOML text) of the configuration.

@@ -6,8 +6,8 @@ use crate::error::map_sdk;
 use crate::sqs::StreamQueues;
 use crate::tables::TableNames;
 use crate::tables::schema::{
-    ASSIGNEE, CREATED, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER,
-    GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
+    ASSIGNEE, CREATED, CREATED_DAY, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER,
+    GSI_CASES_BY_DAY, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
 };
 use crate::units::IndexSpec;
 use crate::units::Projected::{self, All, KeysOnly};
@@ -57,6 +57,7 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
                 (GSI_CASES_BY_ASSIGNEE, ASSIGNEE, CREATED, KeysOnly),
                 (GSI_CASES_BY_STATUS, STATUS, CREATED, KeysOnly),
                 (GSI_CASES_WAITING, WAITING, CREATED, KeysOnly),
+                (GSI_CASES_BY_DAY, CREATED_DAY, CREATED, KeysOnly),
             ],
             ttl: None,
         },

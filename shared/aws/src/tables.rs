@@ -111,6 +111,10 @@ pub(crate) mod schema {
     pub const GSI_CASES_BY_ASSIGNEE: &str = "by_assignee";
     pub const GSI_CASES_BY_STATUS: &str = "by_status";
     pub const GSI_CASES_WAITING: &str = "waiting";
+    /// `created#<UTC day of creation>`: the partition of the `by_day` index, which a case
+    /// enters when created and never moves in (the report rows are derived from its cases).
+    pub const CREATED_DAY: &str = "cday";
+    pub const GSI_CASES_BY_DAY: &str = "by_day";
 
     // customers
     pub const AUTHOR_CUSTOMER: &str = "customer_id";

@@ -137,9 +137,9 @@ async fn timer_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn report_store_contract() -> TestResult {
+async fn cases_created_contract() -> TestResult {
     let env = env!("reports");
-    contracts::report_store_contract(env.store).await
+    contracts::cases_created_contract(env.store.clone(), env.store).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -453,6 +453,16 @@ pub trait LabelStore: Send + Sync {
     async fn labels_since(&self, since: Option<Timestamp>, limit: usize) -> PortResult<Vec<crate::triage::Label>>;
 }
 
+/// The cases created in a range, read by their UTC day of creation: where a backend derives the
+/// report rows at read time instead of keeping them (DynamoDB: an index by creation day that
+/// each case enters once, when created, and never moves in).
+#[async_trait]
+pub trait CasesCreated: Send + Sync {
+    /// The cases created in `[from, to)`, by creation time then case id (a case saved before
+    /// the backend kept its creation day is missing until its next save).
+    async fn cases_created(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Case>>;
+}
+
 /// One report row per case ([`crate::reports::ReportRow`]), kept as the case changes and read by
 /// the UTC day the case was created on: a report reads the days of its range, never every case.
 #[async_trait]

@@ -1,5 +1,6 @@
 //! `ReportStore` in memory: the rows in (creation time, case id) order, so a report's range
-//! costs its own rows, not every case's.
+//! costs its own rows, not every case's. (`CasesCreated`, which derives rows on DynamoDB,
+//! is in `store.rs`, beside the cases.)
 
 use crate::store::MemoryStore;
 use async_trait::async_trait;

@@ -721,3 +721,20 @@ impl ParkingLot for MemoryStore {
         Ok(state.parked.len() < before)
     }
 }
+
+/// A scan of the cases: the memory backend keeps report rows instead (`ReportStore`); this is
+/// here so the port's contract runs on both backends.
+#[async_trait]
+impl socialcare_domain::ports::CasesCreated for MemoryStore {
+    async fn cases_created(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Case>> {
+        let state = self.lock()?;
+        let mut out: Vec<Case> = state
+            .cases
+            .values()
+            .filter(|c| c.created_at >= from && c.created_at < to)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+}

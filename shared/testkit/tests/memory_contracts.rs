@@ -54,6 +54,12 @@ async fn reports() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn cases_created() -> TestResult {
+    let store = store();
+    contracts::cases_created_contract(store.clone(), store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn triage() -> TestResult {
     contracts::triage_store_contract(store()).await
 }

@@ -10,8 +10,9 @@ use crate::codec::{DOC, Item, PK, from_doc, get_n, get_s, key, n, s, sort_key, t
 use crate::counts::Op;
 use crate::error::{TransactError, map_sdk};
 use crate::tables::schema::{
-    ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CUSTOMER, GSI_CASES_BY_ASSIGNEE,
-    GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS, VERSION, WAITING,
+    ACTIVE, ASSIGNEE, CAPACITY, CHANNEL_CAPACITY_PREFIX, CHANNEL_LOAD_PREFIX, CREATED, CREATED_DAY, CUSTOMER,
+    GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, LOAD, POINTER_CASE, STATUS,
+    VERSION, WAITING,
 };
 use crate::units::{Prior, failed_write_cost};
 use async_trait::async_trait;
@@ -34,6 +35,11 @@ fn pointer_pk(customer: &CustomerId) -> String {
 /// The value of the sparse `waiting` index key.
 const WAITING_VALUE: &str = "waiting";
 
+/// The `by_day` partition of the cases created on the UTC `day` (`YYYY-MM-DD`).
+pub(super) fn day_partition(day: &str) -> String {
+    format!("created#{day}")
+}
+
 fn case_item(case: &Case) -> PortResult<Item> {
     let mut item = HashMap::from([
         (PK.to_string(), s(case_pk(&case.id))),
@@ -43,6 +49,10 @@ fn case_item(case: &Case) -> PortResult<Item> {
         (CUSTOMER.to_string(), s(case.customer_id.as_str())),
         (STATUS.to_string(), s(case.status.as_str())),
         (CREATED.to_string(), s(sort_key(case.created_at, case.id.as_str()))),
+        (
+            CREATED_DAY.to_string(),
+            s(day_partition(&socialcare_domain::reports::day_of(case.created_at))),
+        ),
     ]);
     if let Some(agent) = &case.assignee {
         item.insert(ASSIGNEE.to_string(), s(agent.as_str()));
@@ -117,7 +127,7 @@ impl AwsStore {
 
     /// The cases stored under `pks` (consistent reads; a key whose case is gone is skipped),
     /// in the order of `pks`.
-    async fn cases_by_pk(&self, pks: &[String]) -> PortResult<Vec<Case>> {
+    pub(super) async fn cases_by_pk(&self, pks: &[String]) -> PortResult<Vec<Case>> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }

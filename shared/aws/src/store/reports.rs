@@ -1,90 +1,55 @@
-//! `ReportStore` on the alerts table, beside the SLA and trend alerts and apart from them (other
-//! keys, other index shards): one item per case, `reportrow#<case id>`, holding the row (plain
-//! JSON, about 700 B: one write unit, one in the index, and readable by Athena from an S3
-//! export), its
-//! case version (a write is conditional on not going back in versions) and, for the `by_time`
-//! index, the shard `report#<UTC day of creation>` and `time_key(created_at)#id`. A report
-//! queries the index once per day of its range (pages of 1 MB): never a scan.
+//! `CasesCreated` on the cases table: the report rows are derived when a report is read, from
+//! the cases created in its range, found through the `by_day` index (`KEYS_ONLY`, partition
+//! `created#<UTC day of creation>`, sort `ck`). A case enters that index once, when it is
+//! created, and its key never moves: one index write per case, where a kept row cost a write
+//! unit and an index write on every change of every case. A report queries the index once per
+//! day of its range (pages of 1 MB) and reads the cases by key (`BatchGetItem`): never a scan.
 
-use super::{AwsStore, corrupt};
-use crate::codec::{DOC, Item, PK, from_doc, get_s, n, s, sort_key, time_key, to_doc};
-use crate::tables::schema::{GSI_BY_TIME, ORDER, SHARD, VERSION};
-use crate::units::WriteCost;
+use super::AwsStore;
+use super::cases::day_partition;
+use crate::codec::{PK, get_s, s, time_key};
+use crate::tables::schema::{CREATED, CREATED_DAY, GSI_CASES_BY_DAY};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use socialcare_domain::PortResult;
-use socialcare_domain::ports::ReportStore;
-use socialcare_domain::reports::{ReportRow, day_of, days_between};
-use std::collections::HashMap;
-use std::sync::Arc;
-
-fn row_pk(row: &ReportRow) -> String {
-    format!("reportrow#{}", row.case_id)
-}
-
-fn shard(day: &str) -> String {
-    format!("report#{day}")
-}
-
-impl AwsStore {
-    fn decode_report_row(&self, item: &Item) -> PortResult<ReportRow> {
-        from_doc(item).map_err(|e| corrupt(&self.tables.alerts, get_s(item, PK).unwrap_or("?"), e))
-    }
-}
+use socialcare_domain::ports::CasesCreated;
+use socialcare_domain::reports::days_between;
+use socialcare_domain::{Case, PortResult};
 
 #[async_trait]
-impl ReportStore for AwsStore {
-    async fn put_report_row(&self, row: &ReportRow) -> PortResult<bool> {
-        let item = HashMap::from([
-            (PK.to_string(), s(row_pk(row))),
-            (DOC.to_string(), to_doc(row)?),
-            (VERSION.to_string(), n(row.version)),
-            (SHARD.to_string(), s(shard(&day_of(row.created_at)))),
-            (ORDER.to_string(), s(sort_key(row.created_at, row.case_id.as_str()))),
-        ]);
-        // A row replaces the case's earlier row under the same index key (a case's creation
-        // time never moves): the item and its `by_time` entry (projection ALL) each written
-        // once, not a moved key's delete and put.
-        let units = crate::units::write_units(crate::units::item_size(&item));
-        let done = WriteCost {
-            table: units,
-            indexes: units,
-        };
-        self.put_if_costing(
-            &self.tables.alerts,
-            item,
-            "attribute_not_exists(#pk) OR #ver <= :ver",
-            &[("#pk", PK), ("#ver", VERSION)],
-            vec![(":ver", n(row.version))],
-            done,
-        )
-        .await
-    }
-
-    async fn report_rows(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Arc<ReportRow>>> {
-        let mut out = Vec::new();
+impl CasesCreated for AwsStore {
+    async fn cases_created(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Case>> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let mut pks = Vec::new();
         for day in days_between(from, to) {
             // `time_key(t)#id` sorts after `time_key(t)`: BETWEEN these takes from `from` on and
             // stops before `to`.
             self.query_walk(
-                &self.tables.alerts,
-                Some(GSI_BY_TIME),
-                "#shard = :shard AND #ok BETWEEN :lo AND :hi",
-                &[("#shard", SHARD), ("#ok", ORDER)],
+                &self.tables.cases,
+                Some(GSI_CASES_BY_DAY),
+                "#day = :day AND #ck BETWEEN :lo AND :hi",
+                &[("#day", CREATED_DAY), ("#ck", CREATED)],
                 vec![
-                    (":shard", s(shard(&day))),
+                    (":day", s(day_partition(&day))),
                     (":lo", s(time_key(from))),
                     (":hi", s(time_key(to))),
                 ],
                 true,
                 None,
                 |item| {
-                    out.push(Arc::new(self.decode_report_row(&item)?));
+                    pks.push(get_s(&item, PK)?.to_string());
                     Ok(false)
                 },
             )
             .await?;
         }
-        Ok(out)
+        // The index is eventually consistent and keys-only: the cases read decide, in the
+        // index's (creation time, id) order.
+        let cases = self.cases_by_pk(&pks).await?;
+        Ok(cases
+            .into_iter()
+            .filter(|c| c.created_at >= from && c.created_at < to)
+            .collect())
     }
 }

@@ -1,5 +1,5 @@
-//! Reports: the per-case report rows kept as cases are written ([`ReportingCases`]), and the
-//! supervisors' reads of them ([`Reports`]).
+//! Reports: the per-case report rows, kept as cases are written ([`ReportingCases`]) or derived
+//! from the cases when read ([`ReportSource`]), and the supervisors' reads of them ([`Reports`]).
 //!
 //! Every service that saves a case does it through [`CaseStore`]; wrapping the case store once
 //! keeps the rows of every stage without a change to any of them. The row is derived whole from
@@ -15,7 +15,7 @@ use super::desk::Principal;
 use crate::case::{Case, CaseStatus};
 use crate::error::{PortResult, ServiceError};
 use crate::ids::{CaseId, CustomerId};
-use crate::ports::{CaseQuery, CaseStore, Clock, LoadChange, ReportStore};
+use crate::ports::{CaseQuery, CaseStore, CasesCreated, Clock, LoadChange, ReportStore};
 use crate::reports::{CaseReport, LiveCounts, MAX_RANGE_DAYS, ReportBy, ReportRow, live, summarize};
 use crate::sla::SlaPolicy;
 use async_trait::async_trait;
@@ -140,21 +140,37 @@ pub fn check_range(from: Timestamp, to: Timestamp) -> Result<(), RangeError> {
     Ok(())
 }
 
+/// Where a report's rows come from: one definition ([`ReportRow::of`]) either way.
+#[derive(Clone)]
+pub enum ReportSource {
+    /// Rows kept as cases are saved (through [`ReportingCases`]): a report reads only rows (the
+    /// memory backend: a year's report in tens of milliseconds).
+    Kept(Arc<dyn ReportStore>),
+    /// Rows derived when read from the cases created in the range: no write per row (DynamoDB,
+    /// where a kept row cost a write unit and an index write per change of every case).
+    Derived(Arc<dyn CasesCreated>),
+}
+
+impl ReportSource {
+    /// The store [`ReportingCases`] must keep rows in, when rows are kept.
+    pub fn kept(&self) -> Option<&Arc<dyn ReportStore>> {
+        match self {
+            ReportSource::Kept(store) => Some(store),
+            ReportSource::Derived(_) => None,
+        }
+    }
+}
+
 /// The supervisors' reports.
 pub struct Reports {
-    rows: Arc<dyn ReportStore>,
+    rows: ReportSource,
     cases: Arc<dyn CaseStore>,
     clock: Arc<dyn Clock>,
     policy: SlaPolicy,
 }
 
 impl Reports {
-    pub fn new(
-        rows: Arc<dyn ReportStore>,
-        cases: Arc<dyn CaseStore>,
-        clock: Arc<dyn Clock>,
-        policy: SlaPolicy,
-    ) -> Self {
+    pub fn new(rows: ReportSource, cases: Arc<dyn CaseStore>, clock: Arc<dyn Clock>, policy: SlaPolicy) -> Self {
         Self {
             rows,
             cases,
@@ -180,7 +196,19 @@ impl Reports {
     ) -> Result<Vec<Arc<ReportRow>>, ServiceError> {
         Self::supervisor(who)?;
         check_range(from, to).map_err(|e| ServiceError::Invalid(e.to_string()))?;
-        Ok(self.rows.report_rows(from, to).await?)
+        Ok(self.rows_between(from, to).await?)
+    }
+
+    async fn rows_between(&self, from: Timestamp, to: Timestamp) -> PortResult<Vec<Arc<ReportRow>>> {
+        match &self.rows {
+            ReportSource::Kept(store) => store.report_rows(from, to).await,
+            ReportSource::Derived(cases) => Ok(cases
+                .cases_created(from, to)
+                .await?
+                .iter()
+                .map(|case| Arc::new(ReportRow::of(case, &self.policy)))
+                .collect()),
+        }
     }
 
     /// The figures of the cases created in `[from, to)`, grouped `by`.
@@ -206,8 +234,7 @@ impl Reports {
             .map_err(|e| ServiceError::Invalid(format!("today: {e}")))?
             .timestamp();
         let today = self
-            .rows
-            .report_rows(midnight, now + jiff::SignedDuration::from_secs(1))
+            .rows_between(midnight, now + jiff::SignedDuration::from_secs(1))
             .await?;
         let active = self
             .cases

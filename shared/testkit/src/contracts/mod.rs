@@ -27,7 +27,7 @@ pub use dedupe::dedupe_contract;
 pub use parking::parking_lot_contract;
 pub use posts::post_store_contract;
 pub use queues::{QueueSetup, queue_contract};
-pub use reports::report_store_contract;
+pub use reports::{cases_created_contract, report_store_contract};
 pub use routing::{RoutingReport, RoutingScale, routing_contract};
 pub use timers::timer_store_contract;
 pub use trends::trend_store_contract;

@@ -85,3 +85,71 @@ pub async fn report_store_contract(store: Arc<dyn ReportStore>) -> anyhow::Resul
     );
     Ok(())
 }
+
+/// `CasesCreated`: the cases created in `[from, to)` across days (exact at the edges, in
+/// creation then id order), each once however often it was saved, found again after saves that
+/// change its status and assignee (its creation day never moves).
+pub async fn cases_created_contract(
+    cases: Arc<dyn socialcare_domain::ports::CaseStore>,
+    created: Arc<dyn socialcare_domain::ports::CasesCreated>,
+) -> anyhow::Result<()> {
+    use socialcare_domain::ports::LoadChange;
+    let t = tag();
+    let id = |n: u32| format!("case-{t}-{n}");
+    // A far year of their own, so other suites' cases on a shared table stay out.
+    let before_midnight = ts("2032-05-01T23:59:59Z")?;
+    let midnight = ts("2032-05-02T00:00:00Z")?;
+    let noon = ts("2032-05-02T12:00:00Z")?;
+    let next_day = ts("2032-05-03T08:00:00Z")?;
+    // One customer per case: a customer has at most one active case.
+    for (n, at) in [(1, noon), (2, before_midnight), (3, midnight), (4, next_day), (0, noon)] {
+        cases.create(&case(&id(n), &format!("cus-{t}-{n}"), at)?).await?;
+    }
+    // Saved twice more: still one case, same day.
+    let mut c1 = cases
+        .get(&crate::sample::case_id(&id(1))?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("case 1"))?;
+    for _ in 0..2 {
+        let expected = c1.version;
+        c1.version += 1;
+        c1.status = socialcare_domain::CaseStatus::Open;
+        cases.save(&c1, expected, LoadChange::None).await?;
+    }
+    let mine = |found: Vec<socialcare_domain::Case>| -> Vec<String> {
+        found
+            .into_iter()
+            .map(|c| c.id.to_string())
+            .filter(|c| c.contains(&t))
+            .collect()
+    };
+    let day = mine(created.cases_created(midnight, ts("2032-05-03T00:00:00Z")?).await?);
+    ensure!(
+        day == vec![id(3), id(0), id(1)],
+        "one day, by creation then id, each case once: {day:?}"
+    );
+    let all = mine(
+        created
+            .cases_created(ts("2032-05-01T00:00:00Z")?, ts("2032-05-04T00:00:00Z")?)
+            .await?,
+    );
+    ensure!(all == vec![id(2), id(3), id(0), id(1), id(4)], "three days: {all:?}");
+    let edges = mine(created.cases_created(before_midnight, noon).await?);
+    ensure!(edges == vec![id(2), id(3)], "from inclusive, to exclusive: {edges:?}");
+    ensure!(
+        mine(created.cases_created(noon, noon).await?).is_empty(),
+        "an empty range"
+    );
+    let saved = created
+        .cases_created(noon, next_day)
+        .await?
+        .into_iter()
+        .find(|c| c.id.as_str() == id(1))
+        .ok_or_else(|| anyhow::anyhow!("case 1 in its range"))?;
+    ensure!(
+        saved.version == c1.version,
+        "the case as last saved: version {}",
+        saved.version
+    );
+    Ok(())
+}

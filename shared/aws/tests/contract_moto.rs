@@ -701,3 +701,112 @@ async fn publish_all_reports_refused_entries_and_holds_their_group() -> TestResu
     );
     Ok(())
 }
+
+/// What the trends function costs on DynamoDB, measured: a day of HP's volume (25,000 posts a
+/// month, the generator of `care trends eval`) through the trend service on the AWS store, one
+/// invocation per post (at this volume the stream's batching window holds about one), the hour
+/// row updated as each 5-minute bucket closes and the state saved once an hour. Prints requests and units per
+/// bucket and per month; the README's cost table takes them from here.
+#[tokio::test(flavor = "multi_thread")]
+async fn trends_cost_per_bucket() -> TestResult {
+    use socialcare_trends::Detector;
+    use socialcare_trends::service::{Regions, TrendService};
+    use socialcare_trends::sim::{HP_PER_SEC, Stream as SimStream, StreamSpec};
+    let env = env!("trendcost");
+    let config = socialcare_trends::eval::config_for(HP_PER_SEC);
+    let bucket = i64::from(config.bucket_secs);
+    let detector = Detector::new(config).map_err(|p| anyhow::anyhow!("{p:?}"))?;
+    let service = TrendService::new(
+        detector,
+        env.store.clone(),
+        Arc::new(socialcare_trends::store::RecordingTrendSink::default()),
+        env.store.clone(),
+        env.store.clone(),
+        Regions::default(),
+    );
+    let start = jiff::Timestamp::from_second(1_767_225_600)?;
+    let days = 2;
+    let spec = StreamSpec {
+        seed: 23,
+        start,
+        secs: days * 86_400,
+        posts_per_sec: HP_PER_SEC,
+        daily_swing: 0.6,
+        bursts: vec![],
+    };
+    // The first day warms the baselines and grows the state; the second is measured.
+    let measured_from = start + jiff::SignedDuration::from_secs(86_400);
+    let mut before = None;
+    let (mut posts, mut buckets) = (0u64, 0u64);
+    let mut last_flush = start;
+    for p in SimStream::new(spec) {
+        // Every bucket closes on time, even with no post (the Lambda's next invocation).
+        while p.at.as_second() - last_flush.as_second() >= bucket {
+            last_flush += jiff::SignedDuration::from_secs(bucket);
+            let f = service.flush(last_flush, false).await?;
+            if before.is_some() {
+                buckets += f.buckets as u64;
+            }
+        }
+        if before.is_none() && p.at >= measured_from {
+            before = Some(env.counters.snapshot());
+        }
+        let mut post = sample::post(
+            &format!("generic:forum:{}", p.id),
+            &format!("generic:forum:{}", p.author),
+            p.at,
+        )?;
+        post.text = p.text.clone();
+        post.channel = p.channel;
+        let mut c = sample::classification(false);
+        c.language = socialcare_domain::Language::parse(p.language).ok();
+        c.sentiment_score = p.sentiment;
+        c.intent = p.intent;
+        post.classification = Some(c);
+        service.observe(&post);
+        let f = service.flush(p.at, false).await?;
+        if before.is_some() {
+            posts += 1;
+            buckets += f.buckets as u64;
+        }
+    }
+    let Some(before) = before else {
+        anyhow::bail!("the stream never reached its second day")
+    };
+    let used = env.counters.snapshot().since(&before);
+    for op in Op::ALL {
+        if used.get(*op) > 0 {
+            eprintln!(
+                "  {:<28} {:>6} requests {:>8} WRU {:>8.1} RRU",
+                op.name(),
+                used.get(*op),
+                used.write_units(*op),
+                used.read_units(*op)
+            );
+        }
+    }
+    let requests = used.dynamodb();
+    let wru: u64 = Op::ALL.iter().map(|op| used.write_units(*op)).sum();
+    let rru: f64 = Op::ALL.iter().map(|op| used.read_units(*op)).sum();
+    anyhow::ensure!(buckets >= 280, "a day of 5-minute buckets closed: {buckets}");
+    let per_bucket = |x: f64| x / buckets as f64;
+    let month = 30.0 * 86_400.0 / bucket as f64;
+    eprintln!(
+        "trends on DynamoDB, one day at HP's volume ({posts} posts, {buckets} buckets closed): \
+         per bucket {:.1} requests, {:.1} WRU, {:.1} RRU; a month ({month:.0} buckets): \
+         {:.0} WRU (${:.2}), {:.0} RRU (${:.3}); {used}",
+        per_bucket(requests as f64),
+        per_bucket(wru as f64),
+        per_bucket(rru),
+        per_bucket(wru as f64) * month,
+        per_bucket(wru as f64) * month * 0.625e-6,
+        per_bucket(rru) * month,
+        per_bucket(rru) * month * 0.125e-6,
+    );
+    // Recorded bound (2026-12-05, 31 WRU: see the README's cost table): the hour row's update
+    // each bucket and a state save an hour; saving the state every bucket (320) or growing a
+    // day row (59) fails here.
+    let wru_per_bucket = per_bucket(wru as f64);
+    anyhow::ensure!(wru_per_bucket < 40.0, "write units per bucket: {wru_per_bucket:.1}");
+    Ok(())
+}

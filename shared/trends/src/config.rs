@@ -61,6 +61,11 @@ pub struct TrendsConfig {
     pub intents: Vec<socialcare_domain::Intent>,
     /// Hour-of-week seasonality for configured topics once this many weeks of history exist.
     pub seasonal_weeks: u32,
+    /// How often the detector's state is saved (seconds; at most one save per this, when a
+    /// bucket closes). The state is a few hundred KB deflated, one write unit per KB: saved
+    /// every 5-minute bucket it cost ≈ 280 write units a bucket. A recycled instance loses at
+    /// most this much of the baselines' learning (the counts rows are written every bucket).
+    pub state_save_secs: u32,
 }
 
 impl Default for TrendsConfig {
@@ -88,6 +93,7 @@ impl Default for TrendsConfig {
             topics: Vec::new(),
             intents: vec![socialcare_domain::Intent::Problem, socialcare_domain::Intent::Complaint],
             seasonal_weeks: 2,
+            state_save_secs: 3600,
         }
     }
 }
@@ -120,6 +126,9 @@ impl TrendsConfig {
         }
         if self.long_window_buckets > 288 {
             bad("long_window_buckets", "must be at most 288");
+        }
+        if self.state_save_secs > 86_400 {
+            bad("state_save_secs", "must be at most 86400 (a day)");
         }
         if self.half_life_secs < self.bucket_secs {
             bad("half_life_secs", "must be at least one bucket");

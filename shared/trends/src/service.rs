@@ -44,6 +44,9 @@ pub struct TrendService {
     /// Buckets closed and not yet written.
     closed: Mutex<Vec<Closed>>,
     version: Mutex<Option<u64>>,
+    /// When this instance last saved the state, and how often it saves (`state_save_secs`).
+    saved_at: Mutex<Option<Timestamp>>,
+    save_every: i64,
     store: Arc<dyn TrendStore>,
     sink: Arc<dyn TrendSink>,
     customers: Arc<dyn CustomerStore>,
@@ -64,10 +67,13 @@ impl TrendService {
         cases: Arc<dyn CaseStore>,
         regions: Regions,
     ) -> Self {
+        let save_every = i64::from(detector.config().state_save_secs);
         Self {
             detector: Mutex::new(detector),
             closed: Mutex::new(Vec::new()),
             version: Mutex::new(None),
+            saved_at: Mutex::new(None),
+            save_every,
             store,
             sink,
             customers,
@@ -100,7 +106,8 @@ impl TrendService {
 
     /// Closes the buckets that ended by `now`, writes their counts (hour and day rows), records
     /// and publishes their alerts with the cases they touch, and saves the detector's state when
-    /// `save` (or when a bucket closed).
+    /// `save`, or when a bucket closed and the last save is `state_save_secs` old (the first
+    /// bucket an instance closes always saves).
     pub async fn flush(&self, now: Timestamp, save: bool) -> PortResult<Flushed> {
         let more = lock(&self.detector).advance(now);
         let closed: Vec<Closed> = {
@@ -108,7 +115,10 @@ impl TrendService {
             c.extend(more);
             std::mem::take(&mut *c)
         };
-        if save || !closed.is_empty() {
+        let due = !closed.is_empty()
+            && lock(&self.saved_at).is_none_or(|at| now.as_second() - at.as_second() >= self.save_every);
+        if save || due {
+            *lock(&self.saved_at) = Some(now);
             let bytes = lock(&self.detector).snapshot();
             let packed = crate::pack::deflate(&bytes);
             let expected = *lock(&self.version);
@@ -125,14 +135,15 @@ impl TrendService {
         let mut alerts = Vec::new();
         for c in &closed {
             if c.summary.total > 0 {
-                for period in [Period::Hour, Period::Day] {
-                    updates.push(CounterUpdate {
-                        period,
-                        start: period.floor(c.summary.start.as_second()),
-                        total: u64::from(c.summary.total),
-                        keys: c.summary.keys.clone(),
-                    });
-                }
+                // Hour rows only: a day row would grow with every key of the day and each
+                // bucket's update would cost its whole size (≈ 20 write units a bucket at HP's
+                // volume); days are summed from their hours when read.
+                updates.push(CounterUpdate {
+                    period: Period::Hour,
+                    start: Period::Hour.floor(c.summary.start.as_second()),
+                    total: u64::from(c.summary.total),
+                    keys: c.summary.keys.clone(),
+                });
             }
             alerts.extend(c.alerts.iter().cloned());
         }
@@ -175,12 +186,35 @@ impl TrendService {
         self.store.alerts(since, limit).await
     }
 
+    /// The counts rows of `period` starting in `[from, end)`: hour rows as stored, day rows
+    /// summed from their hours.
+    async fn rows(&self, period: Period, from: i64, end: i64) -> PortResult<Vec<CountsRow>> {
+        let hours = self.store.rows(Period::Hour, from, end).await?;
+        if period == Period::Hour {
+            return Ok(hours);
+        }
+        let mut days: BTreeMap<i64, CountsRow> = BTreeMap::new();
+        for h in hours {
+            let start = period.floor(h.start);
+            let day = days.entry(start).or_insert_with(|| CountsRow {
+                start,
+                total: 0,
+                keys: BTreeMap::new(),
+            });
+            day.total += h.total;
+            for (k, t) in &h.keys {
+                day.keys.entry(k.clone()).or_default().merge(t);
+            }
+        }
+        Ok(days.into_values().collect())
+    }
+
     /// The top keys of a window against the window before.
     pub async fn hot(&self, window: Window, language: Option<&str>, now: Timestamp, limit: usize) -> PortResult<Hot> {
         let (period, n) = window.rows();
         let end = period.floor(now.as_second()) + period.secs();
         let from = end - 2 * n * period.secs();
-        let rows = self.store.rows(period, from, end).await?;
+        let rows = self.rows(period, from, end).await?;
         let split = end - n * period.secs();
         let sum = |rows: &mut dyn Iterator<Item = &CountsRow>| {
             let mut total = 0u64;
@@ -248,7 +282,7 @@ impl TrendService {
         let (period, n) = window.rows();
         let end = period.floor(now.as_second()) + period.secs();
         let from = end - n * period.secs();
-        let rows = self.store.rows(period, from, end).await?;
+        let rows = self.rows(period, from, end).await?;
         let mut label = String::new();
         let points = (0..n)
             .map(|i| {

@@ -186,6 +186,9 @@ pub struct DetectionConfig {
     /// Decide clear cases from function words and letters before asking lingua (most posts;
     /// a few microseconds instead of tens). lingua still decides every unclear case.
     pub fast_path: bool,
+    /// How much the function words and letters weigh against lingua's confidence in unclear
+    /// cases (each language's confidence × e^(vote_weight × its evidence); 0: lingua alone).
+    pub vote_weight: f32,
 }
 
 impl Default for DetectionConfig {
@@ -195,6 +198,7 @@ impl Default for DetectionConfig {
             min_words: 2,
             low_accuracy: false,
             fast_path: true,
+            vote_weight: 0.6,
         }
     }
 }
@@ -570,6 +574,14 @@ impl ClassifyConfig {
                 errors,
                 "classify.detection.min_confidence",
                 format!("{c} is not between 0 and 1"),
+            );
+        }
+        let w = self.detection.vote_weight;
+        if !(0.0..=5.0).contains(&w) {
+            err(
+                errors,
+                "classify.detection.vote_weight",
+                format!("{w} is not between 0 and 5"),
             );
         }
     }

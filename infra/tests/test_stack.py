@@ -299,6 +299,8 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
             bs = int(e.get("BatchSize", 10))
             window = int(e.get("MaximumBatchingWindowInSeconds", 0))
             check(1 <= bs <= 10, f"{consumer}: batch size {bs} in 1..10")
+            mc = int((e.get("ScalingConfig") or {}).get("MaximumConcurrency", 0))
+            check(2 <= mc <= 50, f"{consumer}: MaximumConcurrency {mc} in 2..50 (never takes ingest's concurrency)")
             if fifo:
                 check(window == 0, f"{consumer}: no batching window on a FIFO queue")
         vis = int(q.get("VisibilityTimeout", 30))

@@ -7,7 +7,8 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore, TriageStore,
+    IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore,
+    TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
@@ -145,6 +146,8 @@ pub struct Ports {
     pub dedupe: Arc<dyn Dedupe>,
     pub posts: Arc<dyn PostStore>,
     pub customers: Arc<dyn CustomerStore>,
+    /// The identity indexes an erasure takes a customer out of.
+    pub index: Arc<dyn IdentityIndex>,
     pub cases: Arc<dyn CaseStore>,
     pub agents: Arc<dyn AgentStore>,
     pub timers: Arc<dyn TimerStore>,
@@ -171,6 +174,7 @@ pub trait WholeStore:
     Dedupe
     + PostStore
     + CustomerStore
+    + IdentityIndex
     + CaseStore
     + AgentStore
     + TimerStore
@@ -187,6 +191,7 @@ impl<T> WholeStore for T where
     T: Dedupe
         + PostStore
         + CustomerStore
+        + IdentityIndex
         + CaseStore
         + AgentStore
         + TimerStore
@@ -212,6 +217,7 @@ impl Ports {
             dedupe: store.clone(),
             posts: store.clone(),
             customers: store.clone(),
+            index: store.clone(),
             cases: store.clone(),
             agents: store.clone(),
             timers: store.clone(),
@@ -503,6 +509,7 @@ impl Stack {
                 clock.clone(),
                 settings.sla.clone(),
             )),
+            privacy: Arc::new(privacy(&ports, trends.as_ref().map(|t| t.store()), clock.clone())),
         };
 
         let console = fn_agent_api::console::router(
@@ -674,4 +681,29 @@ mod tests {
         assert!(e.contains(&service) && e.contains(&channel), "{e}");
         assert!(e.contains("(2 problem(s))"), "{e}");
     }
+}
+
+/// The data-subject requests' service over the stack's ports (and its trend store, if trends
+/// are on): `/v1/customers/{id}/export|erase` and `care erase`.
+pub fn privacy(
+    ports: &Ports,
+    trends: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
+    clock: Arc<dyn Clock>,
+) -> socialcare_domain::services::privacy::PrivacyService {
+    let erasers: Vec<Arc<dyn socialcare_domain::ports::Eraser>> = trends
+        .map(|t| Arc::new(socialcare_trends::store::TrendEraser(t)) as Arc<dyn socialcare_domain::ports::Eraser>)
+        .into_iter()
+        .collect();
+    socialcare_domain::services::privacy::PrivacyService::new(socialcare_domain::services::privacy::PrivacyPorts {
+        customers: ports.customers.clone(),
+        index: ports.index.clone(),
+        posts: ports.posts.clone(),
+        cases: ports.cases.clone(),
+        alerts: ports.alerts.clone(),
+        triage: ports.triage.clone(),
+        labels: ports.labels.clone(),
+        parking: ports.parking.clone(),
+        erasers,
+        clock,
+    })
 }

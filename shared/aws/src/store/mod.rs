@@ -232,6 +232,43 @@ impl AwsStore {
         }
     }
 
+    /// A DeleteItem under `condition`. `Ok(false)` when the condition failed.
+    async fn delete_if(
+        &self,
+        table: &str,
+        pk: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> PortResult<bool> {
+        self.counters.add(Op::DeleteItem);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key(pk)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names_map(names))
+            .set_expression_attribute_values(values_map(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                self.counters
+                    .add_writes(Op::DeleteItem, WriteCost { table: 1, indexes: 0 });
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(map_sdk("DeleteItem", e)),
+        }
+    }
+
     /// Query pages of an index (or the table), in sort-key order, until `stop` says enough
     /// or the index is exhausted. `stop` sees every item; returning true ends the walk.
     #[allow(clippy::too_many_arguments)]

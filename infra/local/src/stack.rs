@@ -653,6 +653,31 @@ impl Stack {
     }
 }
 
+/// The data-subject requests' service over the stack's ports (and its trend store, if trends
+/// are on): `/v1/customers/{id}/export|erase` and `care erase`.
+pub fn privacy(
+    ports: &Ports,
+    trends: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
+    clock: Arc<dyn Clock>,
+) -> socialcare_domain::services::privacy::PrivacyService {
+    let erasers: Vec<Arc<dyn socialcare_domain::ports::Eraser>> = trends
+        .map(|t| Arc::new(socialcare_trends::store::TrendEraser(t)) as Arc<dyn socialcare_domain::ports::Eraser>)
+        .into_iter()
+        .collect();
+    socialcare_domain::services::privacy::PrivacyService::new(socialcare_domain::services::privacy::PrivacyPorts {
+        customers: ports.customers.clone(),
+        index: ports.index.clone(),
+        posts: ports.posts.clone(),
+        cases: ports.cases.clone(),
+        alerts: ports.alerts.clone(),
+        triage: ports.triage.clone(),
+        labels: ports.labels.clone(),
+        parking: ports.parking.clone(),
+        erasers,
+        clock,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -681,29 +706,4 @@ mod tests {
         assert!(e.contains(&service) && e.contains(&channel), "{e}");
         assert!(e.contains("(2 problem(s))"), "{e}");
     }
-}
-
-/// The data-subject requests' service over the stack's ports (and its trend store, if trends
-/// are on): `/v1/customers/{id}/export|erase` and `care erase`.
-pub fn privacy(
-    ports: &Ports,
-    trends: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
-    clock: Arc<dyn Clock>,
-) -> socialcare_domain::services::privacy::PrivacyService {
-    let erasers: Vec<Arc<dyn socialcare_domain::ports::Eraser>> = trends
-        .map(|t| Arc::new(socialcare_trends::store::TrendEraser(t)) as Arc<dyn socialcare_domain::ports::Eraser>)
-        .into_iter()
-        .collect();
-    socialcare_domain::services::privacy::PrivacyService::new(socialcare_domain::services::privacy::PrivacyPorts {
-        customers: ports.customers.clone(),
-        index: ports.index.clone(),
-        posts: ports.posts.clone(),
-        cases: ports.cases.clone(),
-        alerts: ports.alerts.clone(),
-        triage: ports.triage.clone(),
-        labels: ports.labels.clone(),
-        parking: ports.parking.clone(),
-        erasers,
-        clock,
-    })
 }

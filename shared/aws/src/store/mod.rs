@@ -232,6 +232,33 @@ impl AwsStore {
         }
     }
 
+    /// Every item of every table, as text (a packed document inflated to its JSON): what a
+    /// test searches to prove that an erased value is nowhere. A scan of everything: tests only.
+    pub async fn debug_dump(&self) -> PortResult<String> {
+        let mut out = String::new();
+        for table in self.tables.all() {
+            for item in self.scan_all(table).await? {
+                let mut keys: Vec<&String> = item.keys().collect();
+                keys.sort();
+                out.push_str(table);
+                for k in keys {
+                    let v = match &item[k] {
+                        AttributeValue::B(b) => {
+                            miniz_oxide::inflate::decompress_to_vec_with_limit(b.as_ref(), 16 << 20).map_or_else(
+                                |_| format!("{:?}", b.as_ref()),
+                                |json| String::from_utf8_lossy(&json).into_owned(),
+                            )
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    out.push_str(&format!(" {k}={v}"));
+                }
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
     /// A DeleteItem under `condition`. `Ok(false)` when the condition failed.
     async fn delete_if(
         &self,

@@ -63,11 +63,8 @@ pub fn scrub_post(post: &mut Post, customer: &CustomerId) -> bool {
         }
         Direction::Outbound => {
             post.recipient = None;
-            match &mut post.delivery {
-                Some(Delivery::Retrying { reason, .. } | Delivery::Failed { reason, .. }) => {
-                    *reason = ERASED.to_string();
-                }
-                _ => {}
+            if let Some(Delivery::Retrying { reason, .. } | Delivery::Failed { reason, .. }) = &mut post.delivery {
+                *reason = ERASED.to_string();
             }
         }
     }

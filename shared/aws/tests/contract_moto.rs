@@ -167,6 +167,12 @@ async fn triage_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn identity_index_contract() -> TestResult {
+    let env = env!("idx");
+    contracts::identity_index_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn label_store_contract() -> TestResult {
     let env = env!("labels");
     contracts::label_store_contract(env.store).await

@@ -156,3 +156,8 @@ async fn erasure_finishes_after_a_crash_at_every_step() -> TestResult {
     let steps: Vec<i64> = (0..24).collect();
     contracts::erasure_finishes_after_a_crash(|| Box::pin(async { Ok(erasure_world()) }), &steps).await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_index() -> TestResult {
+    contracts::identity_index_contract(store()).await
+}

@@ -483,6 +483,17 @@ pub async fn erasure_leaves_no_trace(w: ErasureWorld) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("new"))?;
     anyhow::ensure!(fresh.erasure.is_none() && fresh.identities.len() == 1);
+    // The erased customer takes part in no merge.
+    let merges = MergeService::new(
+        w.ports.customers.clone(),
+        w.ports.cases.clone(),
+        Arc::new(Silent),
+        w.ports.clock.clone(),
+    );
+    anyhow::ensure!(matches!(
+        merges.merge(&now_of, &cx, &who.agent_id, None).await,
+        Err(socialcare_domain::ServiceError::Conflict(_))
+    ));
     let erased = w
         .ports
         .customers

@@ -146,6 +146,23 @@ async fn export_and_erase(backend: Backend) -> anyhow::Result<()> {
         .post(&format!("/v1/customers/{target}/erase"), "sam", Role::Supervisor, None)
         .await?;
     anyhow::ensure!(status == 200 && again == erasure, "a second erasure: {status} {again}");
+    // The operator's command, through the API: the same record; an agent's token is refused.
+    let cli = |token: String| socialcare_local::commands::EraseArgs {
+        customer: target.clone(),
+        backend: socialcare_local::commands::EraseVia::Api,
+        url: t.url(""),
+        token: Some(token),
+        as_agent: "operator".into(),
+        aws_endpoint: None,
+        prefix: "unused-".into(),
+    };
+    let by_cli = socialcare_local::commands::erase(cli(TestStack::token("sam", Role::Supervisor))).await?;
+    anyhow::ensure!(by_cli == erasure, "care erase answers the record: {by_cli}");
+    let refused = socialcare_local::commands::erase(cli(TestStack::token(&assignee, Role::Agent))).await;
+    anyhow::ensure!(
+        refused.as_ref().is_err_and(|e| e.to_string().contains("403")),
+        "care erase with an agent's token: {refused:?}"
+    );
 
     // Nothing of hers through any read, and the same figures.
     let mut reads = vec![

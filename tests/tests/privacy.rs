@@ -194,6 +194,11 @@ async fn export_and_erase(backend: Backend) -> anyhow::Result<()> {
             anyhow::ensure!(!raw.contains(secret), "`{secret}` survives in {raw}");
         }
     }
+    let history = &reads[1].1;
+    anyhow::ensure!(
+        history["erasure"]["id"] == erasure["id"] && history["identities"] == json!([]),
+        "the customer's page shows the tombstone and its record: {history}"
+    );
     let after = figures(&t, &from, &to).await?;
     anyhow::ensure!(before == after, "the metrics moved:\nbefore {before}\nafter  {after}");
     t.stack.stop();

@@ -63,8 +63,24 @@ pub fn scrub_post(post: &mut Post, customer: &CustomerId) -> bool {
         }
         Direction::Outbound => {
             post.recipient = None;
-            if let Some(Delivery::Retrying { reason, .. } | Delivery::Failed { reason, .. }) = &mut post.delivery {
-                *reason = ERASED.to_string();
+            match &mut post.delivery {
+                // Not sent yet: it never will be (outbound skips a failed reply); the person asked
+                // to be forgotten, and the text is gone.
+                Some(Delivery::Pending) | None => {
+                    post.delivery = Some(Delivery::Failed {
+                        reason: ERASED.to_string(),
+                        at: post.created_at,
+                    });
+                }
+                Some(Delivery::Retrying { at, .. }) => {
+                    let at = *at;
+                    post.delivery = Some(Delivery::Failed {
+                        reason: ERASED.to_string(),
+                        at,
+                    });
+                }
+                Some(Delivery::Failed { reason, .. }) => *reason = ERASED.to_string(),
+                Some(Delivery::Sent { .. }) => {}
             }
         }
     }
@@ -365,6 +381,30 @@ mod tests {
         }
         assert_eq!(p.author.id, erased_author(&customer));
         assert!(!scrub_post(&mut p, &customer), "scrubbing twice changes nothing");
+    }
+
+    #[test]
+    fn a_reply_not_sent_yet_never_will_be() {
+        let customer = CustomerId::parse("cus-1").unwrap_or_else(|_| unreachable!());
+        let mut reply = post("Hello Ann Example");
+        reply.direction = Direction::Outbound;
+        reply.delivery = Some(Delivery::Pending);
+        reply.recipient = Some(reply.author.id.clone());
+        assert!(scrub_post(&mut reply, &customer));
+        assert_eq!(reply.text, ERASED);
+        assert!(reply.recipient.is_none());
+        assert!(matches!(&reply.delivery, Some(Delivery::Failed { reason, .. }) if reason == ERASED));
+        let mut sent = post("Hello Ann Example");
+        sent.direction = Direction::Outbound;
+        sent.delivery = Some(Delivery::Sent {
+            platform_id: Some("t-9".into()),
+            at: sent.created_at,
+        });
+        scrub_post(&mut sent, &customer);
+        assert!(
+            matches!(sent.delivery, Some(Delivery::Sent { .. })),
+            "a sent reply stays sent"
+        );
     }
 
     #[test]

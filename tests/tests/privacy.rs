@@ -204,3 +204,57 @@ async fn export_and_erase(backend: Backend) -> anyhow::Result<()> {
     t.stack.stop();
     Ok(())
 }
+
+/// `care erase --backend aws`: straight on the tables of `care serve --backend aws` (moto), no
+/// stack running: the customer becomes a tombstone, its handle's link goes, asking again
+/// answers the same record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_erase_straight_on_the_tables() -> anyhow::Result<()> {
+    let Some(Backend::Aws(url)) = Backend::moto()? else {
+        return Ok(());
+    };
+    let prefix = format!("er-{}-", jiff::Timestamp::now().as_nanosecond() % 1_000_000_000_000);
+    let aws = socialcare_local::aws_backend::AwsBackend::connect(&socialcare_local::aws_backend::AwsOptions {
+        endpoint: Some(url.clone()),
+        prefix: prefix.clone(),
+        visibility: Duration::from_secs(2),
+    })
+    .await?;
+    let ports = aws.ports();
+    let author = socialcare_domain::Author {
+        id: socialcare_domain::AuthorId::parse("x:4417730001")?,
+        handle: "priya_r_on_x".into(),
+        name: Some("Priya Raman".into()),
+        followers: None,
+        verified: None,
+        following: None,
+        joined_at: None,
+    };
+    let customer = socialcare_domain::Customer::first_for(&author, jiff::Timestamp::now());
+    anyhow::ensure!(ports.customers.create(&customer).await?);
+    let args = || socialcare_local::commands::EraseArgs {
+        customer: customer.id.to_string(),
+        backend: socialcare_local::commands::EraseVia::Aws,
+        url: String::new(),
+        token: None,
+        as_agent: "operator".into(),
+        aws_endpoint: Some(url.clone()),
+        prefix: prefix.clone(),
+    };
+    let record = socialcare_local::commands::erase(args()).await?;
+    anyhow::ensure!(
+        record["state"] == "erased" && record["requested_by"] == "operator" && record["counts"]["authors"] == 1,
+        "{record}"
+    );
+    anyhow::ensure!(
+        ports.customers.customer_of(&author.id).await?.is_none(),
+        "the handle's link is gone"
+    );
+    let tombstone = ports.customers.get(&customer.id).await?;
+    anyhow::ensure!(tombstone.is_some_and(|c| c.display_name.is_empty() && c.identities.is_empty()));
+    anyhow::ensure!(
+        socialcare_local::commands::erase(args()).await? == record,
+        "asked again: the same record"
+    );
+    Ok(())
+}

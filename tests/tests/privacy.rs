@@ -100,6 +100,13 @@ async fn export_and_erase(backend: Backend) -> anyhow::Result<()> {
     // The folded case is closed by the merge: wait for the pipeline to be quiet.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = figures(&t, &from, &to).await?;
+    let dump = t.dump_stores().await?.unwrap_or_default();
+    for secret in SECRETS {
+        anyhow::ensure!(
+            dump.contains(secret),
+            "the stores should hold `{secret}` before the erasure"
+        );
+    }
 
     // Who may ask, and what for an unknown customer.
     for (method, path) in [("get", "export"), ("post", "erase")] {
@@ -199,6 +206,13 @@ async fn export_and_erase(backend: Backend) -> anyhow::Result<()> {
         history["erasure"]["id"] == erasure["id"] && history["identities"] == json!([]),
         "the customer's page shows the tombstone and its record: {history}"
     );
+    // Every record of every table the pipeline wrote to (posts, customers and their indexes,
+    // cases, merges, dedupe records, timers, alerts, report rows, triage, labels, parked).
+    let dump = t.dump_stores().await?.unwrap_or_default();
+    anyhow::ensure!(dump.contains(&target), "the dump holds the stores' records");
+    for secret in SECRETS {
+        anyhow::ensure!(!dump.contains(secret), "`{secret}` survives in a store");
+    }
     let after = figures(&t, &from, &to).await?;
     anyhow::ensure!(before == after, "the metrics moved:\nbefore {before}\nafter  {after}");
     t.stack.stop();

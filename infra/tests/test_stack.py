@@ -264,6 +264,10 @@ def static_checks(sam: dict, cfn: dict, rust: dict) -> dict:
         for st in pol["PolicyDocument"]["Statement"]:
             for r in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
                 api_grants.setdefault(ref_name(r), set()).update(st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+    # The erasure (POST /v1/customers/{id}/erase) deletes parked messages and rewrites trend alerts.
+    check({"dynamodb:DeleteItem"} <= api_grants.get("ParkedTable", set())
+          and {"dynamodb:UpdateItem"} <= api_grants.get("AlertsTable", set()),
+          "AgentApiFunction: may delete parked messages and rewrite trend alerts (erasure)")
     for stream, (_producers, consumer) in TOPOLOGY.items():
         fifo = stream in rust["fifo"]
         sfx = ".fifo" if fifo else ""

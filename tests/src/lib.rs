@@ -116,6 +116,16 @@ pub struct TestStack {
     /// The ports the stack runs on (to put a message on a queue the way a function would).
     pub ports: socialcare_local::stack::Ports,
     pub http: reqwest::Client,
+    /// Every record of every table the stack keeps, as text (the memory store's debug dump, or
+    /// a scan of every DynamoDB table): what the erasure tests search.
+    dump: Option<StoreDump>,
+}
+
+/// The store behind a test stack, for [`TestStack::dump_stores`].
+#[derive(Clone)]
+enum StoreDump {
+    Memory(Arc<socialcare_memory::MemoryStore>),
+    Aws(Arc<socialcare_aws::AwsStore>),
 }
 
 impl TestStack {
@@ -211,9 +221,11 @@ impl TestStack {
         .into();
         secrets.extend(more_secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let visibility = Duration::from_secs(2);
+        let mut dump = None;
         let (ports, alerts_seen, counters) = match backend {
             Backend::Memory => {
                 let memory = MemoryBackend::new(visibility);
+                dump = Some(StoreDump::Memory(memory.store.clone()));
                 (memory.ports(), memory.alerts_seen.clone(), None)
             }
             Backend::Aws(url) => {
@@ -224,6 +236,7 @@ impl TestStack {
                     visibility,
                 })
                 .await?;
+                dump = Some(StoreDump::Aws(aws.store.clone()));
                 (aws.ports(), aws.alerts_seen.clone(), Some(aws.counters.clone()))
             }
             Backend::Stack { endpoint, env } => {
@@ -254,6 +267,16 @@ impl TestStack {
             counters,
             ports,
             http: reqwest::Client::new(),
+            dump,
+        })
+    }
+
+    /// Every record of every table of this stack's store, as text (None for a deployed stack).
+    pub async fn dump_stores(&self) -> anyhow::Result<Option<String>> {
+        Ok(match &self.dump {
+            Some(StoreDump::Memory(m)) => Some(m.debug_dump()?),
+            Some(StoreDump::Aws(a)) => Some(a.debug_dump().await?),
+            None => None,
         })
     }
 

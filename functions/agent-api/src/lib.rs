@@ -4,6 +4,7 @@
 pub mod console;
 mod dead_letters;
 pub mod live;
+mod privacy;
 mod reports;
 mod routing;
 mod trends;
@@ -57,6 +58,8 @@ pub struct Api {
     pub trends: Option<Arc<socialcare_trends::service::TrendService>>,
     /// Case reports and the live board (`/v1/reports`, supervisors).
     pub reports: Arc<socialcare_domain::services::reports::Reports>,
+    /// Data-subject requests: a customer's export and erasure (supervisors).
+    pub privacy: Arc<socialcare_domain::services::privacy::PrivacyService>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -87,6 +90,7 @@ pub fn router(api: Api) -> Router {
         .merge(dead_letters::routes())
         .merge(trends::routes())
         .merge(reports::routes())
+        .merge(privacy::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
@@ -486,6 +490,8 @@ mod tests {
             "/v1/cases/{id}/assign",
             "/v1/customers/{id}",
             "/v1/customers/{id}/detach",
+            "/v1/customers/{id}/export",
+            "/v1/customers/{id}/erase",
             "/v1/merges",
             "/v1/merges/{id}",
             "/v1/merges/{id}/split",

@@ -4,9 +4,10 @@
 use fn_agent_api::{Api, Auth, router};
 use socialcare_aws::LambdaEnv;
 use socialcare_domain::Stream;
-use socialcare_domain::ports::{AgentStore, Clock, SystemClock};
+use socialcare_domain::ports::{AgentStore, Clock, Eraser, SystemClock};
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
+use socialcare_domain::services::privacy::{PrivacyPorts, PrivacyService};
 use socialcare_domain::services::reports::Reports;
 use socialcare_domain::services::route::{CLAIM_INDEX_TTL, RouteService};
 use socialcare_domain::services::sla_desk::SlaDesk;
@@ -60,6 +61,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // (this function has no DLQ URLs or SQS receive rights in the template).
     // Parked messages, and each queue's dead-letter queue the template names (DLQ_<STREAM>_URL).
     let dead_letters = DeadLetterDesk::new(s.clone(), env.dead_letter_queues(), publisher.clone());
+    let privacy_cases = cases.clone();
     let desk = Desk::new(
         cases,
         s.clone(),
@@ -83,6 +85,23 @@ async fn main() -> Result<(), lambda_http::Error> {
     } else {
         None
     };
+    // Data-subject requests: export and erasure, over every store (and the trend alerts).
+    let erasers: Vec<Arc<dyn Eraser>> = trends
+        .iter()
+        .map(|t| Arc::new(socialcare_trends::store::TrendEraser(t.store())) as Arc<dyn Eraser>)
+        .collect();
+    let privacy = PrivacyService::new(PrivacyPorts {
+        customers: env.store.clone(),
+        index: env.store.clone(),
+        posts: env.store.clone(),
+        cases: privacy_cases,
+        alerts: env.store.clone(),
+        triage: env.store.clone(),
+        labels: env.store.clone(),
+        parking: env.store.clone(),
+        erasers,
+        clock: clock.clone(),
+    });
     // The console's files under /console, next to /v1 (same origin: no CORS).
     let (assets, console) = fn_agent_api::console::from_lambda_env(|k| std::env::var(k).ok());
     let app = router(Api {
@@ -94,6 +113,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         dead_letters: Arc::new(dead_letters),
         trends,
         reports: Arc::new(reports),
+        privacy: Arc::new(privacy),
     })
     .merge(fn_agent_api::console::router(assets, console));
     lambda_http::run(app).await

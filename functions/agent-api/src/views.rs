@@ -176,6 +176,9 @@ pub struct CustomerView {
     pub identities: Vec<socialcare_domain::Identity>,
     /// The emails, phone numbers, order and serial numbers the customer has written.
     pub identifiers: Vec<socialcare_domain::Identifier>,
+    /// Set when the customer's personal data was erased (or is being erased): the audit record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<socialcare_domain::customer::Erasure>,
 }
 
 impl From<socialcare_domain::Customer> for CustomerView {
@@ -185,6 +188,7 @@ impl From<socialcare_domain::Customer> for CustomerView {
             display_name: c.display_name,
             identities: c.identities,
             identifiers: c.identifiers,
+            erasure: c.erasure,
         }
     }
 }

@@ -157,3 +157,30 @@ async fn a_refusal_is_parked_on_the_case_and_a_5xx_is_retried() -> anyhow::Resul
     assert_eq!(response.batch_item_failures.len(), 1, "a 5xx goes back to the queue");
     Ok(())
 }
+
+/// A reply retried after its customer was erased (`POST /v1/customers/{id}/erase`): nothing is
+/// sent, the reply fails with the reason.
+#[tokio::test]
+async fn nothing_goes_out_to_an_erased_customer() -> anyhow::Result<()> {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let (store, service, event) = setup(&server).await?;
+    let mut customer_post = post("generic:forum:f-100", Direction::Inbound, Timestamp::now())?;
+    socialcare_domain::services::privacy::erase::scrub_post(&mut customer_post, &CustomerId::parse("cus-1")?);
+    store.put(&customer_post).await?;
+    let (response, _) = socialcare_kit::sqs::run_batch("outbound", event, false, store.as_ref(), &SystemClock, |e| {
+        fn_outbound::handle(&service, e)
+    })
+    .await?;
+    assert!(response.batch_item_failures.is_empty());
+    let reply = PostStore::get(store.as_ref(), &PostId::parse("reply:case-fixture:1")?).await?;
+    assert!(
+        matches!(reply.and_then(|p| p.delivery), Some(Delivery::Failed { reason, .. }) if reason.contains("erased")),
+        "the reply fails, saying why"
+    );
+    Ok(())
+}

@@ -128,6 +128,95 @@ pub struct LabelsExportArgs {
 }
 
 #[derive(Args)]
+#[command(after_help = "\
+Through a running deployment's API (default; `care serve` on any backend, or the deployed agent API):
+  care erase --customer cus-... --url http://127.0.0.1:8080        (mints a supervisor token with CARE_JWT_SECRET)
+Straight to the DynamoDB tables (no stack running; the tables `care serve --backend aws` uses):
+  care erase --customer cus-... --backend aws --prefix care-local- [--aws-endpoint URL]
+Asking again finishes an interrupted erasure; a finished one answers its record unchanged. docs/PRIVACY.md")]
+pub struct EraseArgs {
+    /// The customer whose personal data is erased (a customer merged into another: that one).
+    #[arg(long)]
+    pub customer: String,
+    /// Where the data is: a running deployment's API, or the AWS tables themselves.
+    #[arg(long, value_enum, default_value_t = EraseVia::Api)]
+    pub backend: EraseVia,
+    /// `--backend api`: the deployment's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// `--backend api`: a supervisor's bearer token; without it one is minted with
+    /// CARE_JWT_SECRET for `--as`.
+    #[arg(long, env = "CARE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Who asks: the supervisor a minted token names, and the erasure record's `requested_by`.
+    #[arg(long = "as", default_value = "operator")]
+    pub as_agent: String,
+    /// `--backend aws`: an emulator's URL (moto); unset, the environment's AWS configuration.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint: Option<String>,
+    /// `--backend aws`: the prefix of the tables.
+    #[arg(long, default_value = "care-local-")]
+    pub prefix: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EraseVia {
+    Api,
+    Aws,
+}
+
+/// `care erase`: erases a customer's personal data, through the API (as a supervisor) or
+/// straight on the AWS tables. Answers the erasure record (JSON).
+pub async fn erase(args: EraseArgs) -> anyhow::Result<serde_json::Value> {
+    let customer =
+        socialcare_domain::CustomerId::parse(args.customer.as_str()).map_err(|e| anyhow::anyhow!("--customer: {e}"))?;
+    let agent = AgentId::parse(args.as_agent.as_str()).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+    match args.backend {
+        EraseVia::Api => {
+            let token = match args.token {
+                Some(t) => t,
+                None => {
+                    let secret = env::required(JWT_SECRET_ENV)?;
+                    socialcare_kit::auth::mint(secret.as_bytes(), &agent, Role::Supervisor, SystemClock.now(), 300)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                }
+            };
+            let url = format!("{}/v1/customers/{customer}/erase", args.url.trim_end_matches('/'));
+            let response = reqwest::Client::new()
+                .post(&url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .with_context(|| format!("POST {url}"))?;
+            let status = response.status();
+            let body = response.text().await.with_context(|| format!("reading {url}"))?;
+            if !status.is_success() {
+                anyhow::bail!("POST {url}: {status}: {body}");
+            }
+            Ok(serde_json::from_str(&body).with_context(|| format!("POST {url}: not JSON"))?)
+        }
+        EraseVia::Aws => {
+            let aws = AwsOptions {
+                endpoint: args.aws_endpoint.clone(),
+                prefix: args.prefix.clone(),
+                visibility: Duration::from_secs(60),
+            };
+            let ports = AwsBackend::connect(&aws).await?.ports();
+            let service = crate::stack::privacy(&ports, ports.trend_store.clone(), Arc::new(SystemClock));
+            let who = socialcare_domain::services::desk::Principal {
+                agent_id: agent,
+                role: Role::Supervisor,
+            };
+            let erasure = service
+                .erase(&who, &customer)
+                .await
+                .map_err(|e| anyhow::anyhow!("erasing {customer}: {e}"))?;
+            Ok(serde_json::to_value(erasure)?)
+        }
+    }
+}
+
+#[derive(Args)]
 pub struct KeygenArgs {
     /// The configuration whose secrets get a value (its sources and channel accounts).
     #[arg(long, default_value = "care.toml", env = "CARE_CONFIG")]

@@ -7,7 +7,7 @@ use socialcare_local::commands;
 #[command(
     name = "care",
     version,
-    about = "socialcare on one machine: serve, replay, load, eval, train, token, keygen, ref, labels, sla explain"
+    about = "socialcare on one machine: serve, replay, load, eval, train, token, keygen, ref, labels, erase, sla explain"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +44,8 @@ enum Command {
     /// Trend detection tools.
     #[command(subcommand)]
     Trends(TrendsCommand),
+    /// Erase a customer's personal data (a data-subject request); prints the erasure record.
+    Erase(commands::EraseArgs),
 }
 
 #[derive(Subcommand)]
@@ -106,5 +108,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Trends(TrendsCommand::Eval(args)) => socialcare_local::trends_eval::run(args),
+        Command::Erase(args) => {
+            println!("{}", serde_json::to_string_pretty(&commands::erase(args).await?)?);
+            Ok(())
+        }
     }
 }

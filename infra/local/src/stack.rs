@@ -7,7 +7,7 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
+    IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
@@ -145,6 +145,8 @@ pub struct Ports {
     pub dedupe: Arc<dyn Dedupe>,
     pub posts: Arc<dyn PostStore>,
     pub customers: Arc<dyn CustomerStore>,
+    /// The identity indexes an erasure takes a customer out of.
+    pub index: Arc<dyn IdentityIndex>,
     pub cases: Arc<dyn CaseStore>,
     pub agents: Arc<dyn AgentStore>,
     pub timers: Arc<dyn TimerStore>,
@@ -172,6 +174,7 @@ pub trait WholeStore:
     Dedupe
     + PostStore
     + CustomerStore
+    + IdentityIndex
     + CaseStore
     + AgentStore
     + TimerStore
@@ -187,6 +190,7 @@ impl<T> WholeStore for T where
     T: Dedupe
         + PostStore
         + CustomerStore
+        + IdentityIndex
         + CaseStore
         + AgentStore
         + TimerStore
@@ -212,6 +216,7 @@ impl Ports {
             dedupe: store.clone(),
             posts: store.clone(),
             customers: store.clone(),
+            index: store.clone(),
             cases: store.clone(),
             agents: store.clone(),
             timers: store.clone(),
@@ -506,6 +511,7 @@ impl Stack {
                 clock.clone(),
                 settings.sla.clone(),
             )),
+            privacy: Arc::new(privacy(&ports, trends.as_ref().map(|t| t.store()), clock.clone())),
         };
 
         let console = fn_agent_api::console::router(
@@ -647,6 +653,31 @@ impl Stack {
             _consumers: ConsumerRuntime(Some(consumers)),
         })
     }
+}
+
+/// The data-subject requests' service over the stack's ports (and its trend store, if trends
+/// are on): `/v1/customers/{id}/export|erase` and `care erase`.
+pub fn privacy(
+    ports: &Ports,
+    trends: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
+    clock: Arc<dyn Clock>,
+) -> socialcare_domain::services::privacy::PrivacyService {
+    let erasers: Vec<Arc<dyn socialcare_domain::ports::Eraser>> = trends
+        .map(|t| Arc::new(socialcare_trends::store::TrendEraser(t)) as Arc<dyn socialcare_domain::ports::Eraser>)
+        .into_iter()
+        .collect();
+    socialcare_domain::services::privacy::PrivacyService::new(socialcare_domain::services::privacy::PrivacyPorts {
+        customers: ports.customers.clone(),
+        index: ports.index.clone(),
+        posts: ports.posts.clone(),
+        cases: ports.cases.clone(),
+        alerts: ports.alerts.clone(),
+        triage: ports.triage.clone(),
+        labels: ports.labels.clone(),
+        parking: ports.parking.clone(),
+        erasers,
+        clock,
+    })
 }
 
 #[cfg(test)]

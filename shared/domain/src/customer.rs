@@ -9,10 +9,12 @@ use crate::ids::{AuthorId, CustomerId, stable_hash};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub mod erasure;
 pub mod identifiers;
 pub mod merge;
 pub mod similar;
 
+pub use erasure::{ERASED, ErasedCounts, Erasure, ErasureState};
 pub use identifiers::{Identifier, IdentifierKind, IdentifierRules};
 pub use merge::{MergeRecord, MergeState};
 
@@ -71,6 +73,11 @@ pub struct Customer {
     /// sorted; kept by the store beside the customer (see `CustomerStore::link_identifier`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<Identifier>,
+    /// Set when the customer's personal data is being, or was, erased (a data-subject request):
+    /// the audit record, without personal data. An erased customer is a tombstone: no name,
+    /// identities or identifiers; its cases stay, for the metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<Erasure>,
 }
 
 impl Customer {
@@ -78,6 +85,13 @@ impl Customer {
     /// so that two workers resolving the same new author create the same customer.
     pub fn id_for_first_author(author: &AuthorId) -> CustomerId {
         CustomerId::parse(format!("cus-{}", stable_hash(&[author.as_str()])))
+            .unwrap_or_else(|_| unreachable!("a hash-derived id is always valid"))
+    }
+
+    /// The customer id for an author whose customer `erased` was erased: a new person to us,
+    /// under an id of its own (derived, so that two workers agree on it).
+    pub fn id_after_erasure(author: &AuthorId, erased: &CustomerId) -> CustomerId {
+        CustomerId::parse(format!("cus-{}", stable_hash(&[author.as_str(), erased.as_str()])))
             .unwrap_or_else(|_| unreachable!("a hash-derived id is always valid"))
     }
 
@@ -97,7 +111,27 @@ impl Customer {
             version: 1,
             merged_into: None,
             identifiers: vec![],
+            erasure: None,
         }
+    }
+
+    /// An erased customer's record with no personal data left: no name, identities or
+    /// identifiers (the id, creation time, version, merge pointer and erasure record stay).
+    pub fn scrubbed(&self) -> Customer {
+        Customer {
+            id: self.id.clone(),
+            display_name: String::new(),
+            identities: vec![],
+            created_at: self.created_at,
+            version: self.version,
+            merged_into: self.merged_into.clone(),
+            identifiers: vec![],
+            erasure: self.erasure.clone(),
+        }
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.erasure.is_some()
     }
 
     pub fn has_author(&self, author: &AuthorId) -> bool {

@@ -478,3 +478,29 @@ pub trait ReportStore: Send + Sync {
         to: Timestamp,
     ) -> PortResult<Vec<std::sync::Arc<crate::reports::ReportRow>>>;
 }
+
+/// The identity indexes an erasure takes a customer out of (see `services::erase`), besides
+/// rewriting the customer itself. Each call is idempotent: asking again changes nothing.
+#[async_trait]
+pub trait IdentityIndex: Send + Sync {
+    /// Deletes the author's link if it points at `customer` (a link to anyone else stays).
+    /// True when a link was deleted.
+    async fn unlink_author(&self, author: &AuthorId, customer: &CustomerId) -> PortResult<bool>;
+    /// Takes `customer` (and the author and time of its link) out of the identifier's index
+    /// entry; the entry goes when nobody holds the identifier any more. True when it was there.
+    async fn unlink_identifier(&self, identifier: &Identifier, customer: &CustomerId) -> PortResult<bool>;
+    /// Takes `customer` out of a display-name key; the key goes when nobody is left under it.
+    /// True when it was there.
+    async fn unindex_name(&self, key: &str, customer: &CustomerId) -> PortResult<bool>;
+}
+
+/// Another store that keeps references to posts and authors (trend alerts name example posts
+/// and authors): an erasure asks each to forget the erased customer's.
+#[async_trait]
+pub trait Eraser: Send + Sync {
+    /// What it cleans, for logs.
+    fn name(&self) -> &'static str;
+    /// Removes every reference to `authors` and `posts`; answers how many records changed.
+    /// Idempotent.
+    async fn erase(&self, authors: &[AuthorId], posts: &[PostId]) -> PortResult<u32>;
+}

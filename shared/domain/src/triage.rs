@@ -169,7 +169,7 @@ pub struct Correction {
 
 /// Folds labels (any order) into one correction per labelled post: per field the latest label
 /// wins (ties: the later in the input); `labelled_by`/`labelled_at` are the latest label's.
-/// Posts not in `posts`, and deleted posts (their text is gone), give no line. Ordered by the
+/// Posts not in `posts`, and deleted or erased posts (their text is gone), give no line. Ordered by the
 /// latest label's time, then post id.
 pub fn corrections(labels: &[Label], posts: &[Post]) -> Vec<Correction> {
     let mut sorted: Vec<&Label> = labels.iter().collect();
@@ -186,7 +186,9 @@ pub fn corrections(labels: &[Label], posts: &[Post]) -> Vec<Correction> {
     let mut out: Vec<Correction> = folded
         .into_iter()
         .filter_map(|(post_id, (fields, last))| {
-            let post = by_id.get(post_id).filter(|p| !p.deleted)?;
+            let post = by_id
+                .get(post_id)
+                .filter(|p| !p.deleted && p.text != crate::customer::ERASED)?;
             Some(Correction {
                 id: post_id.to_string(),
                 text: post.text.clone(),

@@ -11,7 +11,7 @@ use socialcare_domain::{CaseId, PortError, PortResult};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, MutexGuard};
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub(crate) struct ReportState {
     /// (creation time in ns, case id) → the row.
     rows: BTreeMap<(i128, String), Arc<ReportRow>>,

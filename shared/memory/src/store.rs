@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use socialcare_domain::ports::{
-    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, CustomerStore, Dedupe, LoadChange, Parked, ParkingLot,
-    PostStore, Seen, TimerStore,
+    AgentStore, AlertQuery, AlertStore, CaseQuery, CaseStore, CustomerStore, Dedupe, IdentityIndex, LoadChange, Parked,
+    ParkingLot, PostStore, Seen, TimerStore,
 };
 use socialcare_domain::{
     Agent, AgentId, Alert, AuthorId, Case, CaseId, Channel, Customer, CustomerId, Identifier, Identity, PortError,
@@ -13,7 +13,7 @@ use socialcare_domain::{
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 struct State {
     posts: HashMap<PostId, Post>,
     /// (channel, account, platform id) → the first post that claimed it.
@@ -82,6 +82,29 @@ impl MemoryStore {
         self.dedupe
             .lock()
             .map_err(|_| PortError::Unavailable("memory dedupe poisoned by a panic".into()))
+    }
+
+    /// Every record the store holds, as text (Rust's debug form of every map, the dedupe
+    /// records, the triage list, the labels and the report rows): what a test searches to prove
+    /// that an erased value is nowhere.
+    pub fn debug_dump(&self) -> PortResult<String> {
+        let state = format!("{:?}", *self.lock()?);
+        let dedupe = format!("{:?}", *self.dedupe()?);
+        let triage = format!(
+            "{:?}",
+            *self
+                .triage
+                .lock()
+                .map_err(|_| PortError::Unavailable("memory triage poisoned by a panic".into()))?
+        );
+        let reports = format!(
+            "{:?}",
+            *self
+                .reports
+                .lock()
+                .map_err(|_| PortError::Unavailable("memory reports poisoned by a panic".into()))?
+        );
+        Ok([state, dedupe, triage, reports].join("\n"))
     }
 
     fn lock(&self) -> PortResult<MutexGuard<'_, State>> {
@@ -736,5 +759,43 @@ impl socialcare_domain::ports::CasesCreated for MemoryStore {
             .collect();
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl IdentityIndex for MemoryStore {
+    async fn unlink_author(&self, author: &AuthorId, customer: &CustomerId) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        if state.authors.get(author) == Some(customer) {
+            state.authors.remove(author);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn unlink_identifier(&self, identifier: &Identifier, customer: &CustomerId) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        let mut found = false;
+        if let Some(links) = state.identifiers.get_mut(identifier) {
+            let before = links.len();
+            links.retain(|(c, _, _)| c != customer);
+            found = links.len() < before;
+            if links.is_empty() {
+                state.identifiers.remove(identifier);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn unindex_name(&self, key: &str, customer: &CustomerId) -> PortResult<bool> {
+        let mut state = self.lock()?;
+        let Some(held) = state.names.get_mut(key) else {
+            return Ok(false);
+        };
+        let found = held.remove(customer);
+        if held.is_empty() {
+            state.names.remove(key);
+        }
+        Ok(found)
     }
 }

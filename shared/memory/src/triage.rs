@@ -10,7 +10,7 @@ use socialcare_domain::{PortError, PortResult, PostId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::MutexGuard;
 
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub(crate) struct TriageState {
     entries: HashMap<PostId, TriageEntry>,
     open: BTreeSet<TriageCursor>,

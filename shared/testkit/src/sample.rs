@@ -111,6 +111,7 @@ pub fn customer(id: &str, authors: &[&str]) -> anyhow::Result<Customer> {
         version: 1,
         merged_into: None,
         identifiers: vec![],
+        erasure: None,
     })
 }
 

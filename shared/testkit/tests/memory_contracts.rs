@@ -124,3 +124,46 @@ async fn routing_8_claimers_500_cases() -> TestResult {
 async fn trends() -> TestResult {
     contracts::trend_store_contract(std::sync::Arc::new(socialcare_trends::store::MemoryTrendStore::new())).await
 }
+
+fn erasure_world() -> contracts::ErasureWorld {
+    use socialcare_domain::services::privacy::PrivacyPorts;
+    let store = store();
+    let trends = Arc::new(socialcare_trends::store::MemoryTrendStore::new());
+    let (s, t) = (store.clone(), trends.clone());
+    contracts::ErasureWorld {
+        ports: PrivacyPorts {
+            customers: store.clone(),
+            index: store.clone(),
+            posts: store.clone(),
+            cases: store.clone(),
+            alerts: store.clone(),
+            triage: store.clone(),
+            labels: store.clone(),
+            parking: store.clone(),
+            erasers: vec![],
+            clock: Arc::new(socialcare_testkit::FixedClock::new(socialcare_testkit::sample::base())),
+        },
+        agents: store,
+        trends,
+        dump: Arc::new(move || {
+            let (s, t) = (s.clone(), t.clone());
+            Box::pin(async move { Ok(format!("{}\n{t:?}", s.debug_dump()?)) })
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn erasure_leaves_no_trace() -> TestResult {
+    contracts::erasure_leaves_no_trace(erasure_world()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn erasure_finishes_after_a_crash_at_every_step() -> TestResult {
+    let steps: Vec<i64> = (0..24).collect();
+    contracts::erasure_finishes_after_a_crash(|| Box::pin(async { Ok(erasure_world()) }), &steps).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_index() -> TestResult {
+    contracts::identity_index_contract(store()).await
+}

@@ -82,6 +82,11 @@ impl TrendService {
         }
     }
 
+    /// Where the counts, alerts and state are kept (an erasure cleans its alerts).
+    pub fn store(&self) -> Arc<dyn TrendStore> {
+        self.store.clone()
+    }
+
     /// Takes the stored detector state (a state of another shape is dropped: the baselines
     /// start again, logged).
     pub async fn restore(&self) -> PortResult<()> {

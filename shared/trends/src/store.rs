@@ -110,6 +110,9 @@ pub trait TrendStore: Send + Sync {
     async fn mark_alert_delivered(&self, id: &str) -> PortResult<()>;
     /// Alerts fired at or after `since` (unix seconds), newest first, at most `limit`.
     async fn alerts(&self, since: i64, limit: usize) -> PortResult<Vec<TrendAlert>>;
+    /// Rewrites a recorded alert's document (its delivery state stays): an erasure took the
+    /// erased customer's example posts and authors out of it. Nothing when it is not there.
+    async fn rewrite_alert(&self, alert: &TrendAlert) -> PortResult<()>;
     async fn load_state(&self) -> PortResult<Option<Snapshot>>;
     /// Saves the state if the stored version is `expected` (None: no state yet); the new
     /// version is `expected + 1`. False when another writer moved it meanwhile.
@@ -189,6 +192,15 @@ impl TrendStore for MemoryTrendStore {
         Ok(out)
     }
 
+    async fn rewrite_alert(&self, alert: &TrendAlert) -> PortResult<()> {
+        if let Some(a) = lock(&self.alerts).get_mut(&alert.id) {
+            let delivered = a.delivered;
+            *a = alert.clone();
+            a.delivered = delivered;
+        }
+        Ok(())
+    }
+
     async fn load_state(&self) -> PortResult<Option<Snapshot>> {
         Ok(lock(&self.state).clone())
     }
@@ -252,5 +264,41 @@ impl TrendSink for FanoutTrendSink {
         } else {
             Err(socialcare_domain::PortError::Unavailable(failures.join("; ")))
         }
+    }
+}
+
+/// The most trend alerts an erasure looks through (the newest; trend alerts are a few a day).
+pub const MAX_ALERTS_ERASED: usize = 10_000;
+
+/// Takes an erased customer's example posts and authors out of the recorded trend alerts (a
+/// data-subject erasure, `socialcare_domain::services::privacy`). The counts stay: they name
+/// no one. The detector's in-flight state (the open windows' examples) ages out within its
+/// windows and is not rewritten.
+pub struct TrendEraser(pub std::sync::Arc<dyn TrendStore>);
+
+#[async_trait]
+impl socialcare_domain::ports::Eraser for TrendEraser {
+    fn name(&self) -> &'static str {
+        "trend alerts"
+    }
+
+    async fn erase(
+        &self,
+        authors: &[socialcare_domain::AuthorId],
+        posts: &[socialcare_domain::PostId],
+    ) -> PortResult<u32> {
+        let authors: std::collections::BTreeSet<&str> = authors.iter().map(|a| a.as_str()).collect();
+        let posts: std::collections::BTreeSet<&str> = posts.iter().map(|p| p.as_str()).collect();
+        let mut changed = 0;
+        for mut alert in self.0.alerts(0, MAX_ALERTS_ERASED).await? {
+            let before = (alert.examples.len(), alert.authors.len());
+            alert.examples.retain(|e| !posts.contains(e.as_str()));
+            alert.authors.retain(|a| !authors.contains(a.as_str()));
+            if (alert.examples.len(), alert.authors.len()) != before {
+                self.0.rewrite_alert(&alert).await?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
 }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use jiff::Timestamp;
 use socialcare_domain::customer::MergeRecord;
-use socialcare_domain::ports::CustomerStore;
+use socialcare_domain::ports::{CustomerStore, IdentityIndex};
 use socialcare_domain::{AuthorId, Customer, CustomerId, Identifier, Identity, PortError, PortResult};
 use std::collections::HashMap;
 
@@ -507,5 +507,64 @@ impl CustomerStore for AwsStore {
             .collect::<PortResult<Vec<_>>>()?;
         out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
+    }
+}
+
+impl AwsStore {
+    /// Takes `customer` out of the string set of item `pk` (an identifier or a name key), with
+    /// the attribute `by#<customer>` if there is one; deletes the item when the set empties.
+    /// Each write is conditional on the set read (re-read when it moved meanwhile).
+    async fn remove_from_set(&self, pk: &str, customer: &CustomerId) -> PortResult<bool> {
+        let table = &self.tables.customers;
+        for _ in 0..ADD_IDENTITY_ATTEMPTS {
+            let Some(mut item) = self.get_item(table, pk).await? else {
+                return Ok(false);
+            };
+            let Some(AttributeValue::Ss(held)) = item.get(IDN_CUSTOMERS).cloned() else {
+                return Ok(false);
+            };
+            if !held.iter().any(|c| c == customer.as_str()) {
+                return Ok(false);
+            }
+            let rest: Vec<String> = held.iter().filter(|c| *c != customer.as_str()).cloned().collect();
+            let old = AttributeValue::Ss(held);
+            let condition = "#cs = :old";
+            let names = [("#cs", IDN_CUSTOMERS)];
+            let done = if rest.is_empty() {
+                self.delete_if(table, pk, condition, &names, vec![(":old", old)])
+                    .await?
+            } else {
+                item.remove(&format!("by#{customer}"));
+                item.insert(IDN_CUSTOMERS.to_string(), AttributeValue::Ss(rest));
+                self.put_if(table, item, condition, &names, vec![(":old", old)]).await?
+            };
+            if done {
+                return Ok(true);
+            }
+        }
+        Err(PortError::Conflict(format!("{pk} kept changing")))
+    }
+}
+
+#[async_trait]
+impl IdentityIndex for AwsStore {
+    /// One DeleteItem of the author's index entry, if it points at `customer`.
+    async fn unlink_author(&self, author: &AuthorId, customer: &CustomerId) -> PortResult<bool> {
+        self.delete_if(
+            &self.tables.customers,
+            &author_pk(author),
+            "#c = :c",
+            &[("#c", AUTHOR_CUSTOMER)],
+            vec![(":c", s(customer.as_str()))],
+        )
+        .await
+    }
+
+    async fn unlink_identifier(&self, identifier: &Identifier, customer: &CustomerId) -> PortResult<bool> {
+        self.remove_from_set(&identifier_pk(identifier), customer).await
+    }
+
+    async fn unindex_name(&self, key: &str, customer: &CustomerId) -> PortResult<bool> {
+        self.remove_from_set(&name_pk(key), customer).await
     }
 }

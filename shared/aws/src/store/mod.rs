@@ -232,6 +232,70 @@ impl AwsStore {
         }
     }
 
+    /// Every item of every table, as text (a packed document inflated to its JSON): what a
+    /// test searches to prove that an erased value is nowhere. A scan of everything: tests only.
+    pub async fn debug_dump(&self) -> PortResult<String> {
+        let mut out = String::new();
+        for table in self.tables.all() {
+            for item in self.scan_all(table).await? {
+                let mut keys: Vec<&String> = item.keys().collect();
+                keys.sort();
+                out.push_str(table);
+                for k in keys {
+                    let v = match &item[k] {
+                        AttributeValue::B(b) => {
+                            miniz_oxide::inflate::decompress_to_vec_with_limit(b.as_ref(), 16 << 20).map_or_else(
+                                |_| format!("{:?}", b.as_ref()),
+                                |json| String::from_utf8_lossy(&json).into_owned(),
+                            )
+                        }
+                        other => format!("{other:?}"),
+                    };
+                    out.push_str(&format!(" {k}={v}"));
+                }
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    /// A DeleteItem under `condition`. `Ok(false)` when the condition failed.
+    async fn delete_if(
+        &self,
+        table: &str,
+        pk: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> PortResult<bool> {
+        self.counters.add(Op::DeleteItem);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key(pk)))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names_map(names))
+            .set_expression_attribute_values(values_map(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                self.counters
+                    .add_writes(Op::DeleteItem, WriteCost { table: 1, indexes: 0 });
+                Ok(true)
+            }
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_dynamodb::operation::delete_item::DeleteItemError::is_conditional_check_failed_exception,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(map_sdk("DeleteItem", e)),
+        }
+    }
+
     /// Query pages of an index (or the table), in sort-key order, until `stop` says enough
     /// or the index is exhausted. `stop` sees every item; returning true ends the walk.
     #[allow(clippy::too_many_arguments)]

@@ -247,6 +247,20 @@ impl TrendStore for AwsStore {
         Ok(out)
     }
 
+    /// One UpdateItem of the alert's document, if it is there.
+    async fn rewrite_alert(&self, alert: &TrendAlert) -> PortResult<()> {
+        self.update_if(
+            &self.tables.alerts,
+            &alert.id,
+            "SET #doc = :doc",
+            "attribute_exists(#pk)",
+            &[("#doc", crate::codec::DOC), ("#pk", PK)],
+            vec![(":doc", crate::codec::to_doc(alert)?)],
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn load_state(&self) -> PortResult<Option<Snapshot>> {
         let Some(head) = self.get_item(&self.tables.alerts, STATE).await? else {
             return Ok(None);

@@ -12,7 +12,10 @@
 
 use crate::customer::{Customer, Evidence, Identifier, IdentifierRules, Identity, SYSTEM_ACTOR};
 use crate::error::ServiceError;
-use crate::ids::CustomerId;
+use crate::ids::{AuthorId, CustomerId};
+
+/// How many erased customers of one author a new customer id steps over.
+const MAX_ERASED_PREDECESSORS: usize = 16;
 use crate::ports::CustomerStore;
 use crate::post::Post;
 use std::sync::Arc;
@@ -174,12 +177,7 @@ impl IdentityService {
             following: None,
             joined_at: None,
         };
-        let customer = Customer::first_for(&new, at);
-        let customer = if self.customers.create(&customer).await? {
-            customer.id
-        } else {
-            self.customers.customer_of(author).await?.unwrap_or(customer.id)
-        };
+        let (customer, _) = self.create_for(Customer::first_for(&new, at), author).await?;
         self.customers
             .link_identifier(identifier, &customer, author, at, self.cap() + 1)
             .await?;
@@ -189,20 +187,40 @@ impl IdentityService {
     /// Creates the customer for the post's author (or finds the one a concurrent worker created).
     async fn create(&self, post: &Post) -> Result<CustomerId, ServiceError> {
         let customer = Customer::first_for(&post.author, post.received_at);
-        if self.customers.create(&customer).await? {
+        let name = customer.display_name.clone();
+        let (id, created) = self.create_for(customer, &post.author.id).await?;
+        if created {
             // For the similar-name suggestions (an agent's to confirm, never a link).
-            for key in crate::customer::similar::name_keys(&customer.display_name) {
-                self.customers.index_name(&key, &customer.id).await?;
+            for key in crate::customer::similar::name_keys(&name) {
+                self.customers.index_name(&key, &id).await?;
             }
-            return Ok(customer.id);
         }
-        // Another worker created the same (deterministic) customer first, or linked the author
-        // elsewhere meanwhile: the author's link says which.
-        Ok(self
-            .customers
-            .customer_of(&post.author.id)
-            .await?
-            .unwrap_or(customer.id))
+        Ok(id)
+    }
+
+    /// Creates `customer` for `author`'s first post, under the id derived from the author. When
+    /// another worker created it first, or linked the author elsewhere meanwhile, the author's
+    /// link says which. When the derived id is an erased customer's (the author's data was
+    /// erased), the author is a new customer under a fresh id: the erased record never links
+    /// again. True when this call created it.
+    async fn create_for(&self, mut customer: Customer, author: &AuthorId) -> Result<(CustomerId, bool), ServiceError> {
+        for _ in 0..MAX_ERASED_PREDECESSORS {
+            if self.customers.create(&customer).await? {
+                return Ok((customer.id, true));
+            }
+            if let Some(linked) = self.customers.customer_of(author).await? {
+                return Ok((linked, false));
+            }
+            match self.customers.get(&customer.id).await? {
+                Some(existing) if existing.is_erased() => {
+                    customer.id = Customer::id_after_erasure(author, &existing.id);
+                }
+                _ => return Ok((customer.id, false)),
+            }
+        }
+        Err(ServiceError::Conflict(format!(
+            "author's customers were erased more than {MAX_ERASED_PREDECESSORS} times"
+        )))
     }
 
     /// Records each identifier to `customer`: one conditional write each, a no-op when recorded.

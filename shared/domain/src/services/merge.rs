@@ -73,6 +73,12 @@ impl MergeService {
         }
         let s = self.customer(source).await?;
         let t = self.customer(target).await?;
+        if let Some(erased) = [&s, &t].into_iter().find(|c| c.is_erased()) {
+            return Err(ServiceError::Conflict(format!(
+                "customer {} was erased: it takes part in no merge",
+                erased.id
+            )));
+        }
         if let Some(into) = &t.merged_into {
             return Err(ServiceError::Conflict(format!(
                 "customer {target} was merged into {into}: merge into {into} instead"
@@ -320,6 +326,11 @@ impl MergeService {
         }
         let (source, target) = (record.source.clone(), record.target.clone());
         let t = self.customer(&target).await?;
+        if t.is_erased() {
+            return Err(ServiceError::Conflict(format!(
+                "customer {target} was erased: its merges are not split"
+            )));
+        }
         if let Some(into) = &t.merged_into {
             return Err(ServiceError::Conflict(format!(
                 "customer {target} was merged into {into} since: split that merge first"
@@ -504,6 +515,7 @@ impl MergeService {
             version: 1,
             merged_into: None,
             identifiers: vec![],
+            erasure: None,
         };
         // The new customer first, then the author's link, then the old customer's identity:
         // each step idempotent, so asking again after a crash finishes it.

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod ingest;
 pub mod merge;
 pub mod outbound;
+pub mod privacy;
 pub mod reports;
 pub mod route;
 pub mod sla;

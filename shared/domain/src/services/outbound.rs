@@ -62,6 +62,12 @@ impl OutboundService {
             .rev()
             .find(|p| p.direction == Direction::Inbound)
             .ok_or_else(|| ServiceError::Invalid(format!("case {} has no customer post to answer", case.id)))?;
+        // The customer's data was erased (see `services::privacy`): nothing goes out to them.
+        if recipient_post.author.id.as_str().starts_with("erased:") || post.text == crate::customer::ERASED {
+            return self
+                .park(post, &request.case_id, "the customer's data was erased".to_string())
+                .await;
+        }
         let reply = OutboundReply {
             case_id: case.id.clone(),
             post_id: post.id.clone(),

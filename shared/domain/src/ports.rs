@@ -223,6 +223,35 @@ pub trait CaseStore: Send + Sync {
     /// in the same write (`from`'s goes, the new customer's is set): `Conflict` when the new
     /// customer has another active case. The case's activeness must not change in a move.
     async fn move_case(&self, case: &Case, expected_version: u64, from: &CustomerId) -> PortResult<()>;
+    /// What the queue view counts of each waiting case (queue, priority, since when). The
+    /// default reads the cases; the memory backend answers without copying them, so a long
+    /// queue does not hold its one lock while thousands of cases are cloned.
+    async fn waiting_cases(&self) -> PortResult<Vec<WaitingCase>> {
+        Ok(self
+            .list(&CaseQuery::waiting())
+            .await?
+            .into_iter()
+            .map(|c| WaitingCase::of(&c))
+            .collect())
+    }
+}
+
+/// One waiting case as the queue view counts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingCase {
+    pub queue: String,
+    pub priority: crate::channel::Priority,
+    pub created_at: Timestamp,
+}
+
+impl WaitingCase {
+    pub fn of(case: &Case) -> Self {
+        Self {
+            queue: case.queue.clone(),
+            priority: case.priority,
+            created_at: case.created_at,
+        }
+    }
 }
 
 #[async_trait]

@@ -534,6 +534,16 @@ impl CaseStore for MemoryStore {
         Ok(())
     }
 
+    async fn waiting_cases(&self) -> PortResult<Vec<socialcare_domain::ports::WaitingCase>> {
+        let state = self.lock()?;
+        Ok(state
+            .cases
+            .values()
+            .filter(|c| c.is_waiting())
+            .map(socialcare_domain::ports::WaitingCase::of)
+            .collect())
+    }
+
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
         let state = self.lock()?;
         let mut out: Vec<Case> = match &query.customer {

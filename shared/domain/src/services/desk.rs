@@ -373,7 +373,7 @@ impl Desk {
             return Err(ServiceError::Forbidden("queues are for supervisors".into()));
         }
         let now = self.clock.now();
-        let waiting = self.cases.list(&CaseQuery::waiting()).await?;
+        let waiting = self.cases.waiting_cases().await?;
         let mut views: std::collections::BTreeMap<String, QueueView> = std::collections::BTreeMap::new();
         for c in &waiting {
             let v = views.entry(c.queue.clone()).or_insert_with(|| QueueView {

@@ -109,6 +109,9 @@ impl CaseStore for ReportingCases {
     async fn list(&self, query: &CaseQuery) -> PortResult<Vec<Case>> {
         self.inner.list(query).await
     }
+    async fn waiting_cases(&self) -> PortResult<Vec<crate::ports::WaitingCase>> {
+        self.inner.waiting_cases().await
+    }
     async fn move_case(&self, case: &Case, expected_version: u64, from: &CustomerId) -> PortResult<()> {
         // The row names no customer: a move changes nothing in it.
         self.inner.move_case(case, expected_version, from).await

@@ -1,6 +1,7 @@
 //! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
+mod channels;
 pub mod console;
 mod dead_letters;
 pub mod live;
@@ -57,6 +58,8 @@ pub struct Api {
     pub trends: Option<Arc<socialcare_trends::service::TrendService>>,
     /// Case reports and the live board (`/v1/reports`, supervisors).
     pub reports: Arc<socialcare_domain::services::reports::Reports>,
+    /// Channel health and re-enabling revoked accounts (`/v1/channels`, supervisors).
+    pub channels: Arc<socialcare_domain::services::channels::ChannelHealthService>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -87,6 +90,7 @@ pub fn router(api: Api) -> Router {
         .merge(dead_letters::routes())
         .merge(trends::routes())
         .merge(reports::routes())
+        .merge(channels::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))

@@ -72,6 +72,8 @@ struct RawFile {
     channels: Option<toml::Value>,
     #[allow(dead_code)]
     trends: Option<toml::Value>,
+    #[allow(dead_code)]
+    channel_health: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -497,6 +499,28 @@ fn located(file: &str, text: &str, p: shape::Problem) -> ConfigError {
         key: p.path,
         message: p.message,
     }
+}
+
+/// The `[channel_health]` section, validated (defaults when absent).
+pub fn channel_health(file: &str, text: &str) -> Result<socialcare_domain::health::HealthConfig, ConfigErrors> {
+    let config: socialcare_domain::health::HealthConfig = section(file, text, "channel_health")?;
+    config.validate().map_err(|(key, message)| {
+        // The key's line inside the section (the values were read already: it is there).
+        let start = text.lines().position(|l| l.trim() == "[channel_health]").unwrap_or(0);
+        let line = text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| l.trim_start().starts_with(key))
+            .map(|(i, _)| i + 1);
+        ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            key: format!("channel_health.{key}"),
+            message,
+        }])
+    })?;
+    Ok(config)
 }
 
 /// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the

@@ -850,4 +850,37 @@ P4 = 3600
             "{e}"
         );
     }
+
+    #[test]
+    fn channel_health_is_read_with_defaults_and_its_problems_located() {
+        assert_eq!(
+            channel_health("care.toml", GOOD).ok(),
+            Some(socialcare_domain::health::HealthConfig::default())
+        );
+        let text = format!("{GOOD}\n[channel_health]\nfailure_threshold = 5\nsilence_factor = 4\n");
+        let c = channel_health("care.toml", &text).ok().unwrap_or_default();
+        assert_eq!((c.failure_threshold, c.silence_factor, c.min_samples), (5, 4, 20));
+        let zero = format!("{GOOD}\n[channel_health]\nfailure_threshold = 0\n");
+        let line = zero.lines().count();
+        let e = channel_health("care.toml", &zero)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains(&format!(
+                "care.toml:{line}: channel_health.failure_threshold: must be at least 1"
+            )),
+            "{e}"
+        );
+        let typo = format!("{GOOD}\n[channel_health]\nsilence_factr = 4\n");
+        let e = channel_health("care.toml", &typo)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("channel_health.silence_factr: unknown key"), "{e}");
+        assert!(
+            parse("care.toml", &typo).is_ok(),
+            "the core settings leave the section to its reader"
+        );
+    }
 }

@@ -272,3 +272,58 @@ async fn an_account_silent_far_longer_than_usual_alerts_once() -> anyhow::Result
     assert_eq!(w.sink.channel_alerts()[0].kind, IncidentKind::Silent);
     Ok(())
 }
+
+/// Fails its first publish (a webhook down), then records what it gets.
+#[derive(Default)]
+struct FlakySink {
+    calls: Mutex<usize>,
+    got: Mutex<Vec<socialcare_domain::health::ChannelAlert>>,
+}
+
+#[async_trait]
+impl socialcare_domain::ports::ChannelAlertSink for FlakySink {
+    async fn publish_channel(&self, alert: &socialcare_domain::health::ChannelAlert) -> PortResult<()> {
+        let mut calls = self
+            .calls
+            .lock()
+            .map_err(|_| PortError::Unavailable("poisoned".into()))?;
+        *calls += 1;
+        if *calls == 1 {
+            return Err(PortError::Unavailable("alert webhook down".into()));
+        }
+        self.got
+            .lock()
+            .map_err(|_| PortError::Unavailable("poisoned".into()))?
+            .push(alert.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_alert_that_failed_to_go_out_is_delivered_by_a_later_check_once() -> anyhow::Result<()> {
+    let mut w = World::new(vec![token_failure()]).await?;
+    let sink = Arc::new(FlakySink::default());
+    let health =
+        ChannelHealthService::new(w.store.clone(), w.clock.clone(), HealthConfig::default()).with_sink(sink.clone());
+    w.reply().await?;
+    w.clock.advance_secs(60);
+    assert!(health.check().await.is_err(), "the sink failed: the check says so");
+    w.clock.advance_secs(10);
+    assert_eq!(health.check().await?.alerts, 0, "another ticker may be delivering it");
+    w.clock.advance_secs(30);
+    assert_eq!(health.check().await?.alerts, 1, "delivered again after the grace");
+    for _ in 0..3 {
+        w.clock.advance_secs(60);
+        assert_eq!(health.check().await?.alerts, 0);
+    }
+    let got = sink.got.lock().map(|g| g.len()).unwrap_or_default();
+    assert_eq!(got, 1);
+    let h = ChannelStore::channel(w.store.as_ref(), "x", "111")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no record"))?;
+    assert!(
+        h.incidents.get(&IncidentKind::Token).is_some_and(|i| i.alerted),
+        "marked: no write per minute"
+    );
+    Ok(())
+}

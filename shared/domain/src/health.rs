@@ -72,6 +72,9 @@ impl IncidentKind {
 pub struct Incident {
     pub started_at: Timestamp,
     pub reason: String,
+    /// Its alert was recorded and delivered: the ticker looks no further (no write per minute).
+    #[serde(default)]
+    pub alerted: bool,
 }
 
 /// The account's state as a supervisor reads it.
@@ -204,6 +207,7 @@ impl ChannelHealth {
         self.incidents.entry(kind).or_insert(Incident {
             started_at: now,
             reason,
+            alerted: false,
         });
     }
 
@@ -295,6 +299,16 @@ impl ChannelHealth {
         );
         self.open(IncidentKind::Silent, why, now);
         true
+    }
+
+    /// Marks the incident that started at `started_at` as alerted (a newer one of the kind stays
+    /// as it is).
+    pub fn mark_alerted(&mut self, kind: IncidentKind, started_at: Timestamp) {
+        if let Some(i) = self.incidents.get_mut(&kind)
+            && i.started_at == started_at
+        {
+            i.alerted = true;
+        }
     }
 
     /// The platform revoked our access (true: it was not revoked before).

@@ -6,7 +6,8 @@
 //! it reads the revocation at most every [`REVOCATION_TTL_SECS`] per account per instance (the
 //! same `GetItem`). Outbound reads the record once per reply and writes it on a failure, on the
 //! first success after failures, and otherwise at most once a minute. The ticker reads every
-//! record once a minute (a `Query` of tens of items) and writes only when an incident opens.
+//! record once a minute (a `Query` of tens of items) and writes only when an incident opens or
+//! its alert goes out (the alert item, and the incident marked alerted on the record).
 
 use super::MAX_CONFLICT_RETRIES;
 use crate::error::{PortError, ServiceError};
@@ -242,26 +243,44 @@ impl ChannelHealthService {
                     .await?;
                 report.opened += 1;
             }
-            for (kind, incident) in &h.incidents {
-                if self.raise(ChannelAlert::of(&h, *kind, incident, now), now).await? {
-                    report.alerts += 1;
+            let mut done = Vec::new();
+            for (kind, incident) in h.incidents.iter().filter(|(_, i)| !i.alerted) {
+                match self.raise(ChannelAlert::of(&h, *kind, incident, now), now).await? {
+                    Raised::Now => {
+                        report.alerts += 1;
+                        done.push((*kind, incident.started_at));
+                    }
+                    Raised::Before => done.push((*kind, incident.started_at)),
+                    Raised::NotYet => {}
                 }
+            }
+            // Delivered incidents are marked on the record, so later minutes write nothing.
+            if !done.is_empty() {
+                self.update(&h.platform, &h.account, |x| {
+                    for (kind, started_at) in &done {
+                        x.mark_alerted(*kind, *started_at);
+                    }
+                })
+                .await?;
             }
         }
         Ok(report)
     }
 
-    /// Records and publishes one incident's alert (true: published by this call).
-    async fn raise(&self, alert: ChannelAlert, now: Timestamp) -> Result<bool, ServiceError> {
+    /// Records and publishes one incident's alert.
+    async fn raise(&self, alert: ChannelAlert, now: Timestamp) -> Result<Raised, ServiceError> {
         let Some(sink) = &self.sink else {
-            return Ok(false);
+            return Ok(Raised::NotYet);
         };
         if !self.store.record_channel_alert(&alert).await? {
             let Some(stored) = self.store.channel_alert(&alert.id).await? else {
-                return Ok(false);
+                return Ok(Raised::NotYet);
             };
-            if stored.delivered || now.as_second() - stored.fired_at.as_second() < REDELIVER_AFTER_SECS {
-                return Ok(false);
+            if stored.delivered {
+                return Ok(Raised::Before);
+            }
+            if now.as_second() - stored.fired_at.as_second() < REDELIVER_AFTER_SECS {
+                return Ok(Raised::NotYet);
             }
         }
         sink.publish_channel(&alert).await?;
@@ -273,6 +292,16 @@ impl ChannelHealthService {
             alert_id = %alert.id,
             "channel alert raised"
         );
-        Ok(true)
+        Ok(Raised::Now)
     }
+}
+
+/// What became of an incident's alert in one check.
+enum Raised {
+    /// Recorded and delivered by this check.
+    Now,
+    /// Delivered by an earlier check.
+    Before,
+    /// Not delivered: no sink here, or another ticker is delivering it.
+    NotYet,
 }

@@ -246,6 +246,8 @@ impl TestStack {
         };
         let opts = StackOptions {
             trends: socialcare_local::trends::trends_config("test.toml", config_text, &settings)?,
+            channel_health: socialcare_kit::config::channel_health("test.toml", config_text)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
             settings,
             classifier,
             accounts: socialcare_local::stack::accounts("test.toml", config_text)?,

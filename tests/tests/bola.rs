@@ -227,7 +227,11 @@ fn request(w: &World, path: &str, owner: Owner) -> (String, Option<Value>) {
     } else {
         "case-nobody%23first_response%231".to_string()
     };
-    let concrete = path.replace("{id}", &id);
+    // Channel health: the test stack's generic source is a known account; an agent's is not.
+    let concrete = path
+        .replace("{id}", &id)
+        .replace("{platform}", "generic")
+        .replace("{account}", ["forum", "forum", "no-such-source"][i]);
     let author = ["generic:forum:u-a2", "generic:forum:u-b2", "generic:forum:u-nobody"][i];
     let body = match path {
         "/v1/cases/{id}/replies" => Some(json!({"text": "We are on it"})),

@@ -1,6 +1,7 @@
 //! The agent API (`/v1`): bearer-token authenticated on every data route, authorized per object
 //! by the desk service. Errors are problem JSON; internal causes stay in the logs.
 
+mod channels;
 pub mod console;
 mod dead_letters;
 pub mod live;
@@ -60,6 +61,8 @@ pub struct Api {
     pub reports: Arc<socialcare_domain::services::reports::Reports>,
     /// Data-subject requests: a customer's export and erasure (supervisors).
     pub privacy: Arc<socialcare_domain::services::privacy::PrivacyService>,
+    /// Channel health and re-enabling revoked accounts (`/v1/channels`, supervisors).
+    pub channels: Arc<socialcare_domain::services::channels::ChannelHealthService>,
 }
 
 pub fn router(api: Api) -> Router {
@@ -91,6 +94,7 @@ pub fn router(api: Api) -> Router {
         .merge(trends::routes())
         .merge(reports::routes())
         .merge(privacy::routes())
+        .merge(channels::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .with_state(api)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))

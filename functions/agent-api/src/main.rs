@@ -5,6 +5,7 @@ use fn_agent_api::{Api, Auth, router};
 use socialcare_aws::LambdaEnv;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{AgentStore, Clock, Eraser, SystemClock};
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
 use socialcare_domain::services::privacy::{PrivacyPorts, PrivacyService};
@@ -102,6 +103,16 @@ async fn main() -> Result<(), lambda_http::Error> {
         erasers,
         clock: clock.clone(),
     });
+    // /v1/channels lists the configured accounts (and generic sources) with their records.
+    let accounts: socialcare_channels::accounts::Accounts = socialcare_kit::config::section(&name, &text, "channels")?;
+    let mut configured = accounts.health_accounts();
+    configured.extend(settings.sources.iter().map(|s| ("generic".to_string(), s.name.clone())));
+    let channels = ChannelHealthService::new(
+        env.store.clone(),
+        clock.clone(),
+        socialcare_kit::config::channel_health(&name, &text)?,
+    )
+    .with_accounts(configured);
     // The console's files under /console, next to /v1 (same origin: no CORS).
     let (assets, console) = fn_agent_api::console::from_lambda_env(|k| std::env::var(k).ok());
     let app = router(Api {
@@ -114,6 +125,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         trends,
         reports: Arc::new(reports),
         privacy: Arc::new(privacy),
+        channels: Arc::new(channels),
     })
     .merge(fn_agent_api::console::router(assets, console));
     lambda_http::run(app).await

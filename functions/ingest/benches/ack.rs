@@ -42,7 +42,13 @@ fn bench(c: &mut Criterion) {
             secret: SECRET.into(),
         }],
         clock,
-        platforms: Default::default(),
+        platforms: fn_ingest::Platforms::generic_only(Arc::new(
+            socialcare_domain::services::channels::ChannelHealthService::new(
+                Arc::new(MemoryStore::new()),
+                Arc::new(SystemClock),
+                Default::default(),
+            ),
+        )),
     };
     let app = fn_ingest::router(Arc::new(ingest));
     let counter = AtomicU64::new(0);

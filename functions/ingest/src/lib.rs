@@ -17,12 +17,13 @@ use socialcare_channels::generic::{self, Headers, SignatureError};
 use socialcare_channels::parsed::{ParseError, Parsed};
 use socialcare_channels::signature::SignatureError as PlatformSignatureError;
 use socialcare_channels::{meta, x};
+use socialcare_domain::health::platform_of;
 use socialcare_domain::ports::Clock;
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::ingest::{Inbound, IngestService, Outcome};
 use socialcare_kit::problem::Problem;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::sync::Mutex;
 
 /// Bodies above this are refused with 413 before anything else.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -35,25 +36,37 @@ pub struct SourceSecret {
 }
 
 /// Our X, Facebook and Instagram accounts with their webhook secrets' values.
-#[derive(Debug, Default)]
 pub struct Platforms {
     pub accounts: Accounts,
     pub secrets: WebhookSecrets,
-    /// X accounts (user ids) that revoked our access since this instance started: their
-    /// posts are no longer enqueued. Per instance: a restart re-enables them until the
-    /// platform says so again (it repeats the revocation event).
-    pub revoked: Mutex<HashSet<String>>,
+    /// Each account's health record: revocations are kept there (every instance, and a
+    /// restarted one, refuses a revoked account's posts until a supervisor enables it; read
+    /// through a 30 s cache), and "last webhook received" is written at most once a minute.
+    pub health: Arc<ChannelHealthService>,
     /// The unsigned handshake routes' rate (CRC and hub.challenge).
     pub handshakes: handshake::HandshakeLimit,
 }
 
 impl Platforms {
-    pub fn new(accounts: Accounts, secrets: WebhookSecrets) -> Self {
+    pub fn new(accounts: Accounts, secrets: WebhookSecrets, health: Arc<ChannelHealthService>) -> Self {
         Self {
             accounts,
             secrets,
-            revoked: Mutex::default(),
+            health,
             handshakes: handshake::HandshakeLimit::default(),
+        }
+    }
+
+    /// No platform account (generic sources only), health kept in `health`'s store.
+    pub fn generic_only(health: Arc<ChannelHealthService>) -> Self {
+        Self::new(Accounts::default(), WebhookSecrets::default(), health)
+    }
+
+    /// Notes a webhook for the account; the record is a side record, so a failure to write it
+    /// is logged and the webhook still answers.
+    async fn seen(&self, platform: &str, account: &str) {
+        if let Err(e) = self.health.webhook_seen(platform, account).await {
+            tracing::warn!(platform, account, error = %e, "channel health not updated");
         }
     }
 }
@@ -140,6 +153,7 @@ async fn handle_generic(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Res
             // Debug, not info: classify logs every post at info (with its classification), and a
             // second info line per post would be a third of the per-post log bill.
             tracing::debug!(source = %source.name, %post_id, "post received");
+            ingest.platforms.seen("generic", &source.name).await;
             Ok((StatusCode::OK, axum::Json(json!({"status": "accepted", "changes": n}))).into_response())
         }
         Outcome::Duplicate => Ok((StatusCode::OK, axum::Json(json!({"status": "duplicate"}))).into_response()),
@@ -261,24 +275,17 @@ async fn meta_challenge(State(ingest): State<Arc<Ingest>>, Query(q): Query<HashM
 /// Enqueues every post change of a verified delivery, each deduped on its own key. A failure to
 /// enqueue answers 503 (the platform resends the whole delivery; what was enqueued is deduped).
 async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Result<Response, Problem> {
-    if !parsed.revoked_accounts.is_empty() {
-        let mut revoked = ingest.platforms.revoked.lock().map_err(|_| Problem::internal())?;
-        // Posts carry our account's platform id (the X user id), as revocations do.
-        for account in &parsed.revoked_accounts {
-            if revoked.insert(account.clone()) {
-                tracing::warn!(platform, account = %account, "the account revoked our access: its ingest is disabled");
-            }
-        }
+    let health = &ingest.platforms.health;
+    // Posts carry our account's platform id (the X user id), as revocations do. Kept in the
+    // store before the answer: a failure answers 503 and X resends the revocation.
+    for account in &parsed.revoked_accounts {
+        health.revoked("x", account).await.map_err(Problem::from)?;
+        tracing::warn!(platform, account = %account, "the account revoked our access: its ingest is disabled");
     }
     for change in &parsed.handle_changes {
         tracing::info!(platform, ?change, "handle changed; the author keeps its identity");
     }
-    let revoked: HashSet<String> = ingest
-        .platforms
-        .revoked
-        .lock()
-        .map(|r| r.clone())
-        .map_err(|_| Problem::internal())?;
+    let mut seen: BTreeSet<(&'static str, String)> = BTreeSet::new();
     let (mut accepted, mut duplicates, mut conflicts, mut disabled) = (0, 0, 0, 0);
     let mut ignored = parsed.ignored.len();
     let now = ingest.clock.now();
@@ -297,13 +304,13 @@ async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Resul
                 }
             }
         }
-        let account = match &event.change {
-            socialcare_domain::PostChange::Created { post } => Some(post.account.clone()),
-            _ => None,
-        };
-        if account.is_some_and(|a| revoked.contains(&a)) {
-            disabled += 1;
-            continue;
+        if let socialcare_domain::PostChange::Created { post } = &event.change {
+            let key = (platform_of(post.channel), post.account.clone());
+            if !health.accepting(key.0, &key.1).await.map_err(Problem::from)? {
+                disabled += 1;
+                continue;
+            }
+            seen.insert(key);
         }
         let post_id = event.change.post_id().to_string();
         let inbound = Inbound {
@@ -321,12 +328,8 @@ async fn accept_parsed(ingest: &Ingest, platform: &str, parsed: Parsed) -> Resul
             Outcome::Conflict => conflicts += 1,
         }
     }
-    if !parsed.fetch_text.is_empty() {
-        tracing::info!(
-            platform,
-            count = parsed.fetch_text.len(),
-            "mentions whose text must be fetched from the platform"
-        );
+    for (p, account) in &seen {
+        ingest.platforms.seen(p, account).await;
     }
     let body = json!({
         "status": "accepted", "accepted": accepted, "duplicates": duplicates, "conflicts": conflicts,

@@ -5,6 +5,7 @@ use socialcare_aws::LambdaEnv;
 use socialcare_channels::accounts::Accounts;
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{Clock, SystemClock};
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::ingest::IngestService;
 use std::sync::Arc;
 
@@ -33,10 +34,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let secrets = accounts.webhook_secrets(|n| values.get(n).cloned())?;
     let publisher = env.publisher(&[Stream::Received])?;
     let service = IngestService::new(env.store.clone(), publisher, clock.clone(), settings.dedupe_ttl_days);
+    let health_config = socialcare_kit::config::channel_health(&name, &text)?;
+    let health = Arc::new(
+        ChannelHealthService::new(env.store.clone(), clock.clone(), health_config)
+            .with_accounts(accounts.health_accounts()),
+    );
     lambda_http::run(router(Arc::new(Ingest {
         service,
         sources,
-        platforms: Platforms::new(accounts, secrets),
+        platforms: Platforms::new(accounts, secrets, health),
         clock,
     })))
     .await

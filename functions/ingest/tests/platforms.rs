@@ -7,6 +7,7 @@ use http::Request;
 use socialcare_channels::accounts::{Accounts, WebhookSecrets};
 use socialcare_channels::{meta, x};
 use socialcare_domain::ports::{QueueReceiver, SystemClock};
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::ingest::IngestService;
 use socialcare_domain::{Envelope, Event, PostChange, Stream};
 use socialcare_memory::{MemoryBus, MemoryQueue, MemoryStore, QueueConfig};
@@ -32,10 +33,18 @@ fn accounts() -> anyhow::Result<Accounts> {
 }
 
 fn app() -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
+    app_over(Arc::new(MemoryStore::new()))
+}
+
+/// A fresh ingest instance (its own caches, as after a Lambda restart) over `store`.
+fn app_over(store: Arc<MemoryStore>) -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
     let queue = Arc::new(MemoryQueue::new(QueueConfig::new("received", false)));
     let bus = Arc::new(MemoryBus::new().with(Stream::Received, queue.clone()));
-    let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(SystemClock);
+    let health = Arc::new(
+        ChannelHealthService::new(store.clone(), clock.clone(), Default::default())
+            .with_accounts(accounts()?.health_accounts()),
+    );
     let secrets = WebhookSecrets {
         x_consumer: vec![X_SECRET.into()],
         meta_app: vec![META_SECRET.into()],
@@ -45,7 +54,7 @@ fn app() -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
     let ingest = fn_ingest::Ingest {
         service: IngestService::new(store, bus, clock.clone(), 14),
         sources: vec![],
-        platforms: fn_ingest::Platforms::new(accounts()?, secrets),
+        platforms: fn_ingest::Platforms::new(accounts()?, secrets, health),
         clock,
     };
     Ok((fn_ingest::router(Arc::new(ingest)), queue))
@@ -239,6 +248,48 @@ async fn a_revoked_account_stops_being_ingested() -> anyhow::Result<()> {
     .await?;
     assert_eq!(brand["accepted"], 1, "{brand}");
     assert_eq!(queue.receive(10, Duration::ZERO).await?.len(), 1);
+    Ok(())
+}
+
+/// The revocation is kept in the store: a fresh instance (a Lambda restart) still refuses the
+/// account's posts, until a supervisor enables it again (audited on the record).
+#[tokio::test]
+async fn a_restarted_instance_still_refuses_a_revoked_account_until_enabled() -> anyhow::Result<()> {
+    let store = Arc::new(MemoryStore::new());
+    let files = fixtures("x");
+    let body = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default()
+    };
+    let (first, _) = app_over(store.clone())?;
+    let revoke = first.oneshot(signed("x", &body("aaa-revoke.json"))?).await?;
+    assert_eq!(revoke.status(), 200);
+
+    let (restarted, queue) = app_over(store.clone())?;
+    let help = json(restarted.oneshot(signed("x", &body("aaa-batch.json"))?).await?).await?;
+    assert_eq!(help["accepted"], 0, "{help}");
+    assert_eq!(help["disabled"], 2, "{help}");
+    assert!(queue.receive(10, Duration::ZERO).await?.is_empty());
+
+    let supervisor = ChannelHealthService::new(store.clone(), Arc::new(SystemClock), Default::default())
+        .with_accounts(accounts()?.health_accounts());
+    let record = supervisor.enable("x", "1580000000000000002", "sam").await?;
+    assert_eq!(
+        record.audit.last().map(|a| (a.by.as_str(), a.action.as_str())),
+        Some(("sam", "enabled"))
+    );
+    assert!(record.audit.iter().any(|a| a.by == "platform" && a.action == "revoked"));
+
+    let (again, queue) = app_over(store.clone())?;
+    let help = json(again.oneshot(signed("x", &body("aaa-batch.json"))?).await?).await?;
+    assert_eq!(help["accepted"], 2, "{help}");
+    assert_eq!(queue.receive(10, Duration::ZERO).await?.len(), 2);
+    // The webhook was noted on the account's record.
+    let seen = socialcare_domain::ports::ChannelStore::channel(store.as_ref(), "x", "1580000000000000002").await?;
+    assert!(seen.and_then(|h| h.last_webhook_at).is_some());
     Ok(())
 }
 

@@ -40,7 +40,13 @@ fn app() -> (axum::Router, Arc<MemoryQueue>) {
     let ingest = fn_ingest::Ingest {
         service: IngestService::new(store, bus, clock.clone(), 14),
         sources,
-        platforms: Default::default(),
+        platforms: fn_ingest::Platforms::generic_only(Arc::new(
+            socialcare_domain::services::channels::ChannelHealthService::new(
+                Arc::new(MemoryStore::new()),
+                Arc::new(SystemClock),
+                Default::default(),
+            ),
+        )),
         clock,
     };
     (fn_ingest::router(Arc::new(ingest)), queue)

@@ -5,6 +5,7 @@ use socialcare_channels::accounts::Accounts;
 use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::{HttpSender, ReplyEndpoint};
 use socialcare_domain::ports::{Clock, SystemClock};
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::outbound::OutboundService;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,7 +38,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sender = Arc::new(HttpSender::new(client, endpoints).with_platforms(Arc::new(platforms)));
     let s = env.store.clone();
     let cases = env.cases();
-    let service = Arc::new(OutboundService::new(s.clone(), cases, sender, clock.clone()));
+    let health = ChannelHealthService::new(
+        s.clone(),
+        clock.clone(),
+        socialcare_kit::config::channel_health(&name, &text)?,
+    );
+    let service = Arc::new(OutboundService::new(s.clone(), cases, sender, clock.clone()).with_health(Arc::new(health)));
     socialcare_kit::lambda::run_sqs("outbound", false, s, clock, move |e| {
         let service = service.clone();
         async move { fn_outbound::handle(&service, e).await }

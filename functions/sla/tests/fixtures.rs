@@ -118,7 +118,14 @@ async fn a_minute_returns_the_cases_of_agents_offline_past_the_grace() -> anyhow
         SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, 3600)).collect()),
     )
     .with_routing(RoutingPolicy::default(), store.clone());
-    let report = fn_sla::run_minute(&sla, &route, Duration::from_millis(100), Duration::from_millis(50)).await?;
+    let report = fn_sla::run_minute(
+        &sla,
+        &route,
+        None,
+        Duration::from_millis(100),
+        Duration::from_millis(50),
+    )
+    .await?;
     assert_eq!(report.returned_offline, 1);
     let case = CaseStore::get(store.as_ref(), &case.id)
         .await?
@@ -135,7 +142,7 @@ async fn a_minute_returns_the_cases_of_agents_offline_past_the_grace() -> anyhow
     assert_eq!(loads, [Some(0), Some(1)], "loads move with the case");
 
     // A second minute finds nothing more to return.
-    let again = fn_sla::run_minute(&sla, &route, Duration::from_millis(60), Duration::from_millis(50)).await?;
+    let again = fn_sla::run_minute(&sla, &route, None, Duration::from_millis(60), Duration::from_millis(50)).await?;
     assert_eq!(again.returned_offline, 0);
     Ok(())
 }

@@ -9,7 +9,7 @@ use socialcare_aws::{
     AwsStore, Clients, Counters, QueueSettings, SnsAlertSink, SqsDeadLetters, SqsPublisher, SqsReceiver, StreamQueues,
     TableNames, emulator_config, ensure_queues, ensure_tables, ensure_topic, load_config,
 };
-use socialcare_channels::alerts::FanoutAlertSink;
+use socialcare_channels::alerts::{FanoutAlertSink, FanoutChannelSink};
 use socialcare_domain::Stream;
 use socialcare_domain::ports::{AlertSink, DeadLetterQueue, QueueReceiver};
 use socialcare_memory::RecordingAlertSink;
@@ -134,6 +134,11 @@ impl AwsBackend {
             socialcare_domain::services::reports::ReportSource::Derived(self.store.clone()),
         );
         ports.trend_store = Some(self.store.clone());
+        let sns = SnsAlertSink::new(self.clients.sns.clone(), &self.topic_arn).with_counters(self.counters.clone());
+        ports.channel_sink = Some(Arc::new(FanoutChannelSink::new(vec![
+            Arc::new(sns),
+            self.alerts_seen.clone(),
+        ])));
         ports
     }
 }

@@ -257,6 +257,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let trends = crate::trends::trends_config(&name, &text, &settings)?;
     let opts = StackOptions {
         trends,
+        channel_health: socialcare_kit::config::channel_health(&name, &text).map_err(|e| anyhow::anyhow!("{e}"))?,
         settings,
         classifier: crate::stack::classifier(&name, &text)?,
         accounts: crate::stack::accounts(&name, &text)?,

@@ -2,13 +2,15 @@
 
 use anyhow::Context;
 use socialcare_channels::accounts::Accounts;
-use socialcare_channels::alerts::{FanoutAlertSink, WebhookAlertSink};
+use socialcare_channels::alerts::{FanoutAlertSink, FanoutChannelSink, WebhookAlertSink};
 use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
-    AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, TimerStore, TriageStore,
+    AgentStore, AlertSink, AlertStore, CaseStore, ChannelAlertSink, ChannelStore, Classifier, Clock, CustomerStore,
+    DeadLetterQueue, Dedupe, IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender,
+    TimerStore, TriageStore,
 };
+use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
 use socialcare_domain::services::desk::Desk;
@@ -59,6 +61,7 @@ pub fn settings(config_name: &str, config_text: &str) -> anyhow::Result<Settings
         section::<Accounts>(config_name, config_text, "channels").err(),
         section::<socialcare_classify::ClassifyConfig>(config_name, config_text, "classify").err(),
         section::<socialcare_trends::TrendsConfig>(config_name, config_text, "trends").err(),
+        socialcare_kit::config::channel_health(config_name, config_text).err(),
     ];
     for e in sections.into_iter().flatten() {
         errors.extend(e.0);
@@ -79,6 +82,25 @@ pub fn accounts(config_name: &str, config_text: &str) -> anyhow::Result<Accounts
     Ok(accounts)
 }
 
+/// A channel health service over the backend's store, for one function's instance (each has its
+/// own caches, as each Lambda does); `sink` for the ticker's, which raises the alerts.
+fn health_of(
+    ports: &Ports,
+    opts: &StackOptions,
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    sink: Option<Arc<dyn ChannelAlertSink>>,
+) -> Arc<ChannelHealthService> {
+    let mut accounts = opts.accounts.health_accounts();
+    accounts.extend(settings.sources.iter().map(|s| ("generic".to_string(), s.name.clone())));
+    let mut service =
+        ChannelHealthService::new(ports.channels.clone(), clock, opts.channel_health.clone()).with_accounts(accounts);
+    if let Some(sink) = sink {
+        service = service.with_sink(sink);
+    }
+    Arc::new(service)
+}
+
 pub struct StackOptions {
     pub settings: Settings,
     pub secrets: SecretSource,
@@ -96,6 +118,8 @@ pub struct StackOptions {
     pub send_backoff: Duration,
     /// How long a received message stays invisible before it is redelivered.
     pub visibility: Duration,
+    /// The `[channel_health]` section.
+    pub channel_health: socialcare_domain::health::HealthConfig,
     /// The `[trends]` section (see `crate::trends::trends_config`).
     pub trends: socialcare_trends::TrendsConfig,
     /// The web console at `/console` and the development sign-in.
@@ -162,6 +186,10 @@ pub struct Ports {
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
     pub dead_letters: BTreeMap<Stream, Arc<dyn DeadLetterQueue>>,
     pub alert_sink: Arc<dyn AlertSink>,
+    /// Channel health records and their alerts.
+    pub channels: Arc<dyn ChannelStore>,
+    /// Where `channel.alert.v1` goes besides the outgoing webhooks (the backend's topic / log).
+    pub channel_sink: Option<Arc<dyn ChannelAlertSink>>,
     /// Where trend counts, alerts and state live (None: in memory).
     pub trend_store: Option<Arc<dyn socialcare_trends::store::TrendStore>>,
     /// The in-process queues' depth (None on SQS, which does not fill up): `GET /health`
@@ -182,6 +210,7 @@ pub trait WholeStore:
     + ParkingLot
     + TriageStore
     + LabelStore
+    + ChannelStore
     + 'static
 {
 }
@@ -198,6 +227,7 @@ impl<T> WholeStore for T where
         + ParkingLot
         + TriageStore
         + LabelStore
+        + ChannelStore
         + 'static
 {
 }
@@ -224,11 +254,13 @@ impl Ports {
             parking: store.clone(),
             triage: store.clone(),
             labels: store.clone(),
+            channels: store.clone(),
             reports,
             publisher,
             receivers,
             dead_letters,
             alert_sink,
+            channel_sink: None,
             trend_store: None,
             depth: None,
         }
@@ -284,6 +316,7 @@ impl MemoryBackend {
             ReportSource::Kept(self.store.clone()),
         );
         ports.depth = Some(crate::backlog::probe(self.queues.values().cloned().collect()));
+        ports.channel_sink = Some(self.alerts_seen.clone());
         ports
     }
 }
@@ -383,19 +416,31 @@ impl Stack {
                 opts.accounts
                     .webhook_secrets(|name| (opts.secrets)(name))
                     .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?,
+                health_of(&ports, &opts, settings, clock.clone(), None),
             ),
             clock: clock.clone(),
         });
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
         // Classify, the heaviest step, runs one poller per consumer thread (as Lambda runs
         // concurrent invocations on the standard queue), each with its own batch outbox.
+        // Instagram mentions come as ids only: classify reads their text from the Graph API.
+        let fetcher: Arc<dyn socialcare_domain::ports::PostFetcher> = Arc::new(
+            socialcare_channels::fetch_meta::MentionFetcher::new(
+                reqwest::Client::new(),
+                &opts.platform_endpoints.graph_api,
+                &opts.accounts,
+                |name| (opts.secrets)(name),
+            )
+            .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?,
+        );
         let classifiers: Vec<(Arc<Deferred>, Arc<ClassifyService>)> = (0..opts.pipeline.consumer_threads.max(1))
             .map(|_| {
                 let outbox = Arc::new(Deferred::new(ports.publisher.clone()));
                 let service = ClassifyService::new(opts.classifier.clone(), outbox.clone(), clock.clone())
                     .with_history(ports.customers.clone(), ports.cases.clone())
                     .with_store_only_chatter(ports.posts.clone())
-                    .with_triage(ports.triage.clone());
+                    .with_triage(ports.triage.clone())
+                    .with_fetcher(fetcher.clone());
                 (outbox, Arc::new(service))
             })
             .collect();
@@ -437,12 +482,10 @@ impl Stack {
                 .with_backoff(opts.send_backoff)
                 .with_platforms(Arc::new(platform_senders)),
         );
-        let outbound = Arc::new(OutboundService::new(
-            ports.posts.clone(),
-            ports.cases.clone(),
-            sender,
-            clock.clone(),
-        ));
+        let outbound = Arc::new(
+            OutboundService::new(ports.posts.clone(), ports.cases.clone(), sender, clock.clone())
+                .with_health(health_of(&ports, &opts, settings, clock.clone(), None)),
+        );
         let mut sinks = vec![ports.alert_sink.clone()];
         for w in &settings.alert_webhooks {
             let url = (opts.secrets)(&w.url_env).with_context(|| {
@@ -454,6 +497,20 @@ impl Stack {
             let sink = WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url).with_levels(&w.levels);
             sinks.push(Arc::new(sink) as Arc<dyn AlertSink>);
         }
+        let mut channel_sinks: Vec<Arc<dyn ChannelAlertSink>> = ports.channel_sink.iter().cloned().collect();
+        for w in &settings.alert_webhooks {
+            let url = (opts.secrets)(&w.url_env).unwrap_or_default();
+            let sink = WebhookAlertSink::new(reqwest::Client::new(), &w.name, &url).with_levels(&w.levels);
+            channel_sinks.push(Arc::new(sink));
+        }
+        // The ticker's instance raises the channel alerts; the API's reads and enables.
+        let channel_ticker = health_of(
+            &ports,
+            &opts,
+            settings,
+            clock.clone(),
+            Some(Arc::new(FanoutChannelSink::new(channel_sinks))),
+        );
         let sla = Arc::new(SlaService::new(
             ports.timers.clone(),
             ports.cases.clone(),
@@ -512,6 +569,7 @@ impl Stack {
                 settings.sla.clone(),
             )),
             privacy: Arc::new(privacy(&ports, trends.as_ref().map(|t| t.store()), clock.clone())),
+            channels: health_of(&ports, &opts, settings, clock.clone(), None),
         };
 
         let console = fn_agent_api::console::router(
@@ -642,6 +700,9 @@ impl Stack {
                 }
                 if let Err(e) = grace_route.return_after_grace().await {
                     tracing::warn!(error = %e, "offline grace sweep failed; next tick retries");
+                }
+                if let Err(e) = channel_ticker.check().await {
+                    tracing::warn!(error = %e, "channel health check failed; next tick retries");
                 }
                 tokio::time::sleep(every).await;
             }

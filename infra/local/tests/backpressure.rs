@@ -27,7 +27,13 @@ fn app(queue: &Arc<MemoryQueue>) -> axum::Router {
             name: "forum".into(),
             secret: SECRET.into(),
         }],
-        platforms: Default::default(),
+        platforms: fn_ingest::Platforms::generic_only(Arc::new(
+            socialcare_domain::services::channels::ChannelHealthService::new(
+                Arc::new(MemoryStore::new()),
+                Arc::new(SystemClock),
+                Default::default(),
+            ),
+        )),
         clock,
     };
     fn_ingest::router(Arc::new(ingest)).layer(axum::middleware::from_fn_with_state(

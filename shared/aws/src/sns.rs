@@ -111,3 +111,39 @@ impl socialcare_trends::store::TrendSink for SnsAlertSink {
         Ok(())
     }
 }
+
+/// SNS subjects of channel alerts (same rules as above).
+fn channel_subject(alert: &socialcare_domain::health::ChannelAlert) -> String {
+    let raw = format!("Channel {} {}: {}", alert.platform, alert.account, alert.kind.as_str());
+    raw.chars()
+        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .take(100)
+        .collect()
+}
+
+/// Channel incidents go to the same topic as SLA alerts: a `channel.alert.v1` envelope, with
+/// `level` `channel` (for subscription filter policies) and `queue` `channels`.
+#[async_trait]
+impl socialcare_domain::ports::ChannelAlertSink for SnsAlertSink {
+    async fn publish_channel(&self, alert: &socialcare_domain::health::ChannelAlert) -> PortResult<()> {
+        let message = serde_json::to_string(&serde_json::json!({
+            "id": alert.id,
+            "type": "channel.alert.v1",
+            "occurred_at": alert.fired_at,
+            "data": alert,
+        }))
+        .map_err(|e| PortError::Invalid(format!("encode channel alert: {e}")))?;
+        self.counters.add(Op::Publish);
+        self.client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(channel_subject(alert))
+            .message(message)
+            .message_attributes("level", attr("channel")?)
+            .message_attributes("queue", attr("channels")?)
+            .send()
+            .await
+            .map_err(|e| map_sdk("Publish", e))?;
+        Ok(())
+    }
+}

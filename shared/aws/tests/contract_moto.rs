@@ -149,6 +149,12 @@ async fn alert_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn channel_store_contract() -> TestResult {
+    let env = env!("channels");
+    contracts::channel_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn trend_store_contract() -> TestResult {
     let env = env!("trends");
     contracts::trend_store_contract(env.store).await
@@ -440,6 +446,32 @@ async fn sns_alerts_reach_a_subscribed_queue() -> TestResult {
         "{body}"
     );
     anyhow::ensure!(serde_json::from_value::<socialcare_trends::TrendAlert>(body["data"].clone())? == spike);
+    // A channel incident too, as channel.alert.v1 with level `channel`.
+    let mut health = socialcare_domain::health::ChannelHealth::new("x", "111");
+    health.on_failure(
+        socialcare_domain::health::FailureKind::Token,
+        "X 401: Unauthorized",
+        sample::at(0),
+        &Default::default(),
+    );
+    let kind = socialcare_domain::health::IncidentKind::Token;
+    let incident = health
+        .incidents
+        .get(&kind)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no incident"))?;
+    let channel = socialcare_domain::health::ChannelAlert::of(&health, kind, &incident, sample::at(30));
+    socialcare_domain::ports::ChannelAlertSink::publish_channel(&sink, &channel).await?;
+    let got = env.receiver(&queue).receive(10, Duration::from_secs(5)).await?;
+    anyhow::ensure!(got.len() == 1, "one channel alert delivered");
+    let body: serde_json::Value = serde_json::from_str(&got[0].body)?;
+    anyhow::ensure!(
+        body["type"] == "channel.alert.v1" && body["id"] == channel.id.as_str(),
+        "{body}"
+    );
+    anyhow::ensure!(
+        serde_json::from_value::<socialcare_domain::health::ChannelAlert>(body["data"].clone())? == channel
+    );
     Ok(())
 }
 

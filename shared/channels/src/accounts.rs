@@ -239,6 +239,27 @@ impl Accounts {
         )
     }
 
+    /// Every account as channel health names it: (platform, our account id). A Facebook page
+    /// covers Messenger too (one page, one token).
+    pub fn health_accounts(&self) -> Vec<(String, String)> {
+        let x = self.x.iter().map(|a| ("x".to_string(), a.user_id.clone()));
+        let fb = self
+            .facebook
+            .iter()
+            .map(|a| ("facebook".to_string(), a.page_id.clone()));
+        let ig = self
+            .instagram
+            .iter()
+            .map(|a| ("instagram".to_string(), a.account_id.clone()));
+        x.chain(fb).chain(ig).collect()
+    }
+
+    /// The Instagram accounts' access token names, each once: what classify reads to fetch
+    /// mentions' text.
+    pub fn instagram_token_envs(&self) -> Vec<&str> {
+        distinct(self.instagram.iter().filter_map(|a| a.access_token_env.as_deref()))
+    }
+
     /// Every secret name the accounts refer to (webhook secrets and access tokens), each once:
     /// what a function must read before it can build `webhook_secrets` or the senders.
     pub fn secret_envs(&self) -> Vec<&str> {

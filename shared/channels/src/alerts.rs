@@ -7,7 +7,8 @@
 use crate::send::send_with_retry;
 use async_trait::async_trait;
 use serde_json::json;
-use socialcare_domain::ports::AlertSink;
+use socialcare_domain::health::ChannelAlert;
+use socialcare_domain::ports::{AlertSink, ChannelAlertSink};
 use socialcare_domain::{Alert, Level, PortError, PortResult};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +76,59 @@ impl AlertSink for WebhookAlertSink {
         .await
         .map(|_| ())
         .map_err(|e| PortError::Unavailable(format!("alert webhook {}: {e}", self.name)))
+    }
+}
+
+/// Channel incidents (`channel.alert.v1`) go to the same webhooks; a webhook limited to some
+/// SLA levels takes none of them (its levels name SLA alerts only).
+#[async_trait]
+impl ChannelAlertSink for WebhookAlertSink {
+    async fn publish_channel(&self, alert: &ChannelAlert) -> PortResult<()> {
+        if !self.levels.is_empty() {
+            return Ok(());
+        }
+        let body = json!({
+            "text": alert.text(),
+            "alert": {"id": alert.id, "type": "channel.alert.v1", "occurred_at": alert.fired_at, "data": alert},
+        })
+        .to_string();
+        send_with_retry(self.backoff, || {
+            self.client
+                .post(&self.url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| PortError::Unavailable(format!("alert webhook {}: {e}", self.name)))
+    }
+}
+
+/// Publishes channel alerts to every sink; fails (so the next check retries) if any failed.
+pub struct FanoutChannelSink {
+    sinks: Vec<Arc<dyn ChannelAlertSink>>,
+}
+
+impl FanoutChannelSink {
+    pub fn new(sinks: Vec<Arc<dyn ChannelAlertSink>>) -> Self {
+        Self { sinks }
+    }
+}
+
+#[async_trait]
+impl ChannelAlertSink for FanoutChannelSink {
+    async fn publish_channel(&self, alert: &ChannelAlert) -> PortResult<()> {
+        let mut failures = Vec::new();
+        for sink in &self.sinks {
+            if let Err(e) = sink.publish_channel(alert).await {
+                failures.push(e.to_string());
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(PortError::Unavailable(failures.join("; ")))
+        }
     }
 }
 

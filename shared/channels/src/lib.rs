@@ -3,6 +3,7 @@
 //! no AWS. Every parser takes untrusted bytes and must never panic.
 
 pub mod alerts;
+pub mod fetch_meta;
 pub mod generic;
 pub mod send;
 

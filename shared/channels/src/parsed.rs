@@ -25,8 +25,8 @@ use socialcare_domain::{Author, AuthorId, Channel, PostChange, PostId};
 /// Longest post text kept; longer texts are cut at a character boundary.
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
-/// Text of a post that arrived as ids only (Instagram mentions): the text must be fetched.
-pub const TEXT_TO_FETCH: &str = "[text not delivered by the platform: to be fetched]";
+/// Text of a post that arrived as ids only (Instagram mentions): classify fetches it.
+pub use socialcare_domain::post::TEXT_TO_FETCH;
 
 /// Prefix of `platform_id` for private messages on channels that also carry public posts.
 pub const DM_PREFIX: &str = "dm:";

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use socialcare_domain::health::FailureKind;
 use socialcare_domain::ports::SendError;
 use std::time::Duration;
 
@@ -40,7 +41,11 @@ impl Default for RetryPolicy {
 pub(crate) enum Verdict {
     Done(Value),
     Retry(String),
+    /// The platform throttled us: retried like `Retry`, reported as `SendError::RateLimited`.
+    Throttled(String),
     Permanent(String),
+    /// The token is expired/revoked or lacks a permission: never retried.
+    Access(FailureKind, String),
 }
 
 /// Reads a platform's answer: status, headers and the body (JSON, or `Value::String` of the raw text).
@@ -80,6 +85,7 @@ pub(crate) async fn send_json(
 ) -> Result<Value, SendError> {
     let attempts = policy.attempts.max(1);
     let mut last = String::new();
+    let mut throttled = false;
     let mut last_after = None;
     for attempt in 0..attempts {
         let backoff = policy.base.saturating_mul(2u32.saturating_pow(attempt));
@@ -97,31 +103,44 @@ pub(crate) async fn send_json(
                         tracing::warn!(platform, %status, "reply refused for good");
                         return Err(SendError::Permanent(reason));
                     }
+                    Verdict::Access(kind, reason) => {
+                        tracing::warn!(platform, %status, kind = kind.as_str(), "the account's token was refused");
+                        return Err(SendError::Access { kind, reason });
+                    }
                     Verdict::Retry(reason) => {
                         tracing::info!(platform, %status, attempt, "reply not delivered yet; will retry");
                         last = reason;
+                        throttled = false;
+                    }
+                    Verdict::Throttled(reason) => {
+                        tracing::info!(platform, %status, attempt, "rate limited; will retry");
+                        last = reason;
+                        throttled = true;
                     }
                 }
             }
             Err(e) => {
                 last = format!("{platform}: {}", crate::send::request_failure(&e));
+                throttled = false;
             }
         }
         last_after = asked;
         if let Some(after) = asked.filter(|a| *a > policy.max_inline_wait) {
-            return Err(SendError::Retry {
-                reason: last,
-                after: Some(after),
-            });
+            return Err(retry_error(throttled, last, Some(after)));
         }
         if attempt + 1 < attempts {
             tokio::time::sleep(asked.map_or(backoff, |a| a.max(backoff))).await;
         }
     }
-    Err(SendError::Retry {
-        reason: last,
-        after: last_after,
-    })
+    Err(retry_error(throttled, last, last_after))
+}
+
+fn retry_error(throttled: bool, reason: String, after: Option<Duration>) -> SendError {
+    if throttled {
+        SendError::RateLimited { reason, after }
+    } else {
+        SendError::Retry { reason, after }
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +220,17 @@ impl JsonApi {
             .pop_if_empty()
             .extend(segments);
         Ok(url)
+    }
+
+    /// GETs `url` with the bearer `token`, retrying as the policy says.
+    pub(crate) async fn get(&self, url: reqwest::Url, token: &str) -> Result<Value, SendError> {
+        send_json(
+            self.policy,
+            self.label,
+            || self.client.get(url.clone()).bearer_auth(token),
+            self.classify,
+        )
+        .await
     }
 
     /// POSTs `body` as JSON with the bearer `token`, retrying as the policy says.

@@ -150,6 +150,7 @@ pub async fn send_with_retry(
     build: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<serde_json::Value, SendError> {
     let mut last = String::new();
+    let mut throttled = false;
     for attempt in 0..ATTEMPTS {
         let mut wait = base_backoff * 2u32.pow(attempt);
         match build().send().await {
@@ -163,12 +164,20 @@ pub async fn send_with_retry(
                 if response.status() == StatusCode::TOO_MANY_REQUESTS || response.status().is_server_error() =>
             {
                 let after = retry_after(&response);
+                throttled = response.status() == StatusCode::TOO_MANY_REQUESTS;
                 last = format!("{} from the channel", response.status());
                 if let Some(after) = after {
                     if after > MAX_INLINE_WAIT {
-                        return Err(SendError::Retry {
-                            reason: last,
-                            after: Some(after),
+                        return Err(if throttled {
+                            SendError::RateLimited {
+                                reason: last,
+                                after: Some(after),
+                            }
+                        } else {
+                            SendError::Retry {
+                                reason: last,
+                                after: Some(after),
+                            }
                         });
                     }
                     wait = wait.max(after);
@@ -182,11 +191,18 @@ pub async fn send_with_retry(
             }
             Err(e) => {
                 last = request_failure(&e);
+                throttled = false;
             }
         }
         if attempt + 1 < ATTEMPTS {
             tokio::time::sleep(wait).await;
         }
+    }
+    if throttled {
+        return Err(SendError::RateLimited {
+            reason: last,
+            after: None,
+        });
     }
     Err(SendError::Retry {
         reason: last,
@@ -297,7 +313,7 @@ mod tests {
             .mount(&server)
             .await;
         let got = sender(&server).send(&reply(Channel::Generic)).await;
-        assert!(matches!(got, Err(SendError::Retry { after: Some(d), .. }) if d == Duration::from_secs(120)));
+        assert!(matches!(got, Err(SendError::RateLimited { after: Some(d), .. }) if d == Duration::from_secs(120)));
     }
 
     #[tokio::test]

@@ -8,13 +8,16 @@
 //!
 //! Answers: 2xx → the id of what was sent; 429/5xx, and the Graph API's throttling and
 //! transient errors (codes 1, 2, 4, 17, 32, 341, 613, 80001–80014, or `is_transient`), which
-//! it sometimes sends with a 400 → retried, then `SendError::Retry`; other 4xx →
-//! `SendError::Permanent` with the Graph API's `error.message` and code.
+//! it sometimes sends with a 400 → retried, then `SendError::Retry` (`SendError::RateLimited`
+//! for 429 and the throttling codes); codes 190/102 (token expired or revoked) and 10/200–299
+//! (permission missing) → `SendError::Access`; other 4xx → `SendError::Permanent` with the
+//! Graph API's `error.message` and code.
 
 use crate::parsed::DM_PREFIX;
 use crate::retry::{JsonApi, RetryPolicy, Verdict, short};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use socialcare_domain::health::FailureKind;
 use socialcare_domain::ports::SendError;
 
 /// The public Graph API, with the version the senders were written against.
@@ -36,7 +39,24 @@ pub fn message_body(recipient_id: &str, text: &str) -> Value {
 
 /// Graph API error codes that mean "later", whatever the HTTP status.
 fn transient_code(code: i64) -> bool {
-    matches!(code, 1 | 2 | 4 | 17 | 32 | 341 | 613) || (80_001..=80_014).contains(&code)
+    matches!(code, 1 | 2 | 341) || throttle_code(code)
+}
+
+/// Graph API error codes of rate limiting (application, user, page, custom, and the business
+/// use case limits).
+fn throttle_code(code: i64) -> bool {
+    matches!(code, 4 | 17 | 32 | 613) || (80_001..=80_014).contains(&code)
+}
+
+/// Graph API error codes of a token that no longer works (190: invalid or expired OAuth token,
+/// 102: session expired) or of a missing permission (200–299; 10 without a subcode: with one,
+/// such as 2018278, it is the messaging window closing, a refusal of this reply only).
+fn access_code(code: i64, subcode: Option<i64>) -> Option<FailureKind> {
+    match (code, subcode) {
+        (190 | 102, _) => Some(FailureKind::Token),
+        (200..=299, _) | (10, None) => Some(FailureKind::Permission),
+        _ => None,
+    }
 }
 
 fn graph_message(status: StatusCode, body: &Value) -> String {
@@ -63,6 +83,14 @@ fn classify(status: StatusCode, body: &Value) -> Verdict {
     }
     let reason = graph_message(status, body);
     let err = body.get("error");
+    let code = err.and_then(|e| e.get("code")).and_then(Value::as_i64);
+    let subcode = err.and_then(|e| e.get("error_subcode")).and_then(Value::as_i64);
+    if let Some(kind) = code.and_then(|c| access_code(c, subcode)) {
+        return Verdict::Access(kind, reason);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS || code.is_some_and(throttle_code) {
+        return Verdict::Throttled(reason);
+    }
     let transient = err
         .and_then(|e| e.get("is_transient"))
         .and_then(Value::as_bool)
@@ -96,6 +124,15 @@ impl GraphClient {
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.api = self.api.with_policy(policy);
         self
+    }
+
+    /// Reads what the platform holds of an object: `GET /{path}?fields=...` (an Instagram
+    /// mention's comment or caption through the IG user's `mentioned_comment` /
+    /// `mentioned_media` fields).
+    pub async fn read(&self, token: &str, path: &[&str], fields: &str) -> Result<Value, SendError> {
+        let mut url = self.api.url(path)?;
+        url.query_pairs_mut().append_pair("fields", fields);
+        self.api.get(url, token).await
     }
 
     fn id_of(v: &Value, key: &str) -> Result<String, SendError> {
@@ -166,7 +203,17 @@ mod tests {
         let throttled = json!({"error": {"message": "(#4) Application request limit reached", "type": "OAuthException", "code": 4, "fbtrace_id": "A"}});
         assert!(matches!(
             classify(StatusCode::BAD_REQUEST, &throttled),
-            Verdict::Retry(_)
+            Verdict::Throttled(_)
+        ));
+        let expired = json!({"error": {"message": "Error validating access token: Session has expired on Friday, 04-Dec-26.", "type": "OAuthException", "code": 190, "error_subcode": 463}});
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, &expired),
+            Verdict::Access(FailureKind::Token, r) if r.contains("code 190")
+        ));
+        let permission = json!({"error": {"message": "(#200) Requires pages_manage_engagement permission", "type": "OAuthException", "code": 200}});
+        assert!(matches!(
+            classify(StatusCode::FORBIDDEN, &permission),
+            Verdict::Access(FailureKind::Permission, _)
         ));
         let transient = json!({"error": {"message": "x", "code": 100, "is_transient": true}});
         assert!(matches!(

@@ -4,13 +4,16 @@
 //! token are parameters, so tests run against a local fake.
 //!
 //! Answers: 2xx → the id of what was sent; 429/5xx → retried (honouring `Retry-After` or
-//! `x-rate-limit-reset`), then `SendError::Retry`; other 4xx → `SendError::Permanent` with X's
-//! own message (`detail`, `title` or `errors[0].message`).
+//! `x-rate-limit-reset`), then `SendError::RateLimited` / `SendError::Retry`; 401 →
+//! `SendError::Access` (token); 403 with the `oauth1-permissions` or `client-forbidden` problem
+//! type → `SendError::Access` (permission); other 4xx → `SendError::Permanent` with X's own
+//! message (`detail`, `title` or `errors[0].message`).
 
 use crate::parsed::DM_PREFIX;
 use crate::retry::{JsonApi, RetryPolicy, Verdict, short};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use socialcare_domain::health::FailureKind;
 use socialcare_domain::ports::SendError;
 
 /// The public X API.
@@ -50,8 +53,17 @@ fn classify(status: StatusCode, body: &Value) -> Verdict {
         return Verdict::Permanent(format!("X {}: {}", status.as_u16(), x_message(body)));
     }
     let reason = format!("X {}: {}", status.as_u16(), x_message(body));
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+    let problem = body.get("type").and_then(Value::as_str).unwrap_or_default();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        Verdict::Throttled(reason)
+    } else if status.is_server_error() {
         Verdict::Retry(reason)
+    } else if status == StatusCode::UNAUTHORIZED {
+        Verdict::Access(FailureKind::Token, reason)
+    } else if status == StatusCode::FORBIDDEN
+        && (problem.ends_with("/oauth1-permissions") || problem.ends_with("/client-forbidden"))
+    {
+        Verdict::Access(FailureKind::Permission, reason)
     } else {
         Verdict::Permanent(reason)
     }
@@ -121,7 +133,18 @@ mod tests {
         assert_eq!(classify(StatusCode::CREATED, &ok), Verdict::Done(ok.clone()));
         assert!(matches!(
             classify(StatusCode::TOO_MANY_REQUESTS, &json!({})),
-            Verdict::Retry(_)
+            Verdict::Throttled(_)
+        ));
+        let unauthorized =
+            json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"});
+        assert_eq!(
+            classify(StatusCode::UNAUTHORIZED, &unauthorized),
+            Verdict::Access(FailureKind::Token, "X 401: Unauthorized".into())
+        );
+        let scope = json!({"title": "Unsupported Authentication", "type": "https://api.twitter.com/2/problems/oauth1-permissions", "detail": "Your client app is not configured with the appropriate oauth1 app permissions for this endpoint.", "status": 403});
+        assert!(matches!(
+            classify(StatusCode::FORBIDDEN, &scope),
+            Verdict::Access(FailureKind::Permission, _)
         ));
         assert!(matches!(
             classify(StatusCode::BAD_GATEWAY, &json!("oops")),

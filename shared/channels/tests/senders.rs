@@ -259,7 +259,7 @@ async fn a_long_retry_after_goes_back_to_the_queue_at_once() {
     let got = senders(&server)
         .send(&reply(Channel::X, "1580000000000000001", None, "x:2"))
         .await;
-    assert!(matches!(got, Err(SendError::Retry { after: Some(d), .. }) if d == Duration::from_secs(900)));
+    assert!(matches!(got, Err(SendError::RateLimited { after: Some(d), .. }) if d == Duration::from_secs(900)));
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(1));
 }
 

@@ -11,6 +11,7 @@ pub mod channel;
 pub mod customer;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod ids;
 pub mod metrics;
 pub mod ports;

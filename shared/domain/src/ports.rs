@@ -9,6 +9,7 @@ use crate::channel::Channel;
 use crate::customer::{Customer, Identifier, Identity, MergeRecord};
 use crate::error::PortResult;
 use crate::events::Envelope;
+use crate::health::{ChannelAlert, ChannelHealth, FailureKind};
 use crate::ids::{AgentId, AuthorId, CaseId, CustomerId, PostId};
 use crate::post::{Author, Classification, Post, PostContext};
 use crate::sla::{Alert, Level, Timer};
@@ -423,9 +424,76 @@ pub enum SendError {
     /// Rate limited or the platform failed: try again, after `after` if it said so.
     #[error("retryable: {reason}")]
     Retry { reason: String, after: Option<Duration> },
-    /// The platform refused for good (bad token, deleted post...): park and show it.
+    /// The platform throttled us: try again, after `after` if it said so (the channel's health
+    /// counts it apart from other transient failures).
+    #[error("rate limited: {reason}")]
+    RateLimited { reason: String, after: Option<Duration> },
+    /// The platform refused for good (deleted post, closed window...): park and show it.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The account's token no longer works or lacks a permission (`kind` is
+    /// [`FailureKind::Token`] or [`FailureKind::Permission`]): permanent for this request, and a
+    /// channel health incident.
+    #[error("access refused ({}): {reason}", kind.as_str())]
+    Access { kind: FailureKind, reason: String },
+}
+
+impl SendError {
+    /// How the channel's health counts this failure.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            SendError::Retry { .. } | SendError::Permanent(_) => FailureKind::Other,
+            SendError::RateLimited { .. } => FailureKind::RateLimited,
+            SendError::Access { kind, .. } => *kind,
+        }
+    }
+
+    /// The platform's reason, without the variant's prefix.
+    pub fn reason(&self) -> &str {
+        match self {
+            SendError::Retry { reason, .. } | SendError::RateLimited { reason, .. } => reason,
+            SendError::Permanent(reason) | SendError::Access { reason, .. } => reason,
+        }
+    }
+}
+
+/// Channel health records and their alerts (`channel.alert.v1`), beside the SLA alerts.
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    async fn channel(&self, platform: &str, account: &str) -> PortResult<Option<ChannelHealth>>;
+    /// Every stored record (one per account: tens).
+    async fn channels(&self) -> PortResult<Vec<ChannelHealth>>;
+    /// Saves `health` (whose `version` is `expected + 1`) if the stored version is `expected`
+    /// (0: no record yet); `Conflict` otherwise.
+    async fn save_channel(&self, health: &ChannelHealth, expected: u64) -> PortResult<()>;
+    /// Records the alert unless its id is there (true: recorded now). One per incident.
+    async fn record_channel_alert(&self, alert: &ChannelAlert) -> PortResult<bool>;
+    async fn channel_alert(&self, id: &str) -> PortResult<Option<ChannelAlert>>;
+    async fn mark_channel_alert_delivered(&self, id: &str) -> PortResult<()>;
+    /// The latest channel alerts, newest first.
+    async fn channel_alerts(&self, limit: usize) -> PortResult<Vec<ChannelAlert>>;
+}
+
+/// Where `channel.alert.v1` goes: the SLA alerts' topic and webhooks.
+#[async_trait]
+pub trait ChannelAlertSink: Send + Sync {
+    async fn publish_channel(&self, alert: &ChannelAlert) -> PortResult<()>;
+}
+
+/// What the platform says of a post that came as ids only (an Instagram mention).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedPost {
+    pub text: String,
+    /// The author when the platform names them.
+    pub author: Option<Author>,
+    pub created_at: Option<Timestamp>,
+}
+
+/// Reads a post's text and author from its platform (Graph API for Instagram mentions).
+#[async_trait]
+pub trait PostFetcher: Send + Sync {
+    /// After the fetcher's own bounded retries: the post, or why not.
+    async fn fetch(&self, post: &Post) -> Result<FetchedPost, SendError>;
 }
 
 #[async_trait]

@@ -210,10 +210,19 @@ pub struct PostContext {
     pub now: Option<Timestamp>,
 }
 
+/// The text of a post that arrived as ids only (an Instagram mention) until classify fetches it
+/// from the platform; never stored: a post whose fetch fails is parked instead.
+pub const TEXT_TO_FETCH: &str = "[text not delivered by the platform: to be fetched]";
+
 /// The text kept in place of a deleted post's text, everywhere it is stored.
 pub const REDACTED: &str = "[deleted by the author]";
 
 impl Post {
+    /// True for a post whose text (and author) must still be fetched from its platform.
+    pub fn needs_fetch(&self) -> bool {
+        self.channel == Channel::Instagram && self.text == TEXT_TO_FETCH
+    }
+
     /// The id of a platform's post: `<channel>:<account>:<platform id>`. The parsers name every
     /// post so, and a reply finds its parent's id by it.
     pub fn id_on(channel: Channel, account: &str, platform_id: &str) -> Result<PostId, crate::ids::IdError> {

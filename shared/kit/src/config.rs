@@ -72,6 +72,8 @@ struct RawFile {
     channels: Option<toml::Value>,
     #[allow(dead_code)]
     trends: Option<toml::Value>,
+    #[allow(dead_code)]
+    channel_health: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -499,6 +501,28 @@ fn located(file: &str, text: &str, p: shape::Problem) -> ConfigError {
     }
 }
 
+/// The `[channel_health]` section, validated (defaults when absent).
+pub fn channel_health(file: &str, text: &str) -> Result<socialcare_domain::health::HealthConfig, ConfigErrors> {
+    let config: socialcare_domain::health::HealthConfig = section(file, text, "channel_health")?;
+    config.validate().map_err(|(key, message)| {
+        // The key's line inside the section (the values were read already: it is there).
+        let start = text.lines().position(|l| l.trim() == "[channel_health]").unwrap_or(0);
+        let line = text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| l.trim_start().starts_with(key))
+            .map(|(i, _)| i + 1);
+        ConfigErrors(vec![ConfigError {
+            file: file.to_string(),
+            line,
+            key: format!("channel_health.{key}"),
+            message,
+        }])
+    })?;
+    Ok(config)
+}
+
 /// Reads one top-level section (`[classify]`, `[channels]`) owned by another crate, with the
 /// section's own type; a missing section gives `T::default()`. Every unknown key and wrong type
 /// of the section is reported, each with its line and key path.
@@ -824,6 +848,39 @@ P4 = 3600
         assert!(
             e.contains("care.toml:23: classify.threshold: wrong type: expected u32"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn channel_health_is_read_with_defaults_and_its_problems_located() {
+        assert_eq!(
+            channel_health("care.toml", GOOD).ok(),
+            Some(socialcare_domain::health::HealthConfig::default())
+        );
+        let text = format!("{GOOD}\n[channel_health]\nfailure_threshold = 5\nsilence_factor = 4\n");
+        let c = channel_health("care.toml", &text).ok().unwrap_or_default();
+        assert_eq!((c.failure_threshold, c.silence_factor, c.min_samples), (5, 4, 20));
+        let zero = format!("{GOOD}\n[channel_health]\nfailure_threshold = 0\n");
+        let line = zero.lines().count();
+        let e = channel_health("care.toml", &zero)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains(&format!(
+                "care.toml:{line}: channel_health.failure_threshold: must be at least 1"
+            )),
+            "{e}"
+        );
+        let typo = format!("{GOOD}\n[channel_health]\nsilence_factr = 4\n");
+        let e = channel_health("care.toml", &typo)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("channel_health.silence_factr: unknown key"), "{e}");
+        assert!(
+            parse("care.toml", &typo).is_ok(),
+            "the core settings leave the section to its reader"
         );
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::queue::MemoryQueue;
 use async_trait::async_trait;
-use socialcare_domain::ports::{AlertSink, Publisher};
+use socialcare_domain::health::ChannelAlert;
+use socialcare_domain::ports::{AlertSink, ChannelAlertSink, Publisher};
 use socialcare_domain::{Alert, Envelope, PortError, PortResult, Stream};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -49,11 +50,16 @@ impl Publisher for MemoryBus {
 #[derive(Default)]
 pub struct RecordingAlertSink {
     alerts: Mutex<Vec<Alert>>,
+    channel_alerts: Mutex<Vec<ChannelAlert>>,
 }
 
 impl RecordingAlertSink {
     pub fn new() -> Self {
         Self::default()
+    }
+    /// The `channel.alert.v1` alerts published here.
+    pub fn channel_alerts(&self) -> Vec<ChannelAlert> {
+        self.channel_alerts.lock().map(|a| a.clone()).unwrap_or_default()
     }
     pub fn alerts(&self) -> Vec<Alert> {
         self.alerts.lock().map(|a| a.clone()).unwrap_or_default()
@@ -64,6 +70,17 @@ impl RecordingAlertSink {
 impl AlertSink for RecordingAlertSink {
     async fn publish(&self, alert: &Alert) -> PortResult<()> {
         self.alerts
+            .lock()
+            .map_err(|_| PortError::Unavailable("alert sink poisoned".into()))?
+            .push(alert.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ChannelAlertSink for RecordingAlertSink {
+    async fn publish_channel(&self, alert: &ChannelAlert) -> PortResult<()> {
+        self.channel_alerts
             .lock()
             .map_err(|_| PortError::Unavailable("alert sink poisoned".into()))?
             .push(alert.clone());

@@ -71,6 +71,8 @@ pub struct MemoryStore {
     pub(crate) triage: Mutex<crate::triage::TriageState>,
     /// The report rows (`crate::reports`), apart from the pipeline's state.
     pub(crate) reports: Mutex<crate::reports::ReportState>,
+    /// Channel health records and their alerts (`crate::channels`).
+    pub(crate) channels: Mutex<crate::channels::ChannelState>,
 }
 
 impl MemoryStore {

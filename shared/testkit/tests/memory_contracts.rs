@@ -49,6 +49,11 @@ async fn alerts() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn channels() -> TestResult {
+    contracts::channel_store_contract(store()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn reports() -> TestResult {
     contracts::report_store_contract(store()).await
 }

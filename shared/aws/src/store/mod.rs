@@ -4,6 +4,7 @@
 mod agents;
 mod alerts;
 mod cases;
+mod channels;
 mod customers;
 mod dedupe;
 mod parked;

@@ -12,7 +12,9 @@
 
 use crate::error::ServiceError;
 use crate::events::{Envelope, Event, PostChange};
-use crate::ports::{CaseQuery, CaseStore, Classifier, Clock, CustomerStore, PostStore, Publisher, TriageStore};
+use crate::ports::{
+    CaseQuery, CaseStore, Classifier, Clock, CustomerStore, PostFetcher, PostStore, Publisher, TriageStore,
+};
 use crate::post::{Direction, Post, PostContext};
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ pub struct ClassifyService {
     history: Option<History>,
     chatter: Option<Arc<dyn PostStore>>,
     triage: Option<Arc<dyn TriageStore>>,
+    fetcher: Option<Arc<dyn PostFetcher>>,
 }
 
 impl ClassifyService {
@@ -40,6 +43,7 @@ impl ClassifyService {
             history: None,
             chatter: None,
             triage: None,
+            fetcher: None,
         }
     }
 
@@ -66,6 +70,44 @@ impl ClassifyService {
     pub fn with_triage(mut self, triage: Arc<dyn TriageStore>) -> Self {
         self.triage = Some(triage);
         self
+    }
+
+    /// Fetches the text and author of posts that came as ids only (Instagram mentions) before
+    /// they are classified; without a fetcher such a post is parked, never stored as a placeholder.
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn PostFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Fills in a post that came as ids only. The fetcher retries (bounded, with backoff) inside
+    /// the call; what still fails is parked with its reason (`Invalid` → dead letter with reason).
+    async fn complete(&self, post: &mut Post) -> Result<(), ServiceError> {
+        if !post.needs_fetch() {
+            return Ok(());
+        }
+        let Some(fetcher) = &self.fetcher else {
+            return Err(ServiceError::Invalid(format!(
+                "{}: the text of this mention cannot be fetched (no Graph API fetcher configured)",
+                post.id
+            )));
+        };
+        match fetcher.fetch(post).await {
+            Ok(fetched) => {
+                post.text = fetched.text;
+                if let Some(author) = fetched.author {
+                    post.author = author;
+                }
+                if let Some(at) = fetched.created_at {
+                    post.created_at = at;
+                }
+                tracing::debug!(post_id = %post.id, "mention text fetched");
+                Ok(())
+            }
+            Err(e) => Err(ServiceError::Invalid(format!(
+                "{}: the mention's text could not be fetched: {e}",
+                post.id
+            ))),
+        }
     }
 
     /// True when the post was stored here as chatter of an unknown author (nothing to pass on).
@@ -95,6 +137,7 @@ impl ClassifyService {
     pub async fn handle(&self, change: PostChange) -> Result<(), ServiceError> {
         let change = match change {
             PostChange::Created { mut post } => {
+                self.complete(&mut post).await?;
                 let context = self.context_of(&post).await?;
                 let c = self.classifier.classify_in(&post, &context);
                 tracing::info!(

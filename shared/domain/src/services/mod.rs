@@ -1,5 +1,6 @@
 //! Use cases, one per stage. Each holds its ports and a clock; none knows about AWS or HTTP.
 
+pub mod channels;
 pub mod classify;
 pub mod dead_letters;
 pub mod desk;

@@ -21,6 +21,8 @@ pub struct OutboundService {
     cases: Arc<dyn CaseStore>,
     sender: Arc<dyn ReplySender>,
     clock: Arc<dyn Clock>,
+    /// Each delivery and failure is told to the account's health record.
+    health: Option<Arc<super::channels::ChannelHealthService>>,
 }
 
 impl OutboundService {
@@ -35,6 +37,26 @@ impl OutboundService {
             cases,
             sender,
             clock,
+            health: None,
+        }
+    }
+
+    /// Tells each delivery and failure to the channel health records.
+    pub fn with_health(mut self, health: Arc<super::channels::ChannelHealthService>) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// Health is a side record: a failure to write it is logged, never fails the delivery.
+    async fn tell_health(&self, reply: &OutboundReply, outcome: Result<(), &SendError>) {
+        let Some(health) = &self.health else { return };
+        let platform = crate::health::platform_of(reply.channel);
+        let result = match outcome {
+            Ok(()) => health.delivered(platform, &reply.account).await,
+            Err(e) => health.failed(platform, &reply.account, e.kind(), e.reason()).await,
+        };
+        if let Err(e) = result {
+            tracing::warn!(platform, account = %reply.account, error = %e, "channel health not updated");
         }
     }
 
@@ -80,7 +102,9 @@ impl OutboundService {
                 .or_else(|| Some(recipient_post.platform_id.clone())),
             recipient: recipient_post.author.clone(),
         };
-        match self.sender.send(&reply).await {
+        let sent = self.sender.send(&reply).await;
+        self.tell_health(&reply, sent.as_ref().map(|_| ())).await;
+        match sent {
             Ok(platform_id) => {
                 post.delivery = Some(Delivery::Sent {
                     platform_id: platform_id.clone(),
@@ -97,7 +121,7 @@ impl OutboundService {
                 tracing::info!(case_id = %case.id, post_id = %post.id, channel = %reply.channel, "reply delivered");
                 Ok(Delivered::Sent(platform_id))
             }
-            Err(SendError::Retry { reason, .. }) => {
+            Err(SendError::Retry { reason, .. }) | Err(SendError::RateLimited { reason, .. }) => {
                 let attempts = match &post.delivery {
                     Some(Delivery::Retrying { attempts, .. }) => attempts + 1,
                     _ => 1,
@@ -116,6 +140,7 @@ impl OutboundService {
                 Err(ServiceError::Port(PortError::Unavailable(reason)))
             }
             Err(SendError::Permanent(reason)) => self.park(post, &request.case_id, reason).await,
+            Err(e @ SendError::Access { .. }) => self.park(post, &request.case_id, e.to_string()).await,
         }
     }
 

@@ -6,6 +6,7 @@
 mod agents;
 mod alerts;
 mod cases;
+mod channels;
 mod customers;
 mod dead_letters;
 mod dedupe;
@@ -23,6 +24,7 @@ mod triage;
 pub use agents::agent_store_contract;
 pub use alerts::alert_store_contract;
 pub use cases::{CaseScale, case_store_contract};
+pub use channels::channel_store_contract;
 pub use customers::customer_store_contract;
 pub use dead_letters::dead_letter_contract;
 pub use dedupe::dedupe_contract;

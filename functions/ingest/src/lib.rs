@@ -3,6 +3,7 @@
 //! platform event id, enqueue. Nothing else runs before the answer, so the platform's deadline
 //! is met; a failure to enqueue answers 5xx so the platform resends (never 200 on loss).
 
+mod deletion;
 pub mod handshake;
 
 use axum::Router;
@@ -17,7 +18,7 @@ use socialcare_channels::generic::{self, Headers, SignatureError};
 use socialcare_channels::parsed::{ParseError, Parsed};
 use socialcare_channels::signature::SignatureError as PlatformSignatureError;
 use socialcare_channels::{meta, x};
-use socialcare_domain::ports::Clock;
+use socialcare_domain::ports::{Clock, DeletionStore};
 use socialcare_domain::services::ingest::{Inbound, IngestService, Outcome};
 use socialcare_kit::problem::Problem;
 use std::collections::{HashMap, HashSet};
@@ -35,7 +36,7 @@ pub struct SourceSecret {
 }
 
 /// Our X, Facebook and Instagram accounts with their webhook secrets' values.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Platforms {
     pub accounts: Accounts,
     pub secrets: WebhookSecrets,
@@ -45,6 +46,11 @@ pub struct Platforms {
     pub revoked: Mutex<HashSet<String>>,
     /// The unsigned handshake routes' rate (CRC and hub.challenge).
     pub handshakes: handshake::HandshakeLimit,
+    /// Where platform deletion requests are kept (`POST /webhooks/meta/deletion`,
+    /// `GET /deletion/{code}`); without it a verified callback answers 503.
+    pub deletions: Option<Arc<dyn DeletionStore>>,
+    /// The public deletion status page's rate (same bucket shape as the handshakes').
+    pub status_pages: handshake::HandshakeLimit,
 }
 
 impl Platforms {
@@ -54,7 +60,15 @@ impl Platforms {
             secrets,
             revoked: Mutex::default(),
             handshakes: handshake::HandshakeLimit::default(),
+            deletions: None,
+            status_pages: handshake::HandshakeLimit::default(),
         }
+    }
+
+    /// Keeps platform deletion requests in `store`.
+    pub fn with_deletions(mut self, store: Arc<dyn DeletionStore>) -> Self {
+        self.deletions = Some(store);
+        self
     }
 }
 
@@ -70,6 +84,8 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .route("/webhooks/generic", post(generic_webhook))
         .route("/webhooks/x", get(x_crc).post(x_webhook))
         .route("/webhooks/meta", get(meta_challenge).post(meta_webhook))
+        .route("/webhooks/meta/deletion", post(deletion::meta_deletion))
+        .route("/deletion/{code}", get(deletion::status_page))
         .with_state(ingest)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
 }

@@ -36,7 +36,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(router(Arc::new(Ingest {
         service,
         sources,
-        platforms: Platforms::new(accounts, secrets),
+        platforms: Platforms::new(accounts, secrets).with_deletions(env.store.clone()),
         clock,
     })))
     .await

@@ -28,7 +28,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )
         .with_reopen_days(settings.reopen_days)
         .with_identity(settings.identity)
-        .with_triage(s.clone()),
+        .with_triage(s.clone())
+        .with_deletions(s.clone()),
     );
     socialcare_kit::lambda::run_sqs_deferred("thread", true, s, clock, Some(outbox), move |e| {
         let service = service.clone();

@@ -7,7 +7,8 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, Classifier, Clock, CustomerStore, DeadLetterQueue, Dedupe,
-    LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore, TriageStore,
+    DeletionStore, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender, ReportStore, TimerStore,
+    TriageStore,
 };
 use socialcare_domain::services::classify::ClassifyService;
 use socialcare_domain::services::dead_letters::DeadLetterDesk;
@@ -154,6 +155,8 @@ pub struct Ports {
     pub labels: Arc<dyn LabelStore>,
     /// One report row per case, kept as cases are saved.
     pub reports: Arc<dyn ReportStore>,
+    /// Platform deletion requests (Meta's callback and its status page).
+    pub deletions: Arc<dyn DeletionStore>,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
@@ -179,6 +182,7 @@ pub trait WholeStore:
     + TriageStore
     + LabelStore
     + ReportStore
+    + DeletionStore
     + 'static
 {
 }
@@ -195,6 +199,7 @@ impl<T> WholeStore for T where
         + TriageStore
         + LabelStore
         + ReportStore
+        + DeletionStore
         + 'static
 {
 }
@@ -219,6 +224,7 @@ impl Ports {
             parking: store.clone(),
             triage: store.clone(),
             labels: store.clone(),
+            deletions: store.clone(),
             reports: store,
             publisher,
             receivers,
@@ -375,7 +381,8 @@ impl Stack {
                 opts.accounts
                     .webhook_secrets(|name| (opts.secrets)(name))
                     .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?,
-            ),
+            )
+            .with_deletions(ports.deletions.clone()),
             clock: clock.clone(),
         });
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
@@ -403,7 +410,8 @@ impl Stack {
             )
             .with_reopen_days(settings.reopen_days)
             .with_identity(settings.identity.clone())
-            .with_triage(ports.triage.clone()),
+            .with_triage(ports.triage.clone())
+            .with_deletions(ports.deletions.clone()),
         );
         let route = Arc::new(
             RouteService::new(

@@ -6,8 +6,9 @@ use crate::error::map_sdk;
 use crate::sqs::StreamQueues;
 use crate::tables::TableNames;
 use crate::tables::schema::{
-    ASSIGNEE, CREATED, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER,
-    GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
+    ASSIGNEE, AUTHOR, AUTHOR_ORDER, CREATED, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE,
+    GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_POSTS_BY_AUTHOR, GSI_TIMERS_DUE, ORDER, SHARD,
+    STATUS, WAITING,
 };
 use crate::units::IndexSpec;
 use crate::units::Projected::{self, All, KeysOnly};
@@ -43,10 +44,14 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
             indexes: vec![],
             ttl: Some(EXPIRES_AT),
         },
-        // Sparse: only triage entries and labels carry `shard` (see store/triage.rs).
+        // Sparse: only triage entries and labels carry `shard` (see store/triage.rs); only posts
+        // carry `author` (see store/posts.rs).
         TableSpec {
             name: &names.posts,
-            indexes: vec![(GSI_BY_TIME, SHARD, ORDER, All)],
+            indexes: vec![
+                (GSI_BY_TIME, SHARD, ORDER, All),
+                (GSI_POSTS_BY_AUTHOR, AUTHOR, AUTHOR_ORDER, KeysOnly),
+            ],
             ttl: None,
         },
         plain(&names.customers),

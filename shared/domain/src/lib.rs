@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod case;
 pub mod channel;
 pub mod customer;
+pub mod deletion;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -4,6 +4,7 @@
 //! Conditional writes hold one lock for the whole check-and-write, which is what a DynamoDB
 //! condition expression or transaction gives on AWS.
 
+mod deletions;
 mod queue;
 mod reports;
 mod sinks;

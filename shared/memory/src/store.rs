@@ -16,6 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Default)]
 struct State {
     posts: HashMap<PostId, Post>,
+    /// author → the posts they wrote, in the order stored (deletion requests, erasure).
+    by_author: HashMap<AuthorId, Vec<PostId>>,
     /// (channel, account, platform id) → the first post that claimed it.
     platform_ids: HashMap<(Channel, String, String), PostId>,
     /// (channel, account, parent platform id) → the posts that arrived before their parent.
@@ -43,6 +45,13 @@ struct State {
 }
 
 impl State {
+    fn index_author(&mut self, post: &Post) {
+        self.by_author
+            .entry(post.author.id.clone())
+            .or_default()
+            .push(post.id.clone());
+    }
+
     /// Stores a case and keeps the by-customer index in step (a move changes its customer).
     fn put_case(&mut self, case: &Case) {
         if let Some(old) = self.cases.insert(case.id.clone(), case.clone())
@@ -71,6 +80,8 @@ pub struct MemoryStore {
     pub(crate) triage: Mutex<crate::triage::TriageState>,
     /// The report rows (`crate::reports`), apart from the pipeline's state.
     pub(crate) reports: Mutex<crate::reports::ReportState>,
+    /// Platform deletion requests (`crate::deletions`).
+    pub(crate) deletions: Mutex<crate::deletions::DeletionState>,
 }
 
 impl MemoryStore {
@@ -123,11 +134,27 @@ impl PostStore for MemoryStore {
             return Ok(false);
         }
         state.posts.insert(post.id.clone(), post.clone());
+        state.index_author(post);
         Ok(true)
     }
     async fn put(&self, post: &Post) -> PortResult<()> {
-        self.lock()?.posts.insert(post.id.clone(), post.clone());
+        let mut state = self.lock()?;
+        if state.posts.insert(post.id.clone(), post.clone()).is_none() {
+            state.index_author(post);
+        }
         Ok(())
+    }
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        let state = self.lock()?;
+        let mut ids: Vec<(Timestamp, PostId)> = state
+            .by_author
+            .get(author)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.posts.get(id).map(|p| (p.created_at, id.clone())))
+            .collect();
+        ids.sort();
+        Ok(ids.into_iter().map(|(_, id)| id).collect())
     }
     async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
         let mut state = self.lock()?;

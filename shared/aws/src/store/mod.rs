@@ -6,6 +6,7 @@ mod alerts;
 mod cases;
 mod customers;
 mod dedupe;
+mod deletions;
 mod parked;
 mod posts;
 mod reports;

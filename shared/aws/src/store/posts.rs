@@ -8,15 +8,21 @@ use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
 use crate::codec::DOC;
 use crate::codec::{Item, PK, from_doc, get_s, key, s, to_packed_doc};
+use crate::tables::schema::{AUTHOR, AUTHOR_ORDER, GSI_POSTS_BY_AUTHOR};
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
-use socialcare_domain::{Channel, PortError, PortResult, Post, PostId};
+use socialcare_domain::{AuthorId, Channel, PortError, PortResult, Post, PostId};
 use std::collections::{HashMap, HashSet};
 
 fn item(post: &Post) -> PortResult<Item> {
     Ok(HashMap::from([
         (PK.to_string(), s(post.id.as_str())),
         (DOC.to_string(), to_packed_doc(post)?),
+        (AUTHOR.to_string(), s(post.author.id.as_str())),
+        (
+            AUTHOR_ORDER.to_string(),
+            s(crate::codec::sort_key(post.created_at, post.id.as_str())),
+        ),
     ]))
 }
 
@@ -185,5 +191,30 @@ impl PostStore for AwsStore {
             by_id.insert(post.id.as_str().to_string(), post);
         }
         Ok(ids.iter().filter_map(|id| by_id.get(id.as_str()).cloned()).collect())
+    }
+
+    /// `Query by_author` (KEYS_ONLY), every page: the post ids, oldest first. The index lags a
+    /// write by a moment; callers re-check the post they read.
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        let mut ids = Vec::new();
+        self.query_walk(
+            &self.tables.posts,
+            Some(GSI_POSTS_BY_AUTHOR),
+            "#author = :author",
+            &[("#author", AUTHOR)],
+            vec![(":author", s(author.as_str()))],
+            true,
+            None,
+            |item| {
+                let pk = get_s(&item, PK)?;
+                ids.push(
+                    PostId::parse(pk)
+                        .map_err(|e| corrupt(&self.tables.posts, pk, PortError::Invalid(e.to_string())))?,
+                );
+                Ok(false)
+            },
+        )
+        .await?;
+        Ok(ids)
     }
 }

@@ -167,6 +167,8 @@ pub struct Ports {
     /// The in-process queues' depth (None on SQS, which does not fill up): `GET /health`
     /// reports it and the webhooks' gate reads it.
     pub depth: Option<crate::backlog::DepthProbe>,
+    /// The memory store, swept by `[retention]` (None on DynamoDB, whose TTL does it).
+    pub sweep: Option<Arc<MemoryStore>>,
 }
 
 /// A store that implements every store port (both backends have one).
@@ -232,6 +234,7 @@ impl Ports {
             alert_sink,
             trend_store: None,
             depth: None,
+            sweep: None,
         }
     }
 }
@@ -284,6 +287,7 @@ impl MemoryBackend {
             self.alerts_seen.clone(),
         );
         ports.depth = Some(crate::backlog::probe(self.queues.values().cloned().collect()));
+        ports.sweep = Some(self.store.clone());
         ports
     }
 }
@@ -645,12 +649,42 @@ impl Stack {
                 tokio::time::sleep(every).await;
             }
         }));
+        if let Some(store) = ports.sweep.clone() {
+            tasks.push(on.spawn(sweep_retention(store, settings.retention, clock.clone())));
+        }
         tracing::info!(%addr, "socialcare is up: webhooks at /webhooks/generic, agent API at /v1");
         Ok(Stack {
             addr,
             tasks,
             _consumers: ConsumerRuntime(Some(consumers)),
         })
+    }
+}
+
+/// How often `care serve` sweeps its memory store by `[retention]` (the smallest period is a
+/// day: an hour late is within it).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The memory backend's stand-in for DynamoDB's TTL: a sweep at start, then every
+/// [`SWEEP_EVERY`], on the stack's clock.
+async fn sweep_retention(
+    store: Arc<MemoryStore>,
+    policy: socialcare_domain::retention::RetentionPolicy,
+    clock: Arc<dyn Clock>,
+) {
+    loop {
+        match store.sweep(&policy, clock.now()) {
+            Ok(swept) if swept.total() > 0 => tracing::info!(
+                posts = swept.posts,
+                cases = swept.cases,
+                labels = swept.labels,
+                deletion_requests = swept.deletion_requests,
+                "retention sweep removed expired records"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; the next one retries"),
+        }
+        tokio::time::sleep(SWEEP_EVERY).await;
     }
 }
 

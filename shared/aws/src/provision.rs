@@ -45,14 +45,15 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
             ttl: Some(EXPIRES_AT),
         },
         // Sparse: only triage entries and labels carry `shard` (see store/triage.rs); only posts
-        // carry `author` (see store/posts.rs).
+        // carry `author` (see store/posts.rs). Posts, labels and deletion requests are dated by
+        // `[retention]` (`expires_at`), as resolved cases are below.
         TableSpec {
             name: &names.posts,
             indexes: vec![
                 (GSI_BY_TIME, SHARD, ORDER, All),
                 (GSI_POSTS_BY_AUTHOR, AUTHOR, AUTHOR_ORDER, KeysOnly),
             ],
-            ttl: None,
+            ttl: Some(EXPIRES_AT),
         },
         plain(&names.customers),
         TableSpec {
@@ -63,7 +64,7 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
                 (GSI_CASES_BY_STATUS, STATUS, CREATED, KeysOnly),
                 (GSI_CASES_WAITING, WAITING, CREATED, KeysOnly),
             ],
-            ttl: None,
+            ttl: Some(EXPIRES_AT),
         },
         plain(&names.agents),
         TableSpec {

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod ports;
 pub mod post;
 pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod services;
 pub mod settings;

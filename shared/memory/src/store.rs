@@ -89,6 +89,55 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The posts and cases part of [`MemoryStore::sweep`] (`crate::retention`).
+    pub(crate) fn sweep_pipeline(
+        &self,
+        policy: &socialcare_domain::retention::RetentionPolicy,
+        now: Timestamp,
+    ) -> PortResult<crate::retention::Swept> {
+        let mut state = self.lock()?;
+        let expired: Vec<PostId> = state
+            .posts
+            .values()
+            .filter(|p| policy.post_expiry(p) <= now)
+            .map(|p| p.id.clone())
+            .collect();
+        for id in &expired {
+            if let Some(post) = state.posts.remove(id)
+                && let Some(ids) = state.by_author.get_mut(&post.author.id)
+            {
+                ids.retain(|i| i != id);
+                if ids.is_empty() {
+                    state.by_author.remove(&post.author.id);
+                }
+            }
+        }
+        let old_cases: Vec<Case> = state
+            .cases
+            .values()
+            .filter(|c| policy.case_expiry(c).is_some_and(|at| at <= now))
+            .cloned()
+            .collect();
+        for case in &old_cases {
+            state.cases.remove(&case.id);
+            if let Some(ids) = state.by_customer.get_mut(&case.customer_id) {
+                ids.remove(&case.id);
+                if ids.is_empty() {
+                    state.by_customer.remove(&case.customer_id);
+                }
+            }
+            // Only inactive cases expire: no active pointer names them, unless it went stale.
+            if state.active.get(&case.customer_id) == Some(&case.id) {
+                state.active.remove(&case.customer_id);
+            }
+        }
+        Ok(crate::retention::Swept {
+            posts: expired.len(),
+            cases: old_cases.len(),
+            ..Default::default()
+        })
+    }
+
     fn dedupe(&self) -> PortResult<MutexGuard<'_, HashMap<String, (String, Timestamp)>>> {
         self.dedupe
             .lock()

@@ -14,11 +14,16 @@ fn deletion_pk(code: &str) -> String {
     format!("deletion#{code}")
 }
 
-fn item(request: &DeletionRequest) -> PortResult<Item> {
-    Ok(HashMap::from([
-        (PK.to_string(), s(deletion_pk(&request.code))),
-        (DOC.to_string(), to_doc(request)?),
-    ]))
+impl AwsStore {
+    /// An audit record: dated from when the request came.
+    fn deletion_item(&self, request: &DeletionRequest) -> PortResult<Item> {
+        let mut item = HashMap::from([
+            (PK.to_string(), s(deletion_pk(&request.code))),
+            (DOC.to_string(), to_doc(request)?),
+        ]);
+        super::date(&mut item, self.retention.map(|r| r.audit_expiry(request.received_at)));
+        Ok(item)
+    }
 }
 
 #[async_trait]
@@ -26,7 +31,7 @@ impl DeletionStore for AwsStore {
     async fn record_deletion(&self, request: &DeletionRequest) -> PortResult<bool> {
         self.put_if(
             &self.tables.posts,
-            item(request)?,
+            self.deletion_item(request)?,
             "attribute_not_exists(#pk)",
             &[("#pk", PK)],
             vec![],
@@ -43,6 +48,6 @@ impl DeletionStore for AwsStore {
     }
 
     async fn save_deletion(&self, request: &DeletionRequest) -> PortResult<()> {
-        AwsStore::put(self, &self.tables.posts, item(request)?).await
+        AwsStore::put(self, &self.tables.posts, self.deletion_item(request)?).await
     }
 }

@@ -14,8 +14,8 @@ use socialcare_domain::ports::PostStore;
 use socialcare_domain::{AuthorId, Channel, PortError, PortResult, Post, PostId};
 use std::collections::{HashMap, HashSet};
 
-fn item(post: &Post) -> PortResult<Item> {
-    Ok(HashMap::from([
+fn item(post: &Post, retention: Option<&socialcare_domain::retention::RetentionPolicy>) -> PortResult<Item> {
+    let mut item = HashMap::from([
         (PK.to_string(), s(post.id.as_str())),
         (DOC.to_string(), to_packed_doc(post)?),
         (AUTHOR.to_string(), s(post.author.id.as_str())),
@@ -23,7 +23,9 @@ fn item(post: &Post) -> PortResult<Item> {
             AUTHOR_ORDER.to_string(),
             s(crate::codec::sort_key(post.created_at, post.id.as_str())),
         ),
-    ]))
+    ]);
+    super::date(&mut item, retention.map(|r| r.post_expiry(post)));
+    Ok(item)
 }
 
 fn ref_key(channel: Channel, account: &str, platform_id: &str) -> String {
@@ -75,7 +77,10 @@ impl AwsStore {
     /// Bulk import (backfills, replays): unconditional puts with BatchWriteItem, 25 per call,
     /// unprocessed items resent. Not for the live path, where `insert` keeps replays out.
     pub async fn put_posts(&self, posts: &[Post]) -> PortResult<()> {
-        let items = posts.iter().map(item).collect::<PortResult<Vec<_>>>()?;
+        let items = posts
+            .iter()
+            .map(|p| item(p, self.retention.as_ref()))
+            .collect::<PortResult<Vec<_>>>()?;
         crate::batch::batch_put(
             &self.client,
             &self.counters,
@@ -92,7 +97,7 @@ impl PostStore for AwsStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
         self.put_if(
             &self.tables.posts,
-            item(post)?,
+            item(post, self.retention.as_ref())?,
             "attribute_not_exists(#pk)",
             &[("#pk", PK)],
             vec![],
@@ -101,7 +106,7 @@ impl PostStore for AwsStore {
     }
 
     async fn put(&self, post: &Post) -> PortResult<()> {
-        AwsStore::put(self, &self.tables.posts, item(post)?).await
+        AwsStore::put(self, &self.tables.posts, item(post, self.retention.as_ref())?).await
     }
 
     async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {

@@ -8,7 +8,7 @@ use socialcare_channels::platforms::Endpoints;
 use socialcare_channels::{meta, meta_deletion, x};
 use socialcare_domain::Role;
 use socialcare_domain::post::REDACTED;
-use socialcare_system_tests::{TestStack, config};
+use socialcare_system_tests::{Backend, TestStack, config};
 use std::time::Duration;
 
 const X_SECRET: &str = "system-test-x-consumer-secret";
@@ -96,8 +96,22 @@ fn withdrawn_reason(case: &Value) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_callback_and_x_user_events_redact_and_forgeries_change_nothing() -> anyhow::Result<()> {
+    scenario(Backend::Memory).await
+}
+
+/// The same on DynamoDB (moto): the author index, the deletion items, the case writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_dynamodb_too() -> anyhow::Result<()> {
+    match Backend::moto()? {
+        Some(backend) => scenario(backend).await,
+        None => Ok(()),
+    }
+}
+
+async fn scenario(backend: Backend) -> anyhow::Result<()> {
     let text = format!("{}{CHANNELS}", config("http://127.0.0.1:9/replies", 600));
-    let t = TestStack::start_full(
+    let t = TestStack::start_on(
+        backend,
         &text,
         "http://127.0.0.1:9/alerts",
         Endpoints::default(),
@@ -221,7 +235,10 @@ async fn deletion_callback_and_x_user_events_redact_and_forgeries_change_nothing
         json!({"user_event": {"user_protect": {"user": {"id_str": X_USER}, "date_time": "2026-12-05T00:00:00+00:00"}}});
     let answer = deliver(&t, "x", serde_json::to_vec(&protect)?).await?;
     assert_eq!(answer["accepted"], 1, "{answer}");
-    let x_after = wait_case(&t, &x_case, |c| c["posts"][0]["deleted"] == true).await?;
+    let x_after = wait_case(&t, &x_case, |c| {
+        c["posts"][0]["deleted"] == true && withdrawn_reason(c).is_some()
+    })
+    .await?;
     assert_eq!(x_after["posts"][0]["text"], REDACTED);
     assert_eq!(
         withdrawn_reason(&x_after).as_deref(),

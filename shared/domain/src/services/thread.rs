@@ -148,6 +148,7 @@ impl ThreadService {
         let mut redacted = 0u64;
         for author in authors {
             let ids = self.posts.posts_by_author(author).await?;
+            let mut inbound = Vec::new();
             for mut post in self.posts.get_many(&ids).await? {
                 // The index proposes; the post itself decides (an index may lag).
                 if post.author.id != *author {
@@ -157,10 +158,12 @@ impl ThreadService {
                     self.posts.put(&post).await?;
                 }
                 if post.direction == Direction::Inbound {
-                    self.withdraw_if_nothing_left(&post, reason).await?;
+                    inbound.push(post.id);
                 }
                 redacted += 1;
             }
+            // One case write for all of them (not one per post).
+            self.withdraw_if_nothing_left(author, &inbound, reason).await?;
         }
         tracing::info!(reason, authors = authors.len(), redacted, "an author's posts withdrawn");
         if let (Some(code), Some(deletions)) = (request, &self.deletions) {
@@ -272,7 +275,8 @@ impl ThreadService {
                     self.posts.put(&post).await?;
                 }
                 if post.direction == Direction::Inbound {
-                    self.withdraw_if_nothing_left(&post, "deleted").await?;
+                    self.withdraw_if_nothing_left(&post.author.id, std::slice::from_ref(&post.id), "deleted")
+                        .await?;
                 }
                 Ok(Threaded::Redacted)
             }
@@ -285,14 +289,24 @@ impl ThreadService {
         }
     }
 
-    /// A customer's post was withdrawn (deleted by them, or all of theirs for a platform
-    /// deletion): their active case that holds it records so (`PostWithdrawn`, with the reason),
-    /// and when it was the last of theirs left there, the case resolves itself as withdrawn
-    /// (clocks stopped, the agent's slot freed). A replay changes nothing.
-    async fn withdraw_if_nothing_left(&self, deleted: &Post, reason: &str) -> Result<(), ServiceError> {
-        let Some(customer) = self.customers.customer_of(&deleted.author.id).await? else {
+    /// Posts of `author` were withdrawn (one deleted by them, or all of theirs for a platform
+    /// deletion): their customer's active case records each it holds (`PostWithdrawn`, with the
+    /// reason), in one write, and when none of the customer's posts is left there the case
+    /// resolves itself as withdrawn (clocks stopped, the agent's slot freed). A replay changes
+    /// nothing.
+    async fn withdraw_if_nothing_left(
+        &self,
+        author: &AuthorId,
+        deleted: &[PostId],
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        let Some(last) = deleted.last() else {
             return Ok(());
         };
+        let Some(customer) = self.customers.customer_of(author).await? else {
+            return Ok(());
+        };
+        let gone: std::collections::HashSet<&PostId> = deleted.iter().collect();
         for _ in 0..MAX_CONFLICT_RETRIES {
             let Some(case_id) = self.cases.active_case_of(&customer).await? else {
                 return Ok(());
@@ -300,18 +314,22 @@ impl ThreadService {
             let Some(mut case) = self.cases.get(&case_id).await? else {
                 return Ok(());
             };
-            if !case.contains(&deleted.id) {
+            let on_case: Vec<&PostId> = deleted.iter().filter(|id| case.contains(id)).collect();
+            let Some(last_on_case) = on_case.last().copied() else {
                 return Ok(());
-            }
+            };
             let thread = self.posts.get_many(&case.posts).await?;
             let left = thread
                 .iter()
-                .filter(|p| p.direction == Direction::Inbound && p.id != deleted.id)
+                .filter(|p| p.direction == Direction::Inbound && !gone.contains(&p.id))
                 .any(|p| !p.deleted);
             let expected = case.version;
             let now = self.clock.now();
-            let noted = case.note_withdrawn_post(&deleted.id, reason, now);
-            let withdrawn = !left && case.withdraw(&deleted.id, now);
+            let mut noted = false;
+            for id in &on_case {
+                noted |= case.note_withdrawn_post(id, reason, now);
+            }
+            let withdrawn = !left && case.withdraw(last_on_case, now);
             if !noted && !withdrawn {
                 return Ok(());
             }
@@ -322,7 +340,7 @@ impl ThreadService {
             };
             match self.cases.save(&case, expected, load).await {
                 Ok(()) if withdrawn => {
-                    tracing::info!(case_id = %case.id, post_id = %deleted.id, reason, "case withdrawn: the customer's every post of it is withdrawn");
+                    tracing::info!(case_id = %case.id, post_id = %last_on_case, reason, "case withdrawn: the customer's every post of it is withdrawn");
                     self.announce(&case, "withdrawn").await?;
                     return Ok(());
                 }
@@ -331,10 +349,7 @@ impl ThreadService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ServiceError::Conflict(format!(
-            "the case of post {} kept changing",
-            deleted.id
-        )))
+        Err(ServiceError::Conflict(format!("the case of post {last} kept changing")))
     }
 
     async fn created(&self, post: Post) -> Result<Threaded, ServiceError> {

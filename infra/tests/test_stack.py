@@ -57,7 +57,7 @@ FUNCTIONS = {
     "TrendsFunction": "fn-trends",
 }
 # The webhooks' paths: on the ingest function URL, never on the HTTP API (issue 22).
-WEBHOOK_PATHS = {"/webhooks/x", "/webhooks/meta", "/webhooks/generic"}
+WEBHOOK_PATHS = {"/webhooks/x", "/webhooks/meta", "/webhooks/meta/deletion", "/deletion/{code}", "/webhooks/generic"}
 
 failures: list[str] = []
 passed = 0

@@ -196,7 +196,8 @@ async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<(
     println!("estimated write / read units per post: quiet {wru:.2} / {rru:.2}, busy {busy_wru:.2} / {busy_rru:.2}");
     // Bounds: the figures measured when the README's table was written, plus a margin. The case
     // reports' rows (issue 19) added 0.32 PutItem and 0.64 write units per post (6.48 → 6.80
-    // requests, 4.26 → 4.90 WRU).
+    // requests, 4.26 → 4.90 WRU). The posts' author index (issue 20: platform deletions redact
+    // one author's posts) added one index write unit per post (4.90 → 5.90 WRU, requests the same).
     assert!(dynamodb <= 6.95, "DynamoDB requests per post grew to {dynamodb:.2}");
     assert!(sqs <= 2.5, "SQS requests per post grew to {sqs:.2}");
     assert!(
@@ -205,7 +206,7 @@ async fn requests_per_post_stay_within_the_recorded_bounds() -> anyhow::Result<(
     );
     assert!(busy_sqs <= 1.7, "SQS requests per post (busy) grew to {busy_sqs:.2}");
     for (name, w, r) in [("quiet", wru, rru), ("busy", busy_wru, busy_rru)] {
-        assert!(w <= 5.05, "{name}: DynamoDB write units per post grew to {w:.2}");
+        assert!(w <= 6.05, "{name}: DynamoDB write units per post grew to {w:.2}");
         assert!(r <= 3.6, "{name}: DynamoDB read units per post grew to {r:.2}");
     }
     for (name, (_, bytes, lines)) in [("quiet", &quiet), ("busy", &busy)] {

@@ -17,6 +17,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let config: ClassifyConfig = socialcare_kit::config::section(&name, &text, "classify")?;
+    // Chatter is stored here: dated by `[retention]`.
+    let env = env.with_retention(socialcare_kit::config::parse(&name, &text)?.retention);
     let classifier = Arc::new(TrackingClassifier::new(RuleClassifier::new(config)?, TRACKED_TEXTS));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let outbox = Arc::new(Deferred::new(env.publisher(&[Stream::Classified])?));

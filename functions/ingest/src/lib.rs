@@ -3,6 +3,7 @@
 //! platform event id, enqueue. Nothing else runs before the answer, so the platform's deadline
 //! is met; a failure to enqueue answers 5xx so the platform resends (never 200 on loss).
 
+mod deletion;
 pub mod handshake;
 
 use axum::Router;
@@ -18,7 +19,7 @@ use socialcare_channels::parsed::{ParseError, Parsed};
 use socialcare_channels::signature::SignatureError as PlatformSignatureError;
 use socialcare_channels::{meta, x};
 use socialcare_domain::health::platform_of;
-use socialcare_domain::ports::Clock;
+use socialcare_domain::ports::{Clock, DeletionStore};
 use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::ingest::{Inbound, IngestService, Outcome};
 use socialcare_kit::problem::Problem;
@@ -45,6 +46,11 @@ pub struct Platforms {
     pub health: Arc<ChannelHealthService>,
     /// The unsigned handshake routes' rate (CRC and hub.challenge).
     pub handshakes: handshake::HandshakeLimit,
+    /// Where platform deletion requests are kept (`POST /webhooks/meta/deletion`,
+    /// `GET /deletion/{code}`); without it a verified callback answers 503.
+    pub deletions: Option<Arc<dyn DeletionStore>>,
+    /// The public deletion status page's rate (same bucket shape as the handshakes').
+    pub status_pages: handshake::HandshakeLimit,
 }
 
 impl Platforms {
@@ -54,6 +60,8 @@ impl Platforms {
             secrets,
             health,
             handshakes: handshake::HandshakeLimit::default(),
+            deletions: None,
+            status_pages: handshake::HandshakeLimit::default(),
         }
     }
 
@@ -69,6 +77,12 @@ impl Platforms {
             tracing::warn!(platform, account, error = %e, "channel health not updated");
         }
     }
+
+    /// Keeps platform deletion requests in `store`.
+    pub fn with_deletions(mut self, store: Arc<dyn DeletionStore>) -> Self {
+        self.deletions = Some(store);
+        self
+    }
 }
 
 pub struct Ingest {
@@ -83,6 +97,8 @@ pub fn router(ingest: Arc<Ingest>) -> Router {
         .route("/webhooks/generic", post(generic_webhook))
         .route("/webhooks/x", get(x_crc).post(x_webhook))
         .route("/webhooks/meta", get(meta_challenge).post(meta_webhook))
+        .route("/webhooks/meta/deletion", post(deletion::meta_deletion))
+        .route("/deletion/{code}", get(deletion::status_page))
         .with_state(ingest)
         .layer(axum::middleware::map_response(socialcare_kit::problem::as_problem))
 }

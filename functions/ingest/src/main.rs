@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let settings = socialcare_kit::config::parse(&name, &text)?;
+    let env = env.with_retention(settings.retention);
     let accounts: Accounts = socialcare_kit::config::section(&name, &text, "channels")?;
     accounts.validate()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -42,7 +43,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(router(Arc::new(Ingest {
         service,
         sources,
-        platforms: Platforms::new(accounts, secrets, health),
+        platforms: Platforms::new(accounts, secrets, health).with_deletions(env.store.clone()),
         clock,
     })))
     .await

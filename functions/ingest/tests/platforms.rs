@@ -37,14 +37,19 @@ fn app() -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
 }
 
 /// A fresh ingest instance (its own caches, as after a Lambda restart) over `store`.
+/// The accounts' health records in `store` (revocations live there).
+fn health_over(store: &Arc<MemoryStore>) -> anyhow::Result<Arc<ChannelHealthService>> {
+    Ok(Arc::new(
+        ChannelHealthService::new(store.clone(), Arc::new(SystemClock), Default::default())
+            .with_accounts(accounts()?.health_accounts()),
+    ))
+}
+
 fn app_over(store: Arc<MemoryStore>) -> anyhow::Result<(axum::Router, Arc<MemoryQueue>)> {
     let queue = Arc::new(MemoryQueue::new(QueueConfig::new("received", false)));
     let bus = Arc::new(MemoryBus::new().with(Stream::Received, queue.clone()));
     let clock = Arc::new(SystemClock);
-    let health = Arc::new(
-        ChannelHealthService::new(store.clone(), clock.clone(), Default::default())
-            .with_accounts(accounts()?.health_accounts()),
-    );
+    let health = health_over(&store)?;
     let secrets = WebhookSecrets {
         x_consumer: vec![X_SECRET.into()],
         meta_app: vec![META_SECRET.into()],
@@ -444,5 +449,88 @@ async fn only_referrals_the_brand_signed_name_its_customer() -> anyhow::Result<(
         matches!(&changes[0], PostChange::Linked { reference, via, .. } if reference == "customer:CRM-88120" && via == "referral"),
         "{changes:?}"
     );
+    Ok(())
+}
+
+async fn deletion_callback(
+    app: &axum::Router,
+    host: Option<&str>,
+    form: String,
+) -> anyhow::Result<(u16, serde_json::Value)> {
+    let mut req = Request::post("/webhooks/meta/deletion").header("content-type", "application/x-www-form-urlencoded");
+    if let Some(h) = host {
+        req = req.header("host", h);
+    }
+    let res = app.clone().oneshot(req.body(Body::from(form))?).await?;
+    let status = res.status().as_u16();
+    let body = to_bytes(res.into_body(), 1 << 20).await?;
+    Ok((status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)))
+}
+
+#[tokio::test]
+async fn the_deletion_callback_records_enqueues_and_answers_meta() -> anyhow::Result<()> {
+    use socialcare_channels::meta_deletion::sign_request;
+    use socialcare_domain::ports::DeletionStore;
+    let queue = Arc::new(MemoryQueue::new(QueueConfig::new("received", false)));
+    let bus = Arc::new(MemoryBus::new().with(Stream::Received, queue.clone()));
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(SystemClock);
+    let secrets = WebhookSecrets {
+        meta_app: vec![META_SECRET.into()],
+        ..WebhookSecrets::default()
+    };
+    let with_store = Arc::new(fn_ingest::Ingest {
+        service: IngestService::new(store.clone(), bus.clone(), clock.clone(), 14),
+        sources: vec![],
+        platforms: fn_ingest::Platforms::new(accounts()?, secrets.clone(), health_over(&store)?)
+            .with_deletions(store.clone()),
+        clock: clock.clone(),
+    });
+    let app = fn_ingest::router(with_store);
+    let signed = sign_request(
+        META_SECRET.as_bytes(),
+        r#"{"algorithm":"HMAC-SHA256","issued_at":1767225600,"user_id":"6100000000000001"}"#,
+    );
+    let form = format!("signed_request={signed}");
+
+    // No Host to build the status link from: 400, nothing recorded or enqueued.
+    let (status, _) = deletion_callback(&app, None, form.clone()).await?;
+    assert_eq!(status, 400);
+    assert!(queue.receive(10, Duration::ZERO).await?.is_empty());
+
+    let (status, body) = deletion_callback(&app, Some("abc.lambda-url.eu-west-1.on.aws"), form.clone()).await?;
+    assert_eq!(status, 200, "{body}");
+    let code = body["confirmation_code"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        body["url"],
+        format!("https://abc.lambda-url.eu-west-1.on.aws/deletion/{code}")
+    );
+    assert!(store.deletion(&code).await?.is_some(), "recorded before the answer");
+    let got = queue.receive(10, Duration::ZERO).await?;
+    assert_eq!(got.len(), 1);
+    let envelope: Envelope = serde_json::from_str(&got[0].body)?;
+    let Event::PostReceived(PostChange::AuthorGone { authors, request, .. }) = envelope.event else {
+        anyhow::bail!("not an AuthorGone: {:?}", envelope.event)
+    };
+    let authors: Vec<String> = authors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        authors,
+        [
+            "facebook:6100000000000001",
+            "messenger:6100000000000001",
+            "instagram:6100000000000001"
+        ]
+    );
+    assert_eq!(request.as_deref(), Some(code.as_str()));
+
+    // An instance that keeps no deletion requests cannot honour one: 503, not a silent 200.
+    let without = Arc::new(fn_ingest::Ingest {
+        service: IngestService::new(store.clone(), bus, clock.clone(), 14),
+        sources: vec![],
+        platforms: fn_ingest::Platforms::new(accounts()?, secrets, health_over(&store)?),
+        clock,
+    });
+    let (status, _) = deletion_callback(&fn_ingest::router(without), Some("h.example"), form).await?;
+    assert_eq!(status, 503);
     Ok(())
 }

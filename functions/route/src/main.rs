@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let settings = socialcare_kit::config::parse(&name, &text)?;
+    let env = env.with_retention(settings.retention);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
     let cases = env.cases();

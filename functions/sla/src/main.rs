@@ -17,6 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let settings = socialcare_kit::config::parse(&name, &text)?;
+    let env = env.with_retention(settings.retention);
     let topic = socialcare_kit::env::required("CARE_ALERTS_TOPIC_ARN")?;
     let sns = Arc::new(SnsAlertSink::new(env.clients.sns.clone(), topic));
     let mut sinks: Vec<Arc<dyn AlertSink>> = vec![sns.clone()];

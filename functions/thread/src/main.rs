@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = LambdaEnv::load().await?;
     let (name, text) = env.config_text().await?;
     let settings = socialcare_kit::config::parse(&name, &text)?;
+    let env = env.with_retention(settings.retention);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s = env.store.clone();
     let cases = env.cases();
@@ -28,7 +29,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )
         .with_reopen_days(settings.reopen_days)
         .with_identity(settings.identity)
-        .with_triage(s.clone()),
+        .with_triage(s.clone())
+        .with_deletions(s.clone()),
     );
     socialcare_kit::lambda::run_sqs_deferred("thread", true, s, clock, Some(outbox), move |e| {
         let service = service.clone();

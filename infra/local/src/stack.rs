@@ -7,8 +7,8 @@ use socialcare_channels::platforms::{Endpoints, PlatformSenders};
 use socialcare_channels::send::HttpSender;
 use socialcare_domain::ports::{
     AgentStore, AlertSink, AlertStore, CaseStore, ChannelAlertSink, ChannelStore, Classifier, Clock, CustomerStore,
-    DeadLetterQueue, Dedupe, IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver, ReplySender,
-    TimerStore, TriageStore,
+    DeadLetterQueue, Dedupe, DeletionStore, IdentityIndex, LabelStore, ParkingLot, PostStore, Publisher, QueueReceiver,
+    ReplySender, TimerStore, TriageStore,
 };
 use socialcare_domain::services::channels::ChannelHealthService;
 use socialcare_domain::services::classify::ClassifyService;
@@ -181,6 +181,8 @@ pub struct Ports {
     /// Where the reports' rows come from: kept as cases are saved (memory), or derived from
     /// the cases when read (DynamoDB).
     pub reports: ReportSource,
+    /// Platform deletion requests (Meta's callback and its status page).
+    pub deletions: Arc<dyn DeletionStore>,
     pub publisher: Arc<dyn Publisher>,
     pub receivers: BTreeMap<Stream, Arc<dyn QueueReceiver>>,
     /// Each stream's dead-letter queue, for the supervisors' view and redrive.
@@ -195,6 +197,8 @@ pub struct Ports {
     /// The in-process queues' depth (None on SQS, which does not fill up): `GET /health`
     /// reports it and the webhooks' gate reads it.
     pub depth: Option<crate::backlog::DepthProbe>,
+    /// The memory store, swept by `[retention]` (None on DynamoDB, whose TTL does it).
+    pub sweep: Option<Arc<MemoryStore>>,
 }
 
 /// A store that implements every store port (both backends have one).
@@ -211,6 +215,7 @@ pub trait WholeStore:
     + TriageStore
     + LabelStore
     + ChannelStore
+    + DeletionStore
     + 'static
 {
 }
@@ -228,6 +233,7 @@ impl<T> WholeStore for T where
         + TriageStore
         + LabelStore
         + ChannelStore
+        + DeletionStore
         + 'static
 {
 }
@@ -255,6 +261,7 @@ impl Ports {
             triage: store.clone(),
             labels: store.clone(),
             channels: store.clone(),
+            deletions: store.clone(),
             reports,
             publisher,
             receivers,
@@ -263,6 +270,7 @@ impl Ports {
             channel_sink: None,
             trend_store: None,
             depth: None,
+            sweep: None,
         }
     }
 }
@@ -317,6 +325,7 @@ impl MemoryBackend {
         );
         ports.depth = Some(crate::backlog::probe(self.queues.values().cloned().collect()));
         ports.channel_sink = Some(self.alerts_seen.clone());
+        ports.sweep = Some(self.store.clone());
         ports
     }
 }
@@ -417,7 +426,8 @@ impl Stack {
                     .webhook_secrets(|name| (opts.secrets)(name))
                     .map_err(|e| anyhow::anyhow!("[channels]: {e}"))?,
                 health_of(&ports, &opts, settings, clock.clone(), None),
-            ),
+            )
+            .with_deletions(ports.deletions.clone()),
             clock: clock.clone(),
         });
         // The queue consumers publish a batch's events together (SendMessageBatch on SQS).
@@ -456,7 +466,8 @@ impl Stack {
             )
             .with_reopen_days(settings.reopen_days)
             .with_identity(settings.identity.clone())
-            .with_triage(ports.triage.clone()),
+            .with_triage(ports.triage.clone())
+            .with_deletions(ports.deletions.clone()),
         );
         let route = Arc::new(
             RouteService::new(
@@ -707,6 +718,9 @@ impl Stack {
                 tokio::time::sleep(every).await;
             }
         }));
+        if let Some(store) = ports.sweep.clone() {
+            tasks.push(on.spawn(sweep_retention(store, settings.retention, clock.clone())));
+        }
         tracing::info!(%addr, "socialcare is up: webhooks at /webhooks/generic, agent API at /v1");
         Ok(Stack {
             addr,
@@ -739,6 +753,33 @@ pub fn privacy(
         erasers,
         clock,
     })
+}
+
+/// How often `care serve` sweeps its memory store by `[retention]` (the smallest period is a
+/// day: an hour late is within it).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The memory backend's stand-in for DynamoDB's TTL: a sweep at start, then every
+/// [`SWEEP_EVERY`], on the stack's clock.
+async fn sweep_retention(
+    store: Arc<MemoryStore>,
+    policy: socialcare_domain::retention::RetentionPolicy,
+    clock: Arc<dyn Clock>,
+) {
+    loop {
+        match store.sweep(&policy, clock.now()) {
+            Ok(swept) if swept.total() > 0 => tracing::info!(
+                posts = swept.posts,
+                cases = swept.cases,
+                labels = swept.labels,
+                deletion_requests = swept.deletion_requests,
+                "retention sweep removed expired records"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; the next one retries"),
+        }
+        tokio::time::sleep(SWEEP_EVERY).await;
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
-use socialcare_domain::{Channel, PortResult, Post, PostId};
+use socialcare_domain::{AuthorId, Channel, PortResult, Post, PostId};
 use socialcare_trends::service::TrendService;
 use socialcare_trends::store::TrendSink;
 use std::sync::Arc;
@@ -53,6 +53,9 @@ impl PostStore for TappedPosts {
         platform_id: &str,
     ) -> PortResult<Option<PostId>> {
         self.inner.find_by_platform_id(channel, account, platform_id).await
+    }
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        self.inner.posts_by_author(author).await
     }
 }
 

@@ -30,6 +30,13 @@ fn var(name: &str) -> Option<String> {
 }
 
 impl LambdaEnv {
+    /// The same environment whose store dates what `policy` covers (`[retention]`): call right
+    /// after reading the configuration, before anything takes the store.
+    pub fn with_retention(mut self, policy: socialcare_domain::retention::RetentionPolicy) -> Self {
+        self.store = Arc::new((*self.store).clone().with_retention(policy));
+        self
+    }
+
     /// Builds the clients and the store from the environment; fails naming the missing variable.
     pub async fn load() -> PortResult<Self> {
         let config = load_config().await;

@@ -6,8 +6,9 @@ use crate::error::map_sdk;
 use crate::sqs::StreamQueues;
 use crate::tables::TableNames;
 use crate::tables::schema::{
-    ASSIGNEE, CREATED, CREATED_DAY, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE, GSI_CASES_BY_CUSTOMER,
-    GSI_CASES_BY_DAY, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
+    ASSIGNEE, AUTHOR, AUTHOR_ORDER, CREATED, CREATED_DAY, CUSTOMER, EXPIRES_AT, GSI_BY_TIME, GSI_CASES_BY_ASSIGNEE,
+    GSI_CASES_BY_CUSTOMER, GSI_CASES_BY_DAY, GSI_CASES_BY_STATUS, GSI_CASES_WAITING, GSI_POSTS_BY_AUTHOR,
+    GSI_TIMERS_DUE, ORDER, SHARD, STATUS, WAITING,
 };
 use crate::units::IndexSpec;
 use crate::units::Projected::{self, All, KeysOnly};
@@ -43,11 +44,16 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
             indexes: vec![],
             ttl: Some(EXPIRES_AT),
         },
-        // Sparse: only triage entries and labels carry `shard` (see store/triage.rs).
+        // Sparse: only triage entries and labels carry `shard` (see store/triage.rs); only posts
+        // carry `author` (see store/posts.rs). Posts, labels and deletion requests are dated by
+        // `[retention]` (`expires_at`), as resolved cases are below.
         TableSpec {
             name: &names.posts,
-            indexes: vec![(GSI_BY_TIME, SHARD, ORDER, All)],
-            ttl: None,
+            indexes: vec![
+                (GSI_BY_TIME, SHARD, ORDER, All),
+                (GSI_POSTS_BY_AUTHOR, AUTHOR, AUTHOR_ORDER, KeysOnly),
+            ],
+            ttl: Some(EXPIRES_AT),
         },
         plain(&names.customers),
         TableSpec {
@@ -59,7 +65,7 @@ fn specs(names: &TableNames) -> Vec<TableSpec<'_>> {
                 (GSI_CASES_WAITING, WAITING, CREATED, KeysOnly),
                 (GSI_CASES_BY_DAY, CREATED_DAY, CREATED, KeysOnly),
             ],
-            ttl: None,
+            ttl: Some(EXPIRES_AT),
         },
         plain(&names.agents),
         TableSpec {

@@ -116,6 +116,13 @@ pub(crate) mod schema {
     pub const CREATED_DAY: &str = "cday";
     pub const GSI_CASES_BY_DAY: &str = "by_day";
 
+    // posts: the author index (every post carries its author; refs, triage entries, labels and
+    // deletion requests do not: the index is sparse).
+    pub const AUTHOR: &str = "author";
+    /// `time_key(created_at)#post id`: a post's place in its author's list.
+    pub const AUTHOR_ORDER: &str = "ak";
+    pub const GSI_POSTS_BY_AUTHOR: &str = "by_author";
+
     // customers
     pub const AUTHOR_CUSTOMER: &str = "customer_id";
 

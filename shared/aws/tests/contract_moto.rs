@@ -106,6 +106,12 @@ async fn post_store_contract() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn deletion_store_contract() -> TestResult {
+    let env = env!("deletions");
+    contracts::deletion_store_contract(env.store).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn customer_store_contract() -> TestResult {
     let env = env!("customers");
     contracts::customer_store_contract(env.store).await

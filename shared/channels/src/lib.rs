@@ -9,6 +9,7 @@ pub mod send;
 
 pub mod accounts;
 pub mod meta;
+pub mod meta_deletion;
 pub mod parsed;
 pub mod platforms;
 pub mod referral;

@@ -189,6 +189,16 @@ pub fn fingerprint(change: &PostChange) -> String {
             part(via);
             part(reference);
         }
+        PostChange::AuthorGone {
+            id, authors, reason, ..
+        } => {
+            part("author_gone");
+            part(id.as_str());
+            part(reason);
+            for a in authors {
+                part(a.as_str());
+            }
+        }
     }
     hex::encode(h.finalize())
 }

@@ -96,6 +96,10 @@ pub fn parse(raw_body: &[u8], accounts: &Accounts, now: Timestamp) -> Result<Par
     let mut out = Parsed::default();
     match root.get("data") {
         Some(Value::Object(data)) if data.contains_key("event_type") => activity(data, accounts, now, &mut out),
+        // The v2 user compliance shape: `{"data": {"user_protect": {"user": {"id"}, "event_at"}}}`.
+        Some(Value::Object(data)) if USER_GONE.iter().any(|k| data.contains_key(*k)) => {
+            user_gone(data, now, &mut out);
+        }
         _ => account_activity(&root, accounts, now, &mut out),
     }
     if out.is_empty() {
@@ -108,7 +112,7 @@ pub fn parse(raw_body: &[u8], accounts: &Accounts, now: Timestamp) -> Result<Par
 
 fn account_activity(root: &Map<String, Value>, accounts: &Accounts, now: Timestamp, out: &mut Parsed) {
     if let Some(event) = root.get("user_event") {
-        user_event(event, accounts, out);
+        user_event(event, accounts, now, out);
     }
     let for_user = id_of(root.get("for_user_id"));
     let account = for_user.as_deref().filter(|id| accounts.x_account(id).is_some());
@@ -155,9 +159,24 @@ fn account_activity(root: &Map<String, Value>, accounts: &Accounts, now: Timesta
     }
 }
 
-fn user_event(event: &Value, accounts: &Accounts, out: &mut Parsed) {
+/// User events after which a person's posts must not be kept readable (X's developer policy:
+/// deleted, protected or suspended accounts): each becomes a [`PostChange::AuthorGone`].
+/// Their reversals (`user_undelete`, `user_unprotect`, `user_unsuspend`) are acknowledged and
+/// restore nothing: the redacted texts are gone.
+const USER_GONE: [&str; 3] = ["user_delete", "user_protect", "user_suspend"];
+
+fn user_event(event: &Value, accounts: &Accounts, now: Timestamp, out: &mut Parsed) {
+    if let Some(map) = event.as_object()
+        && USER_GONE.iter().any(|k| map.contains_key(*k))
+    {
+        user_gone(map, now, out);
+        return;
+    }
     let Some(revoke) = event.get("revoke") else {
-        out.ignore("user_event", "not a revoke: acknowledged");
+        out.ignore(
+            "user_event",
+            "not a revoke or a user delete/protect/suspend: acknowledged",
+        );
         return;
     };
     match id_of(revoke.pointer("/source/user_id")) {
@@ -168,6 +187,45 @@ fn user_event(event: &Value, accounts: &Accounts, out: &mut Parsed) {
         }
         Some(_) => out.ignore("user_event.revoke", "revoke by a user that is not a configured account"),
         None => out.ignore("user_event.revoke", "malformed: no source.user_id"),
+    }
+}
+
+/// `user_delete` / `user_protect` / `user_suspend` → the user's posts are withdrawn. The user is
+/// `user.id` (v2) or `user.id_str` / `user_id` (v1.1 shapes); the time `event_at`, `date_time`
+/// or `timestamp_ms`, else now.
+fn user_gone(map: &Map<String, Value>, now: Timestamp, out: &mut Parsed) {
+    for kind in USER_GONE {
+        let Some(event) = map.get(kind) else {
+            continue;
+        };
+        let user = id_of(event.pointer("/user/id"))
+            .or_else(|| id_of(event.pointer("/user/id_str")))
+            .or_else(|| id_of(event.get("user_id")));
+        let Some(user) = user else {
+            out.ignore(format!("user_event.{kind}"), "malformed: no user id");
+            continue;
+        };
+        let at = rfc3339(event.get("event_at"))
+            .or_else(|| rfc3339(event.get("date_time")))
+            .or_else(|| unix_ms(event.get("timestamp_ms")))
+            .unwrap_or(now);
+        let change = (|| -> Result<PostChange, String> {
+            Ok(PostChange::AuthorGone {
+                id: socialcare_domain::PostId::parse(format!("x:{user}:{kind}:{}", at.as_second()))
+                    .map_err(|e| format!("malformed: {e}"))?,
+                authors: vec![author_id("x", &user)?],
+                reason: format!("x.{kind}"),
+                request: None,
+                at,
+            })
+        })();
+        match change {
+            Ok(change) => out.events.push(ParsedEvent::new(
+                format!("x:user:{user}:{kind}:{}", at.as_second()),
+                change,
+            )),
+            Err(reason) => out.ignore(format!("user_event.{kind}"), reason),
+        }
     }
 }
 
@@ -814,5 +872,64 @@ mod tests {
         let b = parse(body(2).as_bytes(), &accounts(), Timestamp::UNIX_EPOCH).unwrap_or_default();
         assert_eq!(a.events[0].key, b.events[0].key);
         assert_eq!(a.events[0].fingerprint, b.events[0].fingerprint);
+    }
+
+    fn gone(p: &Parsed) -> Vec<(String, Vec<String>, String)> {
+        p.events
+            .iter()
+            .filter_map(|e| match &e.change {
+                PostChange::AuthorGone {
+                    authors, reason, at, ..
+                } => Some((
+                    reason.clone(),
+                    authors.iter().map(|a| a.to_string()).collect(),
+                    at.to_string(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn user_delete_protect_and_suspend_withdraw_the_users_posts() {
+        // The v2 user compliance shape.
+        let v2 = br#"{"data":{"user_protect":{"event_at":"2021-07-06T18:40:40.000Z","user":{"id":"2244994945"}}}}"#;
+        let p = parse(v2, &accounts(), now()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            gone(&p),
+            vec![(
+                "x.user_protect".into(),
+                vec!["x:2244994945".into()],
+                "2021-07-06T18:40:40Z".into()
+            )]
+        );
+        // The Account Activity `user_event` envelope, each kind.
+        for kind in ["user_delete", "user_suspend", "user_protect"] {
+            let body =
+                format!(r#"{{"user_event":{{"{kind}":{{"user":{{"id_str":"42"}},"timestamp_ms":"1800000000000"}}}}}}"#);
+            let p = parse(body.as_bytes(), &accounts(), now()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                gone(&p),
+                vec![(format!("x.{kind}"), vec!["x:42".to_string()], now().to_string())],
+                "{kind}"
+            );
+            assert!(p.revoked_accounts.is_empty());
+        }
+        // Replays share a key (deduped); a reversal restores nothing and is acknowledged.
+        let a = parse(v2, &accounts(), now()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.events[0].key, p_key(v2));
+        let undo = br#"{"user_event":{"user_unprotect":{"user":{"id":"42"}}}}"#;
+        let p = parse(undo, &accounts(), now()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.events.is_empty() && p.ignored.len() == 1);
+        let malformed = br#"{"user_event":{"user_delete":{"user":{}}}}"#;
+        let p = parse(malformed, &accounts(), now()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(p.events.is_empty());
+        assert_eq!(p.malformed().count(), 1);
+    }
+
+    fn p_key(body: &[u8]) -> String {
+        parse(body, &accounts(), now() + jiff::SignedDuration::from_secs(5))
+            .map(|p| p.events[0].key.clone())
+            .unwrap_or_default()
     }
 }

@@ -80,6 +80,13 @@ pub enum CaseEventKind {
     Withdrawn {
         post_id: PostId,
     },
+    /// One of the customer's posts on the case was withdrawn and its text redacted: they
+    /// deleted it (`deleted`), asked the platform to delete their data (`meta.data_deletion`),
+    /// or their account went away (`x.user_delete`, `x.user_protect`, `x.user_suspend`).
+    PostWithdrawn {
+        post_id: PostId,
+        reason: String,
+    },
     /// A person asked to deliver a failed reply again.
     DeliveryRetried {
         post_id: PostId,
@@ -375,6 +382,26 @@ impl Case {
         self.meet_clocks(|_| true, at);
         self.set_status(CaseStatus::Resolved, Actor::Customer, at);
         self.record(at, Actor::Customer, CaseEventKind::Withdrawn { post_id: post.clone() });
+        true
+    }
+
+    /// Records that `post`, on this case, was withdrawn for `reason` (see
+    /// [`CaseEventKind::PostWithdrawn`]). False when it is recorded already (a replay) or the
+    /// post is not on the case.
+    pub fn note_withdrawn_post(&mut self, post: &PostId, reason: &str, at: Timestamp) -> bool {
+        if !self.contains(post)
+            || self
+                .history
+                .iter()
+                .any(|e| matches!(&e.kind, CaseEventKind::PostWithdrawn { post_id, .. } if post_id == post))
+        {
+            return false;
+        }
+        let kind = CaseEventKind::PostWithdrawn {
+            post_id: post.clone(),
+            reason: reason.to_string(),
+        };
+        self.record(at, Actor::Customer, kind);
         true
     }
 

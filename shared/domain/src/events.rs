@@ -41,6 +41,20 @@ pub enum PostChange {
         via: String,
         at: Timestamp,
     },
+    /// The authors' posts are withdrawn for good: a data deletion request (Meta), or the
+    /// account was deleted, protected or suspended (X). Every post of theirs is redacted as a
+    /// deleted post is. Not a post: `id` only names the fact (`meta:deletion:<code>`,
+    /// `x:<user id>:user_protect:<time>`). The first author is the FIFO group.
+    AuthorGone {
+        id: PostId,
+        authors: Vec<AuthorId>,
+        /// See [`crate::deletion::reason`].
+        reason: String,
+        /// The deletion request whose status page this completes (Meta), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        at: Timestamp,
+    },
 }
 
 impl PostChange {
@@ -48,7 +62,7 @@ impl PostChange {
         match self {
             PostChange::Created { post } => &post.id,
             PostChange::Edited { post_id, .. } | PostChange::Deleted { post_id, .. } => post_id,
-            PostChange::Linked { id, .. } => id,
+            PostChange::Linked { id, .. } | PostChange::AuthorGone { id, .. } => id,
         }
     }
     fn author_id(&self) -> Option<&AuthorId> {
@@ -56,6 +70,7 @@ impl PostChange {
             PostChange::Created { post } => Some(&post.author.id),
             PostChange::Edited { author_id, .. } | PostChange::Deleted { author_id, .. } => author_id.as_ref(),
             PostChange::Linked { author_id, .. } => Some(author_id),
+            PostChange::AuthorGone { authors, .. } => authors.first(),
         }
     }
     fn kind(&self) -> &'static str {
@@ -64,6 +79,7 @@ impl PostChange {
             PostChange::Edited { .. } => "edited",
             PostChange::Deleted { .. } => "deleted",
             PostChange::Linked { .. } => "linked",
+            PostChange::AuthorGone { .. } => "author_gone",
         }
     }
 }
@@ -176,9 +192,10 @@ impl Event {
             Event::PostReceived(c) | Event::PostClassified(c) => {
                 let at = match c {
                     PostChange::Created { .. } => String::new(),
-                    PostChange::Edited { at, .. } | PostChange::Deleted { at, .. } | PostChange::Linked { at, .. } => {
-                        at.to_string()
-                    }
+                    PostChange::Edited { at, .. }
+                    | PostChange::Deleted { at, .. }
+                    | PostChange::Linked { at, .. }
+                    | PostChange::AuthorGone { at, .. } => at.to_string(),
                 };
                 stable_hash(&[self.type_name(), c.kind(), c.post_id().as_str(), &at])
             }

@@ -76,6 +76,20 @@ pub trait PostStore: Send + Sync {
         account: &str,
         platform_id: &str,
     ) -> PortResult<Option<PostId>>;
+    /// Every stored post `author` wrote, oldest first (an index: a deletion request or an
+    /// erasure reads one author's posts, never the whole table).
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>>;
+}
+
+/// Platform deletion requests (see [`crate::deletion`]): what each confirmation code's status
+/// page shows.
+#[async_trait]
+pub trait DeletionStore: Send + Sync {
+    /// Conditional insert by code: false when a request with this code exists.
+    async fn record_deletion(&self, request: &crate::deletion::DeletionRequest) -> PortResult<bool>;
+    async fn deletion(&self, code: &str) -> PortResult<Option<crate::deletion::DeletionRequest>>;
+    /// Overwrites the request (its status moved on).
+    async fn save_deletion(&self, request: &crate::deletion::DeletionRequest) -> PortResult<()>;
 }
 
 #[async_trait]

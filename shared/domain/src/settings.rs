@@ -41,6 +41,8 @@ pub struct Settings {
     pub routing: crate::routing::RoutingPolicy,
     /// How identifiers in posts are found and how far they link authors (`[identity]`).
     pub identity: crate::customer::IdentifierRules,
+    /// How long each kind of record is kept (`[retention]`).
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 impl Settings {

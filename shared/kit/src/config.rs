@@ -11,6 +11,7 @@ mod sla;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
+use socialcare_domain::retention::RetentionPolicy;
 use socialcare_domain::{
     Agent, AgentId, AlertWebhook, GenericSource, Identifier, IdentifierKind, IdentifierRules, Language, Presence, Role,
     Settings,
@@ -65,6 +66,7 @@ struct RawFile {
     alerts: Option<RawAlerts>,
     routing: Option<Spanned<routing::RawRouting>>,
     identity: Option<RawIdentity>,
+    retention: Option<RawRetention>,
     // Owned by other crates, read with `section`.
     #[allow(dead_code)]
     classify: Option<toml::Value>,
@@ -96,6 +98,19 @@ struct RawIdentity {
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    chatter_days: Option<Spanned<u32>>,
+    case_posts_days: Option<Spanned<u32>>,
+    resolved_cases_days: Option<Spanned<u32>>,
+    corrections_days: Option<Spanned<u32>>,
+    audit_days: Option<Spanned<u32>>,
+}
+
+/// The longest retention a key takes (100 years): beyond it is a typo, not a policy.
+const MAX_RETENTION_DAYS: u32 = 36_500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -395,6 +410,7 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
     let routing = routing::policy(&mut c, raw.routing.as_ref(), &raw.agents, &languages, &default_queue);
 
     let identity = identity_rules(&mut c, raw.identity.as_ref());
+    let retention = retention_policy(&mut c, raw.retention.as_ref());
 
     let Some(sla) = sla.filter(|_| c.errors.is_empty()) else {
         return Err(ConfigErrors(c.errors));
@@ -411,7 +427,41 @@ pub fn parse(file: &str, text: &str) -> Result<Settings, ConfigErrors> {
         alert_webhooks,
         routing,
         identity,
+        retention,
     })
+}
+
+/// `[retention]`: days per kind of record, each 1..=36500, the defaults where absent.
+fn retention_policy(c: &mut Collector<'_>, raw: Option<&RawRetention>) -> RetentionPolicy {
+    let mut policy = RetentionPolicy::default();
+    let Some(raw) = raw else {
+        return policy;
+    };
+    for (key, value, slot) in [
+        ("chatter_days", &raw.chatter_days, &mut policy.chatter_days),
+        ("case_posts_days", &raw.case_posts_days, &mut policy.case_posts_days),
+        (
+            "resolved_cases_days",
+            &raw.resolved_cases_days,
+            &mut policy.resolved_cases_days,
+        ),
+        ("corrections_days", &raw.corrections_days, &mut policy.corrections_days),
+        ("audit_days", &raw.audit_days, &mut policy.audit_days),
+    ] {
+        let Some(v) = value else {
+            continue;
+        };
+        if (1..=MAX_RETENTION_DAYS).contains(v.get_ref()) {
+            *slot = *v.get_ref();
+        } else {
+            c.push(
+                Some(v.span()),
+                format!("retention.{key}"),
+                format!("must be 1 to {MAX_RETENTION_DAYS} days"),
+            );
+        }
+    }
+    policy
 }
 
 /// `[identity]`: the order and serial patterns (compiled here, so a bad one stops the start with
@@ -564,6 +614,52 @@ P2 = 120
 P3 = 600
 P4 = 3600
 "#;
+
+    #[test]
+    fn retention_has_documented_defaults_and_checks_each_key_with_its_line() {
+        let s = parse("care.toml", GOOD).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.retention, RetentionPolicy::default());
+        let text = format!("{GOOD}\n[retention]\nchatter_days = 30\naudit_days = 3650\n");
+        let s = parse("care.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                s.retention.chatter_days,
+                s.retention.audit_days,
+                s.retention.case_posts_days
+            ),
+            (30, 3650, RetentionPolicy::default().case_posts_days)
+        );
+        let bad = format!("{GOOD}\n[retention]\nchatter_days = 0\ncase_post_days = 10\n");
+        let lines = GOOD.lines().count();
+        let errors = parse("care.toml", &bad).map(|_| ()).unwrap_err_text();
+        assert!(
+            errors.contains(&format!(
+                "care.toml:{}: retention.chatter_days: must be 1 to 36500 days",
+                lines + 3
+            )),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!(
+                "care.toml:{}: retention.case_post_days: unknown key",
+                lines + 4
+            )),
+            "{errors}"
+        );
+    }
+
+    trait ErrText {
+        fn unwrap_err_text(self) -> String;
+    }
+
+    impl ErrText for Result<(), ConfigErrors> {
+        fn unwrap_err_text(self) -> String {
+            match self {
+                Ok(()) => panic!("accepted"),
+                Err(e) => e.to_string(),
+            }
+        }
+    }
 
     #[test]
     fn good_file_parses() {

@@ -5,12 +5,15 @@
 //! condition expression or transaction gives on AWS.
 
 mod channels;
+mod deletions;
 mod queue;
 mod reports;
+mod retention;
 mod sinks;
 mod store;
 mod triage;
 
 pub use queue::{MemoryQueue, QueueConfig, QueueStats};
+pub use retention::Swept;
 pub use sinks::{MemoryBus, RecordingAlertSink};
 pub use store::MemoryStore;

@@ -16,6 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Default, Debug)]
 struct State {
     posts: HashMap<PostId, Post>,
+    /// author → the posts they wrote, in the order stored (deletion requests, erasure).
+    by_author: HashMap<AuthorId, Vec<PostId>>,
     /// (channel, account, platform id) → the first post that claimed it.
     platform_ids: HashMap<(Channel, String, String), PostId>,
     /// (channel, account, parent platform id) → the posts that arrived before their parent.
@@ -43,6 +45,13 @@ struct State {
 }
 
 impl State {
+    fn index_author(&mut self, post: &Post) {
+        self.by_author
+            .entry(post.author.id.clone())
+            .or_default()
+            .push(post.id.clone());
+    }
+
     /// Stores a case and keeps the by-customer index in step (a move changes its customer).
     fn put_case(&mut self, case: &Case) {
         if let Some(old) = self.cases.insert(case.id.clone(), case.clone())
@@ -73,11 +82,62 @@ pub struct MemoryStore {
     pub(crate) reports: Mutex<crate::reports::ReportState>,
     /// Channel health records and their alerts (`crate::channels`).
     pub(crate) channels: Mutex<crate::channels::ChannelState>,
+    /// Platform deletion requests (`crate::deletions`).
+    pub(crate) deletions: Mutex<crate::deletions::DeletionState>,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The posts and cases part of [`MemoryStore::sweep`] (`crate::retention`).
+    pub(crate) fn sweep_pipeline(
+        &self,
+        policy: &socialcare_domain::retention::RetentionPolicy,
+        now: Timestamp,
+    ) -> PortResult<crate::retention::Swept> {
+        let mut state = self.lock()?;
+        let expired: Vec<PostId> = state
+            .posts
+            .values()
+            .filter(|p| policy.post_expiry(p) <= now)
+            .map(|p| p.id.clone())
+            .collect();
+        for id in &expired {
+            if let Some(post) = state.posts.remove(id)
+                && let Some(ids) = state.by_author.get_mut(&post.author.id)
+            {
+                ids.retain(|i| i != id);
+                if ids.is_empty() {
+                    state.by_author.remove(&post.author.id);
+                }
+            }
+        }
+        let old_cases: Vec<Case> = state
+            .cases
+            .values()
+            .filter(|c| policy.case_expiry(c).is_some_and(|at| at <= now))
+            .cloned()
+            .collect();
+        for case in &old_cases {
+            state.cases.remove(&case.id);
+            if let Some(ids) = state.by_customer.get_mut(&case.customer_id) {
+                ids.remove(&case.id);
+                if ids.is_empty() {
+                    state.by_customer.remove(&case.customer_id);
+                }
+            }
+            // Only inactive cases expire: no active pointer names them, unless it went stale.
+            if state.active.get(&case.customer_id) == Some(&case.id) {
+                state.active.remove(&case.customer_id);
+            }
+        }
+        Ok(crate::retention::Swept {
+            posts: expired.len(),
+            cases: old_cases.len(),
+            ..Default::default()
+        })
     }
 
     fn dedupe(&self) -> PortResult<MutexGuard<'_, HashMap<String, (String, Timestamp)>>> {
@@ -148,11 +208,27 @@ impl PostStore for MemoryStore {
             return Ok(false);
         }
         state.posts.insert(post.id.clone(), post.clone());
+        state.index_author(post);
         Ok(true)
     }
     async fn put(&self, post: &Post) -> PortResult<()> {
-        self.lock()?.posts.insert(post.id.clone(), post.clone());
+        let mut state = self.lock()?;
+        if state.posts.insert(post.id.clone(), post.clone()).is_none() {
+            state.index_author(post);
+        }
         Ok(())
+    }
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        let state = self.lock()?;
+        let mut ids: Vec<(Timestamp, PostId)> = state
+            .by_author
+            .get(author)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.posts.get(id).map(|p| (p.created_at, id.clone())))
+            .collect();
+        ids.sort();
+        Ok(ids.into_iter().map(|(_, id)| id).collect())
     }
     async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
         let mut state = self.lock()?;

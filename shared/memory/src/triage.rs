@@ -26,6 +26,20 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Removes the labels past `corrections_days` (`crate::retention`); answers how many.
+    pub(crate) fn sweep_labels(
+        &self,
+        policy: &socialcare_domain::retention::RetentionPolicy,
+        now: Timestamp,
+    ) -> PortResult<usize> {
+        let mut state = self.triage_lock()?;
+        let before = state.labels.len();
+        state.labels.retain(|(at, ..), _| policy.correction_expiry(*at) > now);
+        Ok(before - state.labels.len())
+    }
+}
+
 #[async_trait]
 impl TriageStore for MemoryStore {
     async fn list_for_triage(&self, entry: &TriageEntry) -> PortResult<bool> {

@@ -143,14 +143,17 @@ fn world(agents: Vec<Agent>, target_secs: u64) -> World {
             .with(Stream::Replies, replies),
     );
     let policy = SlaPolicy::first_response_only(Priority::ALL.iter().map(|p| (*p, target_secs)).collect());
-    let thread = Arc::new(ThreadService::new(
-        store.clone(),
-        store.clone(),
-        store.clone(),
-        bus.clone(),
-        clock.clone(),
-        "general".into(),
-    ));
+    let thread = Arc::new(
+        ThreadService::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            bus.clone(),
+            clock.clone(),
+            "general".into(),
+        )
+        .with_deletions(store.clone()),
+    );
     let route = Arc::new(RouteService::new(
         store.clone(),
         store.clone(),
@@ -1796,6 +1799,19 @@ async fn a_case_whose_customer_deleted_every_post_resolves_itself_as_withdrawn()
     assert_eq!(w.thread.apply(delete("w2")).await.ok(), Some(Threaded::Redacted));
     assert_eq!(case_of(&w, &two).await.status, CaseStatus::Open);
     assert!(!case_of(&w, &two).await.is_withdrawn());
+    // The case shows the withdrawn post, with its reason, once (a replay adds nothing).
+    let noted = |c: &socialcare_domain::Case| {
+        c.history
+            .iter()
+            .filter(|e| {
+                matches!(&e.kind, CaseEventKind::PostWithdrawn { post_id, reason }
+                    if post_id.as_str() == "generic:forum:w2" && reason == "deleted")
+            })
+            .count()
+    };
+    assert_eq!(noted(&case_of(&w, &two).await), 1);
+    assert_eq!(w.thread.apply(delete("w2")).await.ok(), Some(Threaded::Redacted));
+    assert_eq!(noted(&case_of(&w, &two).await), 1);
     assert_eq!(w.thread.apply(delete("w3")).await.ok(), Some(Threaded::Redacted));
     assert!(case_of(&w, &two).await.is_withdrawn());
     assert_eq!(loads(&w).await, vec![(id("ben"), 0)]);
@@ -1803,6 +1819,72 @@ async fn a_case_whose_customer_deleted_every_post_resolves_itself_as_withdrawn()
     let before = case_of(&w, &two).await;
     assert_eq!(w.thread.apply(delete("w3")).await.ok(), Some(Threaded::Redacted));
     assert_eq!(case_of(&w, &two).await.version, before.version);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_author_gone_redacts_every_post_of_theirs_once_and_completes_the_request() {
+    use socialcare_domain::deletion::{DeletionRequest, DeletionStatus, code_from};
+    use socialcare_domain::ports::DeletionStore;
+    let w = world(vec![agent("ben", &["en"], 2)], 60);
+    let now = w.clock.now();
+    // Kim asks twice (one case) and chats once (no case); Lee's post is not Kim's.
+    let Ok(Threaded::Opened(kims)) = w.created(post("g1", "kim", "en", true, now)).await else {
+        panic!("no case")
+    };
+    assert!(w.created(post("g2", "kim", "en", true, now)).await.is_ok());
+    assert!(w.created(post("g3", "kim", "en", false, now)).await.is_ok());
+    let Ok(Threaded::Opened(lees)) = w.created(post("g4", "lee", "en", true, now)).await else {
+        panic!("no case")
+    };
+    let code = code_from([5; 16]);
+    assert!(
+        w.store
+            .record_deletion(&DeletionRequest::received(code.clone(), "meta", now))
+            .await
+            .unwrap_or(false)
+    );
+    let gone = PostChange::AuthorGone {
+        id: id(&format!("meta:deletion:{code}")),
+        authors: vec![id("generic:forum:kim")],
+        reason: "meta.data_deletion".into(),
+        request: Some(code.clone()),
+        at: now,
+    };
+    w.clock.advance(5);
+    for _ in 0..2 {
+        // Applied twice: a redelivery redacts nothing twice and counts the same.
+        assert_eq!(w.thread.apply(gone.clone()).await.ok(), Some(Threaded::Redacted));
+        let request = w.store.deletion(&code).await.ok().flatten();
+        assert_eq!(
+            request.as_ref().map(|r| (r.status, r.posts_redacted)),
+            Some((DeletionStatus::Completed, 3))
+        );
+    }
+    for pid in ["g1", "g2", "g3"] {
+        let p = PostStore::get(w.store.as_ref(), &id(&format!("generic:forum:{pid}")))
+            .await
+            .ok()
+            .flatten();
+        assert!(
+            p.is_some_and(|p| p.deleted && p.text == socialcare_domain::post::REDACTED),
+            "{pid}"
+        );
+    }
+    let kims = case_of(&w, &kims).await;
+    assert!(kims.is_withdrawn(), "no post of Kim's left: the case resolved itself");
+    let notes = kims
+        .history
+        .iter()
+        .filter(|e| matches!(&e.kind, CaseEventKind::PostWithdrawn { reason, .. } if reason == "meta.data_deletion"))
+        .count();
+    // The chatter joined Kim's active case too (a known customer's post does).
+    assert_eq!(notes, 3, "each withdrawn post on the case noted once");
+    let lee = PostStore::get(w.store.as_ref(), &id("generic:forum:g4"))
+        .await
+        .ok()
+        .flatten();
+    assert!(lee.is_some_and(|p| !p.deleted), "nobody else's post");
+    assert_eq!(case_of(&w, &lees).await.status, CaseStatus::New);
 }
 
 /// Walks `GET /v1/cases`-style pages of `limit` as `who` to the end: the ids, and each page's size.

@@ -24,6 +24,11 @@ async fn posts() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn deletions() -> TestResult {
+    contracts::deletion_store_contract(store()).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn customers() -> TestResult {
     contracts::customer_store_contract(store()).await
 }

@@ -40,7 +40,7 @@ pub(super) fn day_partition(day: &str) -> String {
     format!("created#{day}")
 }
 
-fn case_item(case: &Case) -> PortResult<Item> {
+fn case_item(case: &Case, retention: Option<&socialcare_domain::retention::RetentionPolicy>) -> PortResult<Item> {
     let mut item = HashMap::from([
         (PK.to_string(), s(case_pk(&case.id))),
         (DOC.to_string(), to_packed_doc(case)?),
@@ -60,6 +60,8 @@ fn case_item(case: &Case) -> PortResult<Item> {
     if case.is_waiting() {
         item.insert(WAITING.to_string(), s(WAITING_VALUE));
     }
+    // Every save writes the whole item: a reopened case's item has no `expires_at` any more.
+    super::date(&mut item, retention.and_then(|r| r.case_expiry(case)));
     Ok(item)
 }
 
@@ -259,7 +261,7 @@ impl AwsStore {
     async fn put_case_only(&self, case: &Case, expected: u64) -> PortResult<Result<(), CaseCheck>> {
         let active = case.status.is_active();
         self.counters.add(Op::PutItem);
-        let item = case_item(case)?;
+        let item = case_item(case, self.retention.as_ref())?;
         let prior = self.case_prior(&case_pk(&case.id), expected);
         let cost = self.put_units(
             &self.tables.cases,
@@ -319,7 +321,7 @@ impl CaseStore for AwsStore {
     }
 
     async fn create(&self, case: &Case) -> PortResult<()> {
-        let item = case_item(case)?;
+        let item = case_item(case, self.retention.as_ref())?;
         let put = Put::builder()
             .table_name(&self.tables.cases)
             .set_item(Some(item.clone()))
@@ -383,7 +385,7 @@ impl CaseStore for AwsStore {
                     Err(CaseCheck::Failed(e)) => return Err(e),
                 }
             }
-            let item = case_item(case)?;
+            let item = case_item(case, self.retention.as_ref())?;
             let put = Put::builder()
                 .table_name(&self.tables.cases)
                 .set_item(Some(item.clone()))

@@ -7,6 +7,7 @@ mod cases;
 mod channels;
 mod customers;
 mod dedupe;
+mod deletions;
 mod parked;
 mod posts;
 mod reports;
@@ -43,6 +44,9 @@ pub struct AwsStore {
     /// its version matches (the save's condition proves it), so its index writes are counted
     /// exactly. Estimates only; bounded.
     case_priors: Arc<std::sync::Mutex<HashMap<String, Item>>>,
+    /// How long records are kept: dated items carry `expires_at` (epoch seconds), which the
+    /// tables' TTL deletes. None: nothing is dated.
+    retention: Option<socialcare_domain::retention::RetentionPolicy>,
 }
 
 /// Case items remembered for the estimates (a few hundred KB at most).
@@ -57,8 +61,16 @@ impl AwsStore {
             batch_policy: RetryPolicy::default(),
             indexes: Arc::new(crate::provision::indexes_by_table(&tables)),
             case_priors: Arc::default(),
+            retention: None,
             tables,
         }
+    }
+
+    /// Dates the items the policy covers (posts, resolved cases, labels, deletion requests)
+    /// with `expires_at`, the TTL attribute of their tables.
+    pub fn with_retention(mut self, policy: socialcare_domain::retention::RetentionPolicy) -> Self {
+        self.retention = Some(policy);
+        self
     }
 
     /// Shares request counters with other adapters (one `Arc<Counters>` per process).
@@ -455,6 +467,16 @@ fn is_ccf_update<R>(e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>) -
 }
 
 /// Wraps a decode failure of a stored item with the table it came from.
+/// Sets `expires_at` (epoch seconds, the TTL attribute) on `item` when there is an expiry.
+pub(crate) fn date(item: &mut Item, expiry: Option<jiff::Timestamp>) {
+    if let Some(at) = expiry {
+        item.insert(
+            crate::tables::schema::EXPIRES_AT.to_string(),
+            crate::codec::n(at.as_second()),
+        );
+    }
+}
+
 pub(crate) fn corrupt(table: &str, pk: &str, e: PortError) -> PortError {
     match e {
         PortError::Invalid(m) => PortError::Invalid(format!("{table}/{pk}: {m}")),

@@ -8,16 +8,24 @@ use super::{AwsStore, corrupt};
 use crate::batch::batch_get;
 use crate::codec::DOC;
 use crate::codec::{Item, PK, from_doc, get_s, key, s, to_packed_doc};
+use crate::tables::schema::{AUTHOR, AUTHOR_ORDER, GSI_POSTS_BY_AUTHOR};
 use async_trait::async_trait;
 use socialcare_domain::ports::PostStore;
-use socialcare_domain::{Channel, PortError, PortResult, Post, PostId};
+use socialcare_domain::{AuthorId, Channel, PortError, PortResult, Post, PostId};
 use std::collections::{HashMap, HashSet};
 
-fn item(post: &Post) -> PortResult<Item> {
-    Ok(HashMap::from([
+fn item(post: &Post, retention: Option<&socialcare_domain::retention::RetentionPolicy>) -> PortResult<Item> {
+    let mut item = HashMap::from([
         (PK.to_string(), s(post.id.as_str())),
         (DOC.to_string(), to_packed_doc(post)?),
-    ]))
+        (AUTHOR.to_string(), s(post.author.id.as_str())),
+        (
+            AUTHOR_ORDER.to_string(),
+            s(crate::codec::sort_key(post.created_at, post.id.as_str())),
+        ),
+    ]);
+    super::date(&mut item, retention.map(|r| r.post_expiry(post)));
+    Ok(item)
 }
 
 fn ref_key(channel: Channel, account: &str, platform_id: &str) -> String {
@@ -69,7 +77,10 @@ impl AwsStore {
     /// Bulk import (backfills, replays): unconditional puts with BatchWriteItem, 25 per call,
     /// unprocessed items resent. Not for the live path, where `insert` keeps replays out.
     pub async fn put_posts(&self, posts: &[Post]) -> PortResult<()> {
-        let items = posts.iter().map(item).collect::<PortResult<Vec<_>>>()?;
+        let items = posts
+            .iter()
+            .map(|p| item(p, self.retention.as_ref()))
+            .collect::<PortResult<Vec<_>>>()?;
         crate::batch::batch_put(
             &self.client,
             &self.counters,
@@ -86,7 +97,7 @@ impl PostStore for AwsStore {
     async fn insert(&self, post: &Post) -> PortResult<bool> {
         self.put_if(
             &self.tables.posts,
-            item(post)?,
+            item(post, self.retention.as_ref())?,
             "attribute_not_exists(#pk)",
             &[("#pk", PK)],
             vec![],
@@ -95,7 +106,7 @@ impl PostStore for AwsStore {
     }
 
     async fn put(&self, post: &Post) -> PortResult<()> {
-        AwsStore::put(self, &self.tables.posts, item(post)?).await
+        AwsStore::put(self, &self.tables.posts, item(post, self.retention.as_ref())?).await
     }
 
     async fn remember_platform_id(&self, post: &Post) -> PortResult<Vec<PostId>> {
@@ -185,5 +196,30 @@ impl PostStore for AwsStore {
             by_id.insert(post.id.as_str().to_string(), post);
         }
         Ok(ids.iter().filter_map(|id| by_id.get(id.as_str()).cloned()).collect())
+    }
+
+    /// `Query by_author` (KEYS_ONLY), every page: the post ids, oldest first. The index lags a
+    /// write by a moment; callers re-check the post they read.
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        let mut ids = Vec::new();
+        self.query_walk(
+            &self.tables.posts,
+            Some(GSI_POSTS_BY_AUTHOR),
+            "#author = :author",
+            &[("#author", AUTHOR)],
+            vec![(":author", s(author.as_str()))],
+            true,
+            None,
+            |item| {
+                let pk = get_s(&item, PK)?;
+                ids.push(
+                    PostId::parse(pk)
+                        .map_err(|e| corrupt(&self.tables.posts, pk, PortError::Invalid(e.to_string())))?,
+                );
+                Ok(false)
+            },
+        )
+        .await?;
+        Ok(ids)
     }
 }

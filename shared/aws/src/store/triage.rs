@@ -137,12 +137,13 @@ impl TriageStore for AwsStore {
 impl LabelStore for AwsStore {
     async fn append_label(&self, label: &Label) -> PortResult<bool> {
         let pk = label_key(label);
-        let item = HashMap::from([
+        let mut item = HashMap::from([
             (PK.to_string(), s(&pk)),
             (DOC.to_string(), to_doc(label)?),
             (SHARD.to_string(), s(SHARD_LABELS)),
             (ORDER.to_string(), s(sort_key(label.at, &pk))),
         ]);
+        super::date(&mut item, self.retention.map(|r| r.correction_expiry(label.at)));
         self.put_new_in_posts(item).await
     }
 

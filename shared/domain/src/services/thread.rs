@@ -8,7 +8,9 @@ use crate::customer::IdentifierRules;
 use crate::error::{PortError, ServiceError};
 use crate::events::{Envelope, PostChange};
 use crate::ids::{AuthorId, CaseId, CustomerId, PostId};
-use crate::ports::{CaseQuery, CaseStore, Clock, CustomerStore, LoadChange, PostStore, Publisher, TriageStore};
+use crate::ports::{
+    CaseQuery, CaseStore, Clock, CustomerStore, DeletionStore, LoadChange, PostStore, Publisher, TriageStore,
+};
 use crate::post::{Direction, Post};
 use std::sync::Arc;
 
@@ -78,6 +80,7 @@ pub struct ThreadService {
     default_queue: String,
     reopen_window: jiff::SignedDuration,
     triage: Option<Arc<dyn TriageStore>>,
+    deletions: Option<Arc<dyn DeletionStore>>,
 }
 
 /// Days after a resolve in which the customer's next request reopens the case, unless configured.
@@ -102,6 +105,7 @@ impl ThreadService {
             default_queue,
             reopen_window: jiff::SignedDuration::from_hours(24 * i64::from(DEFAULT_REOPEN_DAYS)),
             triage: None,
+            deletions: None,
         }
     }
 
@@ -124,6 +128,54 @@ impl ThreadService {
     pub fn with_triage(mut self, triage: Arc<dyn TriageStore>) -> Self {
         self.triage = Some(triage);
         self
+    }
+
+    /// Completes platform deletion requests (their status pages) once the posts are redacted.
+    pub fn with_deletions(mut self, deletions: Arc<dyn DeletionStore>) -> Self {
+        self.deletions = Some(deletions);
+        self
+    }
+
+    /// Redacts every post the authors wrote, as a deleted post is, and notes it on their active
+    /// case; then marks the deletion request completed with the number of their posts that are
+    /// redacted now. Idempotent: a redelivery redacts nothing twice and counts the same.
+    async fn author_gone(
+        &self,
+        authors: &[AuthorId],
+        reason: &str,
+        request: Option<&str>,
+    ) -> Result<Threaded, ServiceError> {
+        let mut redacted = 0u64;
+        for author in authors {
+            let ids = self.posts.posts_by_author(author).await?;
+            let mut inbound = Vec::new();
+            for mut post in self.posts.get_many(&ids).await? {
+                // The index proposes; the post itself decides (an index may lag).
+                if post.author.id != *author {
+                    continue;
+                }
+                if post.redact() {
+                    self.posts.put(&post).await?;
+                }
+                if post.direction == Direction::Inbound {
+                    inbound.push(post.id);
+                }
+                redacted += 1;
+            }
+            // One case write for all of them (not one per post).
+            self.withdraw_if_nothing_left(author, &inbound, reason).await?;
+        }
+        tracing::info!(reason, authors = authors.len(), redacted, "an author's posts withdrawn");
+        if let (Some(code), Some(deletions)) = (request, &self.deletions) {
+            match deletions.deletion(code).await? {
+                Some(mut r) => {
+                    r.complete(redacted, self.clock.now());
+                    deletions.save_deletion(&r).await?;
+                }
+                None => tracing::warn!("a deletion request's work arrived without its record: nothing to complete"),
+            }
+        }
+        Ok(Threaded::Redacted)
     }
 
     /// The resolved case a post without an active case goes back to, from one list of the
@@ -223,19 +275,38 @@ impl ThreadService {
                     self.posts.put(&post).await?;
                 }
                 if post.direction == Direction::Inbound {
-                    self.withdraw_if_nothing_left(&post).await?;
+                    self.withdraw_if_nothing_left(&post.author.id, std::slice::from_ref(&post.id), "deleted")
+                        .await?;
                 }
                 Ok(Threaded::Redacted)
             }
+            PostChange::AuthorGone {
+                authors,
+                reason,
+                request,
+                ..
+            } => self.author_gone(&authors, &reason, request.as_deref()).await,
         }
     }
 
-    /// A customer deleted a post: when it was the last of theirs left on their active case, the
-    /// case resolves itself as withdrawn (clocks stopped, the agent's slot freed).
-    async fn withdraw_if_nothing_left(&self, deleted: &Post) -> Result<(), ServiceError> {
-        let Some(customer) = self.customers.customer_of(&deleted.author.id).await? else {
+    /// Posts of `author` were withdrawn (one deleted by them, or all of theirs for a platform
+    /// deletion): their customer's active case records each it holds (`PostWithdrawn`, with the
+    /// reason), in one write, and when none of the customer's posts is left there the case
+    /// resolves itself as withdrawn (clocks stopped, the agent's slot freed). A replay changes
+    /// nothing.
+    async fn withdraw_if_nothing_left(
+        &self,
+        author: &AuthorId,
+        deleted: &[PostId],
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        let Some(last) = deleted.last() else {
             return Ok(());
         };
+        let Some(customer) = self.customers.customer_of(author).await? else {
+            return Ok(());
+        };
+        let gone: std::collections::HashSet<&PostId> = deleted.iter().collect();
         for _ in 0..MAX_CONFLICT_RETRIES {
             let Some(case_id) = self.cases.active_case_of(&customer).await? else {
                 return Ok(());
@@ -243,37 +314,42 @@ impl ThreadService {
             let Some(mut case) = self.cases.get(&case_id).await? else {
                 return Ok(());
             };
-            if !case.contains(&deleted.id) {
+            let on_case: Vec<&PostId> = deleted.iter().filter(|id| case.contains(id)).collect();
+            let Some(last_on_case) = on_case.last().copied() else {
                 return Ok(());
-            }
+            };
             let thread = self.posts.get_many(&case.posts).await?;
             let left = thread
                 .iter()
-                .filter(|p| p.direction == Direction::Inbound && p.id != deleted.id)
+                .filter(|p| p.direction == Direction::Inbound && !gone.contains(&p.id))
                 .any(|p| !p.deleted);
-            if left {
-                return Ok(());
-            }
             let expected = case.version;
-            if !case.withdraw(&deleted.id, self.clock.now()) {
+            let now = self.clock.now();
+            let mut noted = false;
+            for id in &on_case {
+                noted |= case.note_withdrawn_post(id, reason, now);
+            }
+            let withdrawn = !left && case.withdraw(last_on_case, now);
+            if !noted && !withdrawn {
                 return Ok(());
             }
             case.version += 1;
-            let load = case.assignee.clone().map_or(LoadChange::None, LoadChange::Release);
+            let load = match (&case.assignee, withdrawn) {
+                (Some(agent), true) => LoadChange::Release(agent.clone()),
+                _ => LoadChange::None,
+            };
             match self.cases.save(&case, expected, load).await {
-                Ok(()) => {
-                    tracing::info!(case_id = %case.id, post_id = %deleted.id, "case withdrawn: the customer deleted every post of it");
+                Ok(()) if withdrawn => {
+                    tracing::info!(case_id = %case.id, post_id = %last_on_case, reason, "case withdrawn: the customer's every post of it is withdrawn");
                     self.announce(&case, "withdrawn").await?;
                     return Ok(());
                 }
+                Ok(()) => return Ok(()),
                 Err(PortError::Conflict(_)) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ServiceError::Conflict(format!(
-            "the case of post {} kept changing",
-            deleted.id
-        )))
+        Err(ServiceError::Conflict(format!("the case of post {last} kept changing")))
     }
 
     async fn created(&self, post: Post) -> Result<Threaded, ServiceError> {

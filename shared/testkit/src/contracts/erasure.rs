@@ -550,6 +550,9 @@ impl PostStore for Crashing {
     ) -> PortResult<Option<PostId>> {
         self.posts.find_by_platform_id(channel, account, platform_id).await
     }
+    async fn posts_by_author(&self, author: &AuthorId) -> PortResult<Vec<PostId>> {
+        self.posts.posts_by_author(author).await
+    }
 }
 
 #[async_trait]

@@ -45,6 +45,25 @@ pub async fn post_store_contract(store: Arc<dyn PostStore>) -> anyhow::Result<()
     let got: Vec<_> = store.get_many(&ids).await?.into_iter().map(|p| p.id).collect();
     ensure!(got == ids, "get_many over 130 ids keeps their order");
 
+    // An author's posts, oldest first, each once however often it was written; nobody else's.
+    let mut by_u3 = ids.clone();
+    by_u3.reverse();
+    let author = |a: &str| socialcare_domain::AuthorId::parse(a);
+    ensure!(
+        store.posts_by_author(&author("generic:forum:u3")?).await? == by_u3,
+        "posts_by_author: every post of the author, oldest first"
+    );
+    ensure!(
+        store.posts_by_author(&author("generic:forum:u1")?).await? == vec![p1.id.clone()],
+        "posts_by_author: an overwritten post is listed once"
+    );
+    ensure!(
+        store
+            .posts_by_author(&author(&format!("generic:forum:{t}-nobody"))?)
+            .await?
+            .is_empty()
+    );
+
     // Racing inserts of one post: exactly one stores it.
     let raced = post(&format!("generic:forum:{t}-raced"), "generic:forum:u4", at(0))?;
     let results = concurrently(8, |_| {

@@ -25,7 +25,7 @@ impl AwsStore {
         let active = case.status.is_active();
         let put = Put::builder()
             .table_name(table)
-            .set_item(Some(case_item(case)?))
+            .set_item(Some(case_item(case, self.retention.as_ref())?))
             .condition_expression("#ver = :expected AND #active = :active AND #cust = :from")
             .expression_attribute_names("#ver", VERSION)
             .expression_attribute_names("#active", ACTIVE)

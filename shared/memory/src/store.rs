@@ -213,8 +213,20 @@ impl PostStore for MemoryStore {
     }
     async fn put(&self, post: &Post) -> PortResult<()> {
         let mut state = self.lock()?;
-        if state.posts.insert(post.id.clone(), post.clone()).is_none() {
-            state.index_author(post);
+        match state.posts.insert(post.id.clone(), post.clone()) {
+            None => state.index_author(post),
+            // A rewrite under another author (an erasure's pseudonym) moves its index entry, as
+            // DynamoDB's `by_author` index moves with the attribute.
+            Some(old) if old.author.id != post.author.id => {
+                if let Some(ids) = state.by_author.get_mut(&old.author.id) {
+                    ids.retain(|i| i != &post.id);
+                    if ids.is_empty() {
+                        state.by_author.remove(&old.author.id);
+                    }
+                }
+                state.index_author(post);
+            }
+            Some(_) => {}
         }
         Ok(())
     }
@@ -225,7 +237,13 @@ impl PostStore for MemoryStore {
             .get(author)
             .into_iter()
             .flatten()
-            .filter_map(|id| state.posts.get(id).map(|p| (p.created_at, id.clone())))
+            .filter_map(|id| {
+                state
+                    .posts
+                    .get(id)
+                    .filter(|p| &p.author.id == author)
+                    .map(|p| (p.created_at, id.clone()))
+            })
             .collect();
         ids.sort();
         Ok(ids.into_iter().map(|(_, id)| id).collect())

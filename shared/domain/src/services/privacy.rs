@@ -179,12 +179,23 @@ impl PrivacyService {
         }
         cases.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut seen_posts = BTreeSet::new();
-        let post_ids = cases
+        let mut post_ids: Vec<PostId> = cases
             .iter()
             .flat_map(|c| c.posts.iter())
             .filter(|p| seen_posts.insert((*p).clone()))
             .cloned()
             .collect();
+        // And every post of their handles that joined no case (chatter, a post left for
+        // triage), through the posts' author index.
+        for customer in std::iter::once(&survivor).chain(merged.iter()) {
+            for identity in &customer.identities {
+                for post in p.posts.posts_by_author(&identity.author_id).await? {
+                    if seen_posts.insert(post.clone()) {
+                        post_ids.push(post);
+                    }
+                }
+            }
+        }
         Ok(Scope {
             asked_for: id.clone(),
             survivor,

@@ -59,6 +59,7 @@ const SECRETS: &[&str] = &[
     "Facebook: my refund for the QX-7731 never came",
     "instagram story: the QX-7731 is smoking",
     "Hi Priya Raman, we are sending a courier",
+    "off to Leeds for the weekend, Priya signing off",
     // handles and names
     "priya_r_on_x",
     "Priya Raman",
@@ -203,6 +204,16 @@ pub async fn seed(w: &ErasureWorld) -> anyhow::Result<Seeded> {
             .await
             .map_err(|e| anyhow::anyhow!("thread: {e}"))?;
     }
+    // Chatter of her X handle that joined no case: found through the posts' author index.
+    let mut chatter = post(
+        Channel::X,
+        "t-chatter",
+        &x,
+        "off to Leeds for the weekend, Priya signing off",
+        at(240),
+    )?;
+    chatter.classification = Some(sample::classification(false));
+    p.posts.insert(&chatter).await?;
     let customer_of = |a: &Author| {
         let a = a.id.clone();
         let customers = p.customers.clone();
@@ -378,7 +389,7 @@ pub async fn erasure_leaves_no_trace(w: ErasureWorld) -> anyhow::Result<()> {
     anyhow::ensure!(export.merged_into.as_ref() == Some(&cx), "export names the survivor");
     anyhow::ensure!(export.customer.id == cx && export.merged_customers.len() == 2);
     anyhow::ensure!(export.cases.len() == 3, "cases: {}", export.cases.len());
-    anyhow::ensure!(export.posts.len() == 4 && export.replies.len() == 1);
+    anyhow::ensure!(export.posts.len() == 5 && export.replies.len() == 1);
     anyhow::ensure!(export.alerts.len() == 1 && export.corrections.len() == 1 && export.triage.len() == 1);
     anyhow::ensure!(export.merges.len() == 2);
     let json = serde_json::to_string(&export)?;
@@ -421,7 +432,7 @@ pub async fn erasure_leaves_no_trace(w: ErasureWorld) -> anyhow::Result<()> {
             c.merges,
             c.parked,
             c.trend_alerts
-        ) == (3, 3, 2, 4, 1, 2, 1, 1),
+        ) == (3, 3, 2, 5, 1, 2, 1, 1),
         "counts: {c:?}"
     );
     anyhow::ensure!(c.cases >= 1, "the X case's delivery error was erased: {c:?}");

@@ -6,7 +6,8 @@
 //! 2. **indexes**: each handle's link to the customer, the identifiers' index entries and the
 //!    display-name keys of the similar-name suggestions (first, so that a post arriving during
 //!    the erasure makes a new customer instead of joining this one).
-//! 3. **posts**: every post on the customer's cases: text, earlier texts, media, author
+//! 3. **posts**: every post on the customer's cases and of their handles (the author index):
+//!    text, earlier texts, media, author
 //!    (handle, name, platform id), conversation id; our replies' text and recipient.
 //! 4. **cases**: free text inside case documents (pause reasons, delivery errors).
 //! 5. **merges**: the copies of the customers and their cases kept for a split, and the reason.

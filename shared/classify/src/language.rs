@@ -15,6 +15,10 @@ use socialcare_domain::Language;
 /// language's evidence it must have (tuned on the external corpora's train splits).
 const FAST_MIN_EVIDENCE: f32 = 3.0;
 const FAST_MIN_RATIO: f32 = 4.0;
+/// From this many words a post's function words decide on the looser rule.
+const LONG_POST_WORDS: usize = 8;
+const LONG_MIN_EVIDENCE: f32 = 2.0;
+const LONG_MIN_RATIO: f32 = 2.0;
 
 /// Longest text handed to lingua: its cost grows with the text, its accuracy stops growing
 /// long before this.
@@ -231,13 +235,20 @@ fn fast_decision(votes: &[f32], words: usize) -> Option<Detected> {
         .filter(|(i, _)| *i != top_i)
         .map(|(_, v)| *v)
         .fold(0.0f32, f32::max);
-    // Three function words' worth (shared ones count less) and four times the evidence of any
-    // other language: this decides 50–75% of posts. The first thresholds (two words, twice the
-    // evidence) decided ~80% but cost 0.6–2 points against lingua on the external corpora's
-    // train splits (three-word UDHR fragments, Spanish tweets); everything closer goes to
-    // lingua, mixed with the same evidence.
-    let enough = top >= FAST_MIN_EVIDENCE || (top >= FAST_MIN_EVIDENCE - 0.5 && words <= 4);
-    if enough && top >= FAST_MIN_RATIO * second + 0.5 {
+    // Short posts (under LONG_POST_WORDS words): three function words' worth (shared ones count
+    // less) and four times the evidence of any other language; longer ones: two words' worth and
+    // twice the evidence. One rule of two words and twice everywhere cost 0.6–2 points against
+    // lingua on the external corpora's train splits (three-word UDHR fragments, Spanish
+    // tweets); the strict rule everywhere cost twice the time on the team's mix (lingua is
+    // slow on long text, and long text is where function words are plentiful and right).
+    // Everything closer goes to lingua, mixed with the same evidence.
+    let (least, ratio) = if words >= LONG_POST_WORDS {
+        (LONG_MIN_EVIDENCE, LONG_MIN_RATIO)
+    } else {
+        (FAST_MIN_EVIDENCE, FAST_MIN_RATIO)
+    };
+    let enough = top >= least || (top >= least - 0.5 && words <= 4);
+    if enough && top >= ratio * second + 0.5 {
         let margin = top - second;
         let confidence = (1.0 - 0.5f32.powf(margin)).clamp(0.5, 0.99);
         Some(Detected {

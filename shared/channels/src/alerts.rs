@@ -104,6 +104,17 @@ impl ChannelAlertSink for WebhookAlertSink {
     }
 }
 
+/// A fan-out's outcome: every sink took the alert, or the sinks' errors together (unavailable:
+/// the alert is published again on the next try).
+fn all_delivered(failures: Vec<PortError>) -> PortResult<()> {
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        Err(PortError::Unavailable(reasons.join("; ")))
+    }
+}
+
 /// Publishes channel alerts to every sink; fails (so the next check retries) if any failed.
 pub struct FanoutChannelSink {
     sinks: Vec<Arc<dyn ChannelAlertSink>>,
@@ -120,15 +131,9 @@ impl ChannelAlertSink for FanoutChannelSink {
     async fn publish_channel(&self, alert: &ChannelAlert) -> PortResult<()> {
         let mut failures = Vec::new();
         for sink in &self.sinks {
-            if let Err(e) = sink.publish_channel(alert).await {
-                failures.push(e.to_string());
-            }
+            failures.extend(sink.publish_channel(alert).await.err());
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(PortError::Unavailable(failures.join("; ")))
-        }
+        all_delivered(failures)
     }
 }
 
@@ -148,15 +153,9 @@ impl AlertSink for FanoutAlertSink {
     async fn publish(&self, alert: &Alert) -> PortResult<()> {
         let mut failures = Vec::new();
         for sink in &self.sinks {
-            if let Err(e) = sink.publish(alert).await {
-                failures.push(e.to_string());
-            }
+            failures.extend(sink.publish(alert).await.err());
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(PortError::Unavailable(failures.join("; ")))
-        }
+        all_delivered(failures)
     }
 }
 

@@ -27,6 +27,20 @@ pub(super) struct AlertItem<'a, T> {
 }
 
 impl AwsStore {
+    /// Marks the alert item `pk` delivered (SLA, channel and trend alerts alike); false when
+    /// there is no such item.
+    pub(super) async fn mark_alert_item_delivered(&self, pk: &str) -> PortResult<bool> {
+        self.update_if(
+            &self.tables.alerts,
+            pk,
+            "SET #d = :t",
+            "attribute_exists(#pk)",
+            &[("#d", DELIVERED), ("#pk", PK)],
+            vec![(":t", AttributeValue::Bool(true))],
+        )
+        .await
+    }
+
     /// Puts the alert unless one with its id is there already (true: this call recorded it).
     pub(super) async fn record_alert_once<T: serde::Serialize>(&self, a: AlertItem<'_, T>) -> PortResult<bool> {
         let item = HashMap::from([
@@ -79,17 +93,7 @@ impl AlertStore for AwsStore {
     }
 
     async fn mark_delivered(&self, id: &str) -> PortResult<()> {
-        let updated = self
-            .update_if(
-                &self.tables.alerts,
-                id,
-                "SET #d = :t",
-                "attribute_exists(#pk)",
-                &[("#d", DELIVERED), ("#pk", PK)],
-                vec![(":t", AttributeValue::Bool(true))],
-            )
-            .await?;
-        if updated {
+        if self.mark_alert_item_delivered(id).await? {
             Ok(())
         } else {
             Err(PortError::NotFound(format!("alert {id}")))

@@ -11,7 +11,6 @@ use super::{AwsStore, corrupt};
 use crate::codec::{DOC, Item, PK, from_doc, get_bool, get_s, n, s, to_doc};
 use crate::tables::schema::{DELIVERED, GSI_BY_TIME, ORDER, SHARD, VERSION};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use socialcare_domain::health::{ChannelAlert, ChannelHealth};
 use socialcare_domain::ports::ChannelStore;
 use socialcare_domain::{PortError, PortResult};
@@ -125,17 +124,7 @@ impl ChannelStore for AwsStore {
     }
 
     async fn mark_channel_alert_delivered(&self, id: &str) -> PortResult<()> {
-        let updated = self
-            .update_if(
-                &self.tables.alerts,
-                &alert_pk(id),
-                "SET #d = :t",
-                "attribute_exists(#pk)",
-                &[("#d", DELIVERED), ("#pk", PK)],
-                vec![(":t", AttributeValue::Bool(true))],
-            )
-            .await?;
-        if updated {
+        if self.mark_alert_item_delivered(&alert_pk(id)).await? {
             Ok(())
         } else {
             Err(PortError::NotFound(format!("channel alert {id}")))

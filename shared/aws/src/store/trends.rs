@@ -211,16 +211,7 @@ impl TrendStore for AwsStore {
     }
 
     async fn mark_alert_delivered(&self, id: &str) -> PortResult<()> {
-        self.update_if(
-            &self.tables.alerts,
-            id,
-            "SET #d = :t",
-            "attribute_exists(#pk)",
-            &[("#d", DELIVERED), ("#pk", PK)],
-            vec![(":t", AttributeValue::Bool(true))],
-        )
-        .await
-        .map(|_| ())
+        self.mark_alert_item_delivered(id).await.map(|_| ())
     }
 
     async fn alerts(&self, since: i64, limit: usize) -> PortResult<Vec<TrendAlert>> {

@@ -439,3 +439,34 @@ pub fn created(id: &str, author: &str, handle: &str, text: &str) -> Value {
         }
     })
 }
+
+/// Platform webhooks as X and Meta send them: the repository's `events/` fixtures, signed with
+/// the system tests' secrets.
+pub mod platform_webhooks {
+    use super::TestStack;
+    use serde_json::Value;
+    use socialcare_channels::{meta, x};
+
+    /// The X consumer secret and the Meta app secret the platform system tests configure.
+    pub const X_SECRET: &str = "system-test-x-consumer-secret";
+    pub const META_SECRET: &str = "system-test-meta-app-secret";
+
+    /// A fixture with its times moved to now (the SLA clock starts when the customer wrote).
+    pub fn fixture(platform: &str, name: &str) -> anyhow::Result<Vec<u8>> {
+        let path = format!("{}/../events/{platform}/{name}", env!("CARGO_MANIFEST_DIR"));
+        let mut json: Value = serde_json::from_slice(&std::fs::read(path)?)?;
+        socialcare_local::replay::retime(&mut json, jiff::Timestamp::now());
+        Ok(serde_json::to_vec(&json)?)
+    }
+
+    /// Posts `body` to `/webhooks/{platform}` signed as the platform signs; 200 or an error.
+    pub async fn deliver(t: &TestStack, platform: &str, body: Vec<u8>) -> anyhow::Result<Value> {
+        let headers = match platform {
+            "x" => [(x::SIGNATURE_HEADER, x::sign(X_SECRET.as_bytes(), &body))],
+            _ => [(meta::SIGNATURE_HEADER, meta::sign(META_SECRET.as_bytes(), &body))],
+        };
+        let (status, answer) = t.post_raw(&format!("/webhooks/{platform}"), &headers, body).await?;
+        anyhow::ensure!(status == 200, "{platform}: {status} {answer}");
+        Ok(answer)
+    }
+}

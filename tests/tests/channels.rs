@@ -6,14 +6,13 @@
 
 use serde_json::{Value, json};
 use socialcare_channels::platforms::Endpoints;
-use socialcare_channels::x;
 use socialcare_domain::Role;
 use socialcare_system_tests::{TestStack, config};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const X_SECRET: &str = "system-test-x-consumer-secret";
+use socialcare_system_tests::platform_webhooks::{X_SECRET, deliver, fixture};
 const ACCOUNT: &str = "1580000000000000001";
 
 const CHANNELS: &str = r#"
@@ -24,13 +23,6 @@ handle = "AcmeCare"
 consumer_secret_env = "X_SECRET"
 access_token_env = "X_TOKEN"
 "#;
-
-fn fixture(name: &str) -> anyhow::Result<Vec<u8>> {
-    let path = format!("{}/../events/x/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut json: Value = serde_json::from_slice(&std::fs::read(path)?)?;
-    socialcare_local::replay::retime(&mut json, jiff::Timestamp::now());
-    Ok(serde_json::to_vec(&json)?)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_alerts_once_and_shows_on_the_channels_page() -> anyhow::Result<()> {
@@ -76,10 +68,7 @@ async fn a_revoked_token_alerts_once_and_shows_on_the_channels_page() -> anyhow:
     };
     assert_eq!(x_of(&page)["state"], "active", "{page}");
 
-    let body = fixture("aaa-tweet-mention.json")?;
-    let headers = [(x::SIGNATURE_HEADER, x::sign(X_SECRET.as_bytes(), &body))];
-    let (status, answer) = t.post_raw("/webhooks/x", &headers, body).await?;
-    assert_eq!(status, 200, "{answer}");
+    deliver(&t, "x", fixture("x", "aaa-tweet-mention.json")?).await?;
     let cases = t
         .wait_cases(Duration::from_secs(10), |cs| {
             cs.len() == 1 && !cs[0]["assignee"].is_null()

@@ -4,15 +4,14 @@
 //! events (a protected account's posts are redacted the same way).
 
 use serde_json::{Value, json};
+use socialcare_channels::meta_deletion;
 use socialcare_channels::platforms::Endpoints;
-use socialcare_channels::{meta, meta_deletion, x};
 use socialcare_domain::Role;
 use socialcare_domain::post::REDACTED;
 use socialcare_system_tests::{Backend, TestStack, config};
 use std::time::Duration;
 
-const X_SECRET: &str = "system-test-x-consumer-secret";
-const META_SECRET: &str = "system-test-meta-app-secret";
+use socialcare_system_tests::platform_webhooks::{META_SECRET, X_SECRET, deliver, fixture};
 
 const CHANNELS: &str = r#"
 [[channels.x]]
@@ -32,23 +31,6 @@ verify_token_env = "META_VERIFY"
 /// `events/x/aaa-tweet-mention.json`.
 const MESSENGER_USER: &str = "6100000000000001";
 const X_USER: &str = "2950000000000000011";
-
-fn fixture(platform: &str, name: &str) -> anyhow::Result<Vec<u8>> {
-    let path = format!("{}/../events/{platform}/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut json: Value = serde_json::from_slice(&std::fs::read(path)?)?;
-    socialcare_local::replay::retime(&mut json, jiff::Timestamp::now());
-    Ok(serde_json::to_vec(&json)?)
-}
-
-async fn deliver(t: &TestStack, platform: &str, body: Vec<u8>) -> anyhow::Result<Value> {
-    let headers = match platform {
-        "x" => [(x::SIGNATURE_HEADER, x::sign(X_SECRET.as_bytes(), &body))],
-        _ => [(meta::SIGNATURE_HEADER, meta::sign(META_SECRET.as_bytes(), &body))],
-    };
-    let (status, answer) = t.post_raw(&format!("/webhooks/{platform}"), &headers, body).await?;
-    anyhow::ensure!(status == 200, "{platform}: {status} {answer}");
-    Ok(answer)
-}
 
 async fn callback(t: &TestStack, form: String) -> anyhow::Result<(u16, Value)> {
     let r = t

@@ -5,15 +5,13 @@
 
 use serde_json::{Value, json};
 use socialcare_channels::platforms::Endpoints;
-use socialcare_channels::{meta, x};
 use socialcare_domain::Role;
 use socialcare_system_tests::{TestStack, config};
 use std::time::Duration;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const X_SECRET: &str = "system-test-x-consumer-secret";
-const META_SECRET: &str = "system-test-meta-app-secret";
+use socialcare_system_tests::platform_webhooks::{META_SECRET, X_SECRET, deliver, fixture};
 
 const CHANNELS: &str = r#"
 [[channels.x]]
@@ -30,24 +28,6 @@ app_secret_env = "META_SECRET"
 verify_token_env = "META_VERIFY"
 access_token_env = "PAGE_TOKEN"
 "#;
-
-/// A fixture with its times moved to now (the SLA clock starts when the customer wrote).
-fn fixture(platform: &str, name: &str) -> anyhow::Result<Vec<u8>> {
-    let path = format!("{}/../events/{platform}/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut json: Value = serde_json::from_slice(&std::fs::read(path)?)?;
-    socialcare_local::replay::retime(&mut json, jiff::Timestamp::now());
-    Ok(serde_json::to_vec(&json)?)
-}
-
-async fn deliver(t: &TestStack, platform: &str, body: Vec<u8>) -> anyhow::Result<Value> {
-    let headers = match platform {
-        "x" => [(x::SIGNATURE_HEADER, x::sign(X_SECRET.as_bytes(), &body))],
-        _ => [(meta::SIGNATURE_HEADER, meta::sign(META_SECRET.as_bytes(), &body))],
-    };
-    let (status, answer) = t.post_raw(&format!("/webhooks/{platform}"), &headers, body).await?;
-    anyhow::ensure!(status == 200, "{platform}: {status} {answer}");
-    Ok(answer)
-}
 
 fn on_channel<'a>(cases: &'a [Value], channel: &str) -> Option<&'a Value> {
     cases.iter().find(|c| c["channel"] == channel)

@@ -51,11 +51,16 @@ const PACK_LEVEL: u8 = 6;
 /// compressed), so that a corrupt or hostile attribute cannot take the memory.
 const UNPACKED_LIMIT: usize = 16 * 1024 * 1024;
 
+/// A packed record's JSON (bounded by [`UNPACKED_LIMIT`]).
+pub(crate) fn unpack(packed: &[u8]) -> PortResult<Vec<u8>> {
+    miniz_oxide::inflate::decompress_to_vec_with_limit(packed, UNPACKED_LIMIT)
+        .map_err(|e| PortError::Invalid(format!("stored record does not inflate: {e}")))
+}
+
 pub(crate) fn from_doc<T: DeserializeOwned>(item: &Item) -> PortResult<T> {
     let decoded = match item.get(DOC) {
         Some(AttributeValue::B(packed)) => {
-            let json = miniz_oxide::inflate::decompress_to_vec_with_limit(packed.as_ref(), UNPACKED_LIMIT)
-                .map_err(|e| PortError::Invalid(format!("stored record does not inflate: {e}")))?;
+            let json = unpack(packed.as_ref())?;
             serde_json::from_slice(&json)
         }
         _ => serde_json::from_str(get_s(item, DOC)?),

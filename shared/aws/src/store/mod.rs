@@ -151,22 +151,8 @@ impl AwsStore {
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
     ) -> PortResult<bool> {
-        let done = self.put_units(table, &item, prior_of(Some(condition)));
-        self.put_if_costing(table, item, condition, names, values, done).await
-    }
-
-    /// [`AwsStore::put_if`] whose write units, on success, are `done` (for a caller that knows
-    /// more of the item it replaces than the condition says).
-    async fn put_if_costing(
-        &self,
-        table: &str,
-        item: Item,
-        condition: &str,
-        names: &[(&str, &str)],
-        values: Vec<(&str, AttributeValue)>,
-        done: WriteCost,
-    ) -> PortResult<bool> {
         self.counters.add(Op::PutItem);
+        let done = self.put_units(table, &item, prior_of(Some(condition)));
         let failed = failed_write_cost(&item);
         let result = self
             .client
@@ -256,12 +242,10 @@ impl AwsStore {
                 out.push_str(table);
                 for k in keys {
                     let v = match &item[k] {
-                        AttributeValue::B(b) => {
-                            miniz_oxide::inflate::decompress_to_vec_with_limit(b.as_ref(), 16 << 20).map_or_else(
-                                |_| format!("{:?}", b.as_ref()),
-                                |json| String::from_utf8_lossy(&json).into_owned(),
-                            )
-                        }
+                        AttributeValue::B(b) => crate::codec::unpack(b.as_ref()).map_or_else(
+                            |_| format!("{:?}", b.as_ref()),
+                            |json| String::from_utf8_lossy(&json).into_owned(),
+                        ),
                         other => format!("{other:?}"),
                     };
                     out.push_str(&format!(" {k}={v}"));
